@@ -1,0 +1,122 @@
+// The Kafka side of storage: the one adapter over librdkafka. librdkafka types and error codes
+// never leave this component; every failure comes back as a Status:
+//   Unavailable  the broker cannot be reached or did not answer in time (retry later), or the
+//                producer was fenced (fenced() tells which; a fenced producer is finished)
+//   Conflict     an abortable transaction error: abort the transaction, then retry it
+//   InvalidArgument / Internal  configuration errors, bugs
+//
+// Threads: a TransactionalProducer is used by one thread at a time (its writer's thread); a
+// LogReader by one thread at a time (its projector's or validator's thread). Both close their
+// librdkafka handle in the destructor (consumers are closed before they are destroyed).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "keyledger/common/status.h"
+
+namespace keyledger::storage {
+
+struct KafkaConfig {
+  std::string bootstrap_servers;  // host:port[,host:port...]
+  // Extra librdkafka properties (for example "socket.timeout.ms"); applied last.
+  std::map<std::string, std::string> properties;
+};
+
+// The partition a team's events go to: FNV-1a 64 of the team id modulo the partition count.
+// Stable across processes, versions and machines (it is part of the log's layout).
+std::int32_t PartitionForTeam(std::string_view team_id, std::int32_t partition_count);
+
+// Topic administration through librdkafka's Admin API.
+// CreateTopic succeeds if the topic already exists with `partitions` partitions.
+common::Status CreateTopic(const KafkaConfig& config, const std::string& topic,
+                           std::int32_t partitions,
+                           const std::map<std::string, std::string>& topic_config,
+                           int timeout_ms);
+common::Result<std::int32_t> PartitionCount(const KafkaConfig& config, const std::string& topic,
+                                            int timeout_ms);
+
+// Where a produced record landed; filled by the producer when its delivery is confirmed.
+struct DeliveryReport {
+  std::int32_t partition = -1;
+  std::int64_t offset = -1;
+  common::Status status = common::Unavailable("not delivered yet");
+};
+
+// An idempotent, transactional producer (acks=all) with a fixed transactional.id.
+class TransactionalProducer {
+ public:
+  static common::Result<std::unique_ptr<TransactionalProducer>> Create(
+      const KafkaConfig& config, const std::string& transactional_id);
+  ~TransactionalProducer();
+  TransactionalProducer(const TransactionalProducer&) = delete;
+  TransactionalProducer& operator=(const TransactionalProducer&) = delete;
+
+  // Registers the transactional.id with the coordinator, fencing any older producer with it.
+  common::Status InitTransactions(int timeout_ms);
+  common::Status BeginTransaction();
+  // Enqueues one record. `report` must stay valid until CommitTransaction or AbortTransaction
+  // returns; it is filled in then.
+  common::Status Produce(const std::string& topic, std::int32_t partition, std::string_view key,
+                         std::string_view value, DeliveryReport* report);
+  // Flushes and commits. OK means every record of the transaction is in the log.
+  common::Status CommitTransaction(int timeout_ms);
+  common::Status AbortTransaction(int timeout_ms);
+
+  // True once the producer hit a fatal error (typically: fenced by a newer producer).
+  bool fenced() const;
+  const std::string& transactional_id() const { return transactional_id_; }
+
+ private:
+  struct Handle;
+  TransactionalProducer(std::unique_ptr<Handle> handle, std::string transactional_id);
+  std::unique_ptr<Handle> handle_;
+  std::string transactional_id_;
+};
+
+struct LogRecord {
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::int64_t timestamp_ms = 0;
+  std::string key;
+  std::string value;
+};
+
+// Reads chosen partitions of one topic from chosen offsets, read_committed, without a consumer
+// group (every reader sees every partition it assigns itself; nothing is committed to Kafka).
+class LogReader {
+ public:
+  // `start_offsets`: partition -> first offset to read (0 for the beginning).
+  static common::Result<std::unique_ptr<LogReader>> Create(
+      const KafkaConfig& config, const std::string& topic,
+      const std::map<std::int32_t, std::int64_t>& start_offsets);
+  ~LogReader();
+  LogReader(const LogReader&) = delete;
+  LogReader& operator=(const LogReader&) = delete;
+
+  // Up to `max_records` records in partition order as they arrive; empty after `timeout_ms`
+  // with nothing new. Unavailable when the broker cannot be reached.
+  common::Result<std::vector<LogRecord>> Poll(int timeout_ms, size_t max_records);
+
+  // True once every assigned partition has been read up to its end as of the last poll
+  // (the last stable offset, since reads are read_committed).
+  bool AtEnd() const;
+  // The next offset this reader will return for `partition`.
+  std::int64_t Position(std::int32_t partition) const;
+  // (low, high) watermarks of a partition, asked of the broker.
+  common::Result<std::pair<std::int64_t, std::int64_t>> Watermarks(std::int32_t partition,
+                                                                   int timeout_ms);
+
+ private:
+  struct Handle;
+  explicit LogReader(std::unique_ptr<Handle> handle);
+  std::unique_ptr<Handle> handle_;
+};
+
+}  // namespace keyledger::storage
