@@ -5,6 +5,8 @@
 #   broker.sh start [DIR]      start a fresh broker whose state lives in DIR; prints the bootstrap
 #   broker.sh stop  [DIR]      SIGTERM (controlled shutdown), SIGKILL after a timeout, remove state
 #   broker.sh status [DIR]     exit 0 when the broker of DIR is running
+#   broker.sh kill   [DIR]     SIGKILL the broker, keep its data and ports (a crash, for tests)
+#   broker.sh resume [DIR]     start the broker of DIR again on the same ports with the same data
 #
 # DIR defaults to $KEYLEDGER_BROKER_DIR or ${TMPDIR:-/tmp}/keyledger-broker. After start, DIR holds
 # `bootstrap` (host:port), `pid`, `server.log`. The jar cache is $KEYLEDGER_CACHE/kafka-<version>
@@ -135,6 +137,12 @@ LOG4J
     die "formatting KRaft storage failed"
   fi
 
+  launch "$dir" "$port"
+}
+
+# Starts the broker configured in DIR and waits until it serves requests.
+launch() {
+  local dir=$1 port=$2 pid
   # setsid: the broker must not receive the terminal's Ctrl-C before we stop it in order.
   setsid java -Xms128m -Xmx${KEYLEDGER_BROKER_HEAP:-512m} -XX:+UseSerialGC \
     -Djava.awt.headless=true -Dlog4j.configuration="file:$dir/log4j.properties" \
@@ -169,6 +177,31 @@ LOG4J
   fi
   log "started (pid $pid) at 127.0.0.1:$port, state in $dir"
   echo "127.0.0.1:$port"
+}
+
+kill_hard() {
+  local dir pid
+  dir=$(instance_dir "${1:-}")
+  pid=$(running_pid "$dir") || { log "not running"; return 0; }
+  kill -KILL "$pid"
+  while [[ -e /proc/$pid ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$dir/server.properties"; do
+    sleep 0.05
+  done
+  log "killed (pid $pid), data kept in $dir/data"
+}
+
+resume() {
+  local dir pid port
+  dir=$(instance_dir "${1:-}")
+  if pid=$(running_pid "$dir"); then
+    log "already running (pid $pid)"
+    return 0
+  fi
+  [[ -f $dir/server.properties && -d $dir/data ]] || die "nothing to resume in $dir"
+  port=$(sed -n 's|^listeners=PLAINTEXT://127.0.0.1:\([0-9]*\),.*|\1|p' "$dir/server.properties")
+  rm -f "$dir/pid"
+  mv -f "$dir/server.log" "$dir/server.log.prev" 2>/dev/null || true
+  launch "$dir" "$port"
 }
 
 stop() {
@@ -215,5 +248,7 @@ case ${1:-} in
   start) start "${2:-}" ;;
   stop) stop "${2:-}" ;;
   status) status "${2:-}" ;;
-  *) echo "usage: $0 fetch|start|stop|status [DIR]" >&2; exit 2 ;;
+  kill) kill_hard "${2:-}" ;;
+  resume) resume "${2:-}" ;;
+  *) echo "usage: $0 fetch|start|stop|status|kill|resume [DIR]" >&2; exit 2 ;;
 esac

@@ -267,9 +267,24 @@ Status TransactionalProducer::AbortTransaction(int timeout_ms) {
   return FromError(rd_kafka_abort_transaction(handle_->rk.get(), timeout_ms), "abort transaction");
 }
 
-bool TransactionalProducer::fenced() const {
+bool TransactionalProducer::fatal() const {
   char errstr[256];
   return rd_kafka_fatal_error(handle_->rk.get(), errstr, sizeof errstr) != RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+bool TransactionalProducer::fenced() const {
+  char errstr[256];
+  rd_kafka_resp_err_t err = rd_kafka_fatal_error(handle_->rk.get(), errstr, sizeof errstr);
+  return err == RD_KAFKA_RESP_ERR__FENCED || err == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+         err == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
+}
+
+std::string TransactionalProducer::fatal_reason() const {
+  char errstr[512];
+  if (rd_kafka_fatal_error(handle_->rk.get(), errstr, sizeof errstr) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return "";
+  }
+  return errstr;
 }
 
 // ---- LogReader ----

@@ -69,8 +69,12 @@ class TransactionalProducer {
   common::Status CommitTransaction(int timeout_ms);
   common::Status AbortTransaction(int timeout_ms);
 
-  // True once the producer hit a fatal error (typically: fenced by a newer producer).
+  // True once the producer hit a fatal error; it cannot be used any more.
+  bool fatal() const;
+  // True when that fatal error is fencing: a newer producer registered the same transactional.id.
   bool fenced() const;
+  // The fatal error's description, empty if none.
+  std::string fatal_reason() const;
   const std::string& transactional_id() const { return transactional_id_; }
 
  private:

@@ -1,0 +1,121 @@
+// The projector: consumes every partition of the key-event topic (read_committed) and maintains
+// the read models of read_model.h.
+//
+// Each batch of applied events is one WriteBatch that also carries the next offset and the hash
+// chain head of every partition it touched, so a crash at any point leaves the store equal to a
+// replay of a prefix of the log, and a restart resumes from the stored offsets. Offsets may have
+// gaps (transaction markers).
+//
+// An event that cannot be decoded, breaks its partition's hash chain, or does not follow from the
+// key's state halts that partition: the halt (partition, offset, reason) is stored, logged and
+// counted, the other partitions go on, and nothing past it is applied until an operator runs
+// SkipHaltedEvent, which records the skip.
+//
+// Threads: Start() runs the consumer loop on a thread the projector owns; WaitForOffset, stats()
+// and the ReadModel may be used from any thread. RunUntil runs the loop on the caller's thread
+// (tools, tests, replay) and must not be combined with Start().
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "keyledger/common/clock.h"
+#include "keyledger/common/log.h"
+#include "keyledger/common/status.h"
+#include "keyledger/projector/read_model.h"
+#include "keyledger/storage/kafka.h"
+#include "keyledger/storage/store.h"
+
+namespace keyledger::projector {
+
+struct ProjectorOptions {
+  storage::KafkaConfig kafka;
+  std::string topic = "keyledger.key-events";
+  size_t max_batch_events = 20000;
+  int poll_timeout_ms = 100;
+  // Rate limit for the consumer loop (0 = none): keeps a rebuild from saturating a shared disk.
+  std::uint64_t max_events_per_second = 0;
+};
+
+struct ProjectorStats {
+  std::uint64_t events_applied = 0;
+  std::uint64_t batches_written = 0;
+  std::uint64_t halts = 0;          // partitions currently halted
+  std::uint64_t decode_errors = 0;  // events that could not be decoded or applied, ever seen
+  std::map<std::int32_t, std::int64_t> next_offsets;
+};
+
+class Projector {
+ public:
+  // `store`, `logger` and `clock` must outlive the projector.
+  Projector(ProjectorOptions options, storage::Store* store, common::Logger* logger,
+            const common::Clock* clock);
+  ~Projector();
+  Projector(const Projector&) = delete;
+  Projector& operator=(const Projector&) = delete;
+
+  // Connects, loads stored offsets and starts the consumer thread.
+  common::Status Start();
+  // Stops the thread (finishing the batch in hand) and closes the consumer.
+  void Stop();
+
+  // Projects on the caller's thread until every non-halted partition is caught up with the log
+  // as of the call (or has reached `stop_at`'s offset for it, if given); Unavailable after
+  // `timeout_ms` without getting there.
+  common::Status RunUntil(int timeout_ms,
+                          const std::optional<std::map<std::int32_t, std::int64_t>>& stop_at = {});
+
+  // Blocks until the event at (partition, offset) has been applied (read-your-writes);
+  // Unavailable after `timeout_ms`, DataLoss if the partition halted before it.
+  common::Status WaitForOffset(std::int32_t partition, std::int64_t offset, int timeout_ms);
+
+  ProjectorStats stats() const;
+  const ReadModel& read_model() const { return read_model_; }
+  // Sum over partitions of (end of log - next offset); needs the broker.
+  common::Result<std::int64_t> Lag(int timeout_ms);
+
+ private:
+  struct PartitionState {
+    std::int64_t next_offset = 0;
+    common::Sha256Digest chain_head{};
+    std::optional<common::Sha256Digest> alt_head;
+    bool halted = false;
+  };
+
+  common::Status Load();
+  common::Status OpenReader();
+  // Applies records (in partition order) as one WriteBatch.
+  common::Status ApplyBatch(const std::vector<storage::LogRecord>& records);
+  void Loop();
+
+  ProjectorOptions options_;
+  storage::Store* store_;
+  common::Logger* logger_;
+  const common::Clock* clock_;
+  ReadModel read_model_;
+  std::int32_t partition_count_ = 0;
+  std::unique_ptr<storage::LogReader> reader_;  // Owned by the projector thread.
+
+  mutable std::mutex mu_;  // Guards partitions_ and stats_ for readers on other threads.
+  std::condition_variable applied_cv_;
+  std::map<std::int32_t, PartitionState> partitions_;
+  ProjectorStats stats_;
+
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// Operator command: skips the event at which `partition` halted (it must be `offset`), records
+// `note` with the skip, and lets projection resume after it. The projector must not be running
+// on this store.
+common::Status SkipHaltedEvent(storage::Store* store, std::int32_t partition, std::int64_t offset,
+                               const std::string& note, const common::Clock& clock);
+
+}  // namespace keyledger::projector

@@ -1,0 +1,60 @@
+#include "keyledger/projector/read_model.h"
+
+#include <gtest/gtest.h>
+
+namespace keyledger::projector {
+namespace {
+
+events::KeyState SampleKey() {
+  events::KeyState s;
+  s.key_id = "00000000-0000-4000-8000-000000000001";
+  s.team_id = "team-acme";
+  s.name = "gateway \xf0\x9f\x94\x91";
+  s.creator_id = "user-olga";
+  s.creator_name = "Olga";
+  s.created_at_micros = 1795384512000000;
+  s.all_models = false;
+  s.models = {"openai-gpt-4o", "alibaba-qwen3-32b"};
+  s.vpc_uuid = "5f0c8e3a-2b7d-4c1e-9a6f-1d2e3f4a5b6c";
+  s.secret_sha256 = common::Sha256Of("x");
+  s.secret_hint = "abcd";
+  s.revision = 3;
+  s.updated_at_micros = -5;
+  return s;
+}
+
+TEST(ReadModelRecords, KeyRecordRoundTrips) {
+  KeyRecord r{SampleKey(), 7, 123456789};
+  auto decoded = DecodeKeyRecord(EncodeKeyRecord(r));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->state, r.state);
+  EXPECT_EQ(decoded->partition, 7);
+  EXPECT_EQ(decoded->last_offset, 123456789);
+}
+
+TEST(ReadModelRecords, SecretRecordRoundTripsAndHoldsNoSecret) {
+  SecretRecord s{"k", "team-acme", false, {"openai-gpt-4o"}, false, "", true, 4};
+  std::string bytes = EncodeSecretRecord(s);
+  auto decoded = DecodeSecretRecord(bytes);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(*decoded, s);
+}
+
+TEST(ReadModelRecords, TruncatedOrForeignBytesAreDataLoss) {
+  std::string bytes = EncodeKeyRecord(KeyRecord{SampleKey(), 1, 2});
+  for (size_t len = 0; len < bytes.size(); ++len) {
+    auto r = DecodeKeyRecord(std::string_view(bytes).substr(0, len));
+    ASSERT_FALSE(r.ok()) << len;
+    EXPECT_EQ(r.status().code(), common::StatusCode::kDataLoss);
+  }
+  EXPECT_FALSE(DecodeSecretRecord(bytes).ok());
+  EXPECT_FALSE(DecodeKeyRecord(bytes + "x").ok());
+  Halt h{3, 99, "undecodable event: x", common::Sha256Of("raw")};
+  auto halt = DecodeHalt(EncodeHalt(h));
+  ASSERT_TRUE(halt.ok());
+  EXPECT_EQ(halt->offset, 99);
+  EXPECT_EQ(halt->record_sha256, h.record_sha256);
+}
+
+}  // namespace
+}  // namespace keyledger::projector

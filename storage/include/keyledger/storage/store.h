@@ -1,0 +1,110 @@
+// The RocksDB side of storage: one database with a fixed set of column families, atomic
+// WriteBatches, point reads, ordered scans and checkpoints. RocksDB types never leave this
+// adapter; failures are Status (Unavailable for I/O errors such as a full or read-only disk,
+// DataLoss for corruption).
+//
+// Thread: a Store is thread-safe (RocksDB is); a Batch belongs to one thread. Shutdown order:
+// column-family handles are released before the DB is closed, in ~Store.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "keyledger/common/status.h"
+
+namespace keyledger::storage {
+
+enum class Column : int {
+  kKeys = 0,         // key id -> key record
+  kSecretLookup,     // SHA-256 of a live secret -> what the key may do
+  kViewMine,         // team, creator, newest first -> key id
+  kViewLegacy,       // team, newest first -> key id
+  kViewTeam,         // team, newest first -> key id (non-legacy keys)
+  kAuditByKey,       // key id, revision -> event locator
+  kAuditByTeamTime,  // team, time, locator
+  kAuditByActor,     // team, actor, time, locator
+  kEvents,           // locator (partition, offset) -> encoded event
+  kMeta,             // offsets, chain heads, halts, skips
+};
+inline constexpr int kColumnCount = 10;
+std::string_view ColumnName(Column column);
+inline constexpr std::array<Column, kColumnCount> kAllColumns = {
+    Column::kKeys,        Column::kSecretLookup, Column::kViewMine,        Column::kViewLegacy,
+    Column::kViewTeam,    Column::kAuditByKey,   Column::kAuditByTeamTime, Column::kAuditByActor,
+    Column::kEvents,      Column::kMeta};
+
+struct StoreOptions {
+  bool create_if_missing = true;
+  bool read_only = false;
+  // fsync the WAL on every write: survives power loss, not only process crashes.
+  bool sync_writes = false;
+  size_t block_cache_bytes = 64u << 20;
+};
+
+class Store {
+ public:
+  static common::Result<std::unique_ptr<Store>> Open(const std::string& path,
+                                                     const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Accumulates puts and deletes applied atomically by Write.
+  class Batch {
+   public:
+    Batch();
+    ~Batch();
+    Batch(Batch&&) noexcept;
+    Batch& operator=(Batch&&) noexcept;
+    void Put(Column column, std::string_view key, std::string_view value);
+    void Delete(Column column, std::string_view key);
+    size_t count() const;
+    void Clear();
+
+   private:
+    friend class Store;
+    struct Rep;
+    std::unique_ptr<Rep> rep_;
+    const Store* store_ = nullptr;
+  };
+
+  Batch NewBatch() const;
+  common::Status Write(Batch& batch);
+
+  // NotFound is a value here: nullopt.
+  common::Result<std::optional<std::string>> Get(Column column, std::string_view key) const;
+
+  // Visits keys in [lower, upper) in order (or reverse order); `visit` returns false to stop.
+  // An empty `upper` means "no upper bound". The iterator's status is checked after the scan.
+  using Visitor = std::function<bool(std::string_view key, std::string_view value)>;
+  common::Status Scan(Column column, std::string_view lower, std::string_view upper,
+                      const Visitor& visit, bool reverse = false) const;
+  // Visits every key starting with `prefix`.
+  common::Status ScanPrefix(Column column, std::string_view prefix, const Visitor& visit) const;
+
+  // A consistent, openable copy of the database at `path` (hard links where possible).
+  common::Status Checkpoint(const std::string& path) const;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Handles;
+  Store(std::unique_ptr<Handles> handles, std::string path, StoreOptions options);
+  std::unique_ptr<Handles> handles_;
+  std::string path_;
+  StoreOptions options_;
+};
+
+// Big-endian fixed-width integers: keys sort numerically.
+void AppendBigEndian32(std::string& out, std::uint32_t v);
+void AppendBigEndian64(std::string& out, std::uint64_t v);
+std::uint32_t ReadBigEndian32(std::string_view bytes);
+std::uint64_t ReadBigEndian64(std::string_view bytes);
+
+}  // namespace keyledger::storage

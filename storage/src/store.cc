@@ -1,0 +1,197 @@
+#include "keyledger/storage/store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+
+namespace keyledger::storage {
+
+using common::Result;
+using common::Status;
+
+namespace {
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  std::string message = std::string(what) + ": " + s.ToString();
+  if (s.IsCorruption()) return common::DataLoss(message);
+  if (s.IsInvalidArgument()) return common::InvalidArgument(message);
+  if (s.IsNotFound()) return common::NotFound(message);
+  return common::Unavailable(message);  // I/O errors, no space, read-only file system, busy
+}
+
+rocksdb::Slice SliceOf(std::string_view v) { return rocksdb::Slice(v.data(), v.size()); }
+
+}  // namespace
+
+std::string_view ColumnName(Column column) {
+  switch (column) {
+    case Column::kKeys: return "keys";
+    case Column::kSecretLookup: return "secret_lookup";
+    case Column::kViewMine: return "view_mine";
+    case Column::kViewLegacy: return "view_legacy";
+    case Column::kViewTeam: return "view_team";
+    case Column::kAuditByKey: return "audit_by_key";
+    case Column::kAuditByTeamTime: return "audit_by_team_time";
+    case Column::kAuditByActor: return "audit_by_actor";
+    case Column::kEvents: return "events";
+    case Column::kMeta: return "meta";
+  }
+  return "unknown";
+}
+
+struct Store::Handles {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> columns;  // index = Column; owned, released first
+  rocksdb::ColumnFamilyHandle* default_column = nullptr;
+  ~Handles() {
+    if (db) {
+      for (auto* h : columns) db->DestroyColumnFamilyHandle(h);
+      if (default_column) db->DestroyColumnFamilyHandle(default_column);
+      db->Close().PermitUncheckedError();
+    }
+  }
+};
+
+Store::Store(std::unique_ptr<Handles> handles, std::string path, StoreOptions options)
+    : handles_(std::move(handles)), path_(std::move(path)), options_(options) {}
+
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreOptions& options) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = !options.read_only;
+  db_options.max_background_jobs = 2;
+  db_options.max_open_files = 512;
+  db_options.keep_log_file_num = 3;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf_options.write_buffer_size = 32u << 20;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
+  for (Column c : kAllColumns) descriptors.emplace_back(std::string(ColumnName(c)), cf_options);
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      options.read_only
+          ? rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(db_options), path, descriptors,
+                                         &handles, &raw)
+          : rocksdb::DB::Open(rocksdb::DBOptions(db_options), path, descriptors, &handles, &raw);
+  if (!s.ok()) return FromRocks(s, "opening store " + path);
+  auto h = std::make_unique<Handles>();
+  h->db.reset(raw);
+  h->default_column = handles[0];
+  h->columns.assign(handles.begin() + 1, handles.end());
+  return std::unique_ptr<Store>(new Store(std::move(h), path, options));
+}
+
+struct Store::Batch::Rep {
+  rocksdb::WriteBatch batch;
+};
+
+Store::Batch::Batch() : rep_(std::make_unique<Rep>()) {}
+Store::Batch::~Batch() = default;
+Store::Batch::Batch(Batch&&) noexcept = default;
+Store::Batch& Store::Batch::operator=(Batch&&) noexcept = default;
+
+void Store::Batch::Put(Column column, std::string_view key, std::string_view value) {
+  rep_->batch.Put(store_->handles_->columns[static_cast<int>(column)], SliceOf(key), SliceOf(value))
+      .PermitUncheckedError();
+}
+
+void Store::Batch::Delete(Column column, std::string_view key) {
+  rep_->batch.Delete(store_->handles_->columns[static_cast<int>(column)], SliceOf(key))
+      .PermitUncheckedError();
+}
+
+size_t Store::Batch::count() const { return static_cast<size_t>(rep_->batch.Count()); }
+void Store::Batch::Clear() { rep_->batch.Clear(); }
+
+Store::Batch Store::NewBatch() const {
+  Batch b;
+  b.store_ = this;
+  return b;
+}
+
+Status Store::Write(Batch& batch) {
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  return FromRocks(handles_->db->Write(wo, &batch.rep_->batch), "writing to store " + path_);
+}
+
+Result<std::optional<std::string>> Store::Get(Column column, std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = handles_->db->Get(rocksdb::ReadOptions(),
+                                        handles_->columns[static_cast<int>(column)], SliceOf(key),
+                                        &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, "reading store " + path_);
+  return std::optional<std::string>(std::move(value));
+}
+
+Status Store::Scan(Column column, std::string_view lower, std::string_view upper,
+                   const Visitor& visit, bool reverse) const {
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper_slice = SliceOf(upper);
+  rocksdb::Slice lower_slice = SliceOf(lower);
+  if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
+  ro.iterate_lower_bound = &lower_slice;
+  std::unique_ptr<rocksdb::Iterator> it(
+      handles_->db->NewIterator(ro, handles_->columns[static_cast<int>(column)]));
+  if (reverse) {
+    if (upper.empty()) {
+      it->SeekToLast();
+    } else {
+      it->SeekForPrev(upper_slice);
+      if (it->Valid() && it->key() == upper_slice) it->Prev();
+    }
+  } else {
+    it->Seek(lower_slice);
+  }
+  for (; it->Valid(); reverse ? it->Prev() : it->Next()) {
+    rocksdb::Slice k = it->key(), v = it->value();
+    if (!visit(std::string_view(k.data(), k.size()), std::string_view(v.data(), v.size()))) break;
+  }
+  return FromRocks(it->status(), "scanning " + std::string(ColumnName(column)));
+}
+
+Status Store::ScanPrefix(Column column, std::string_view prefix, const Visitor& visit) const {
+  // The smallest key greater than every key with this prefix.
+  std::string upper(prefix);
+  while (!upper.empty() && static_cast<unsigned char>(upper.back()) == 0xFF) upper.pop_back();
+  if (!upper.empty()) upper.back() = static_cast<char>(static_cast<unsigned char>(upper.back()) + 1);
+  return Scan(column, prefix, upper, visit);
+}
+
+Status Store::Checkpoint(const std::string& path) const {
+  rocksdb::Checkpoint* raw = nullptr;
+  KL_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(handles_->db.get(), &raw), "checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocks(checkpoint->CreateCheckpoint(path), "checkpoint to " + path);
+}
+
+void AppendBigEndian32(std::string& out, std::uint32_t v) {
+  for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+void AppendBigEndian64(std::string& out, std::uint64_t v) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+std::uint32_t ReadBigEndian32(std::string_view b) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(b[static_cast<size_t>(i)]);
+  return v;
+}
+std::uint64_t ReadBigEndian64(std::string_view b) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(b[static_cast<size_t>(i)]);
+  return v;
+}
+
+}  // namespace keyledger::storage

@@ -1,0 +1,355 @@
+// The writer against the real broker: commands to committed events, concurrency on one key,
+// idempotency, fencing, and a broker crash in the middle of a stream of commands.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "keyledger/common/secret.h"
+#include "keyledger/events/codec.h"
+#include "keyledger/events/hash_chain.h"
+#include "keyledger/writer/writer.h"
+#include "support/private_broker.h"
+#include "support/test_broker.h"
+
+namespace keyledger {
+namespace {
+
+using events::Caller;
+using events::Role;
+using writer::CommandRequest;
+using writer::Writer;
+
+constexpr int kPartitions = 4;
+
+struct Env {
+  Env(const std::string& b, const std::string& prefix) : bootstrap(b) {
+    topic = testing::UniqueTopic(prefix);
+    common::Status s = storage::CreateTopic({bootstrap, {}}, topic, kPartitions, {}, 30000);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  std::string bootstrap;
+  std::string topic;
+  events::Catalog catalog = events::Catalog::Default();
+  common::SystemClock clock;
+  common::OsRandom random;
+  common::Logger logger{stderr, &clock, common::LogLevel::kWarn};
+
+  writer::WriterOptions Options(const std::string& id = "0") const {
+    writer::WriterOptions o;
+    o.kafka.bootstrap_servers = bootstrap;
+    o.topic = topic;
+    o.writer_id = id;
+    return o;
+  }
+  std::unique_ptr<Writer> StartWriter(const std::string& id = "0") {
+    auto w = std::make_unique<Writer>(Options(id), &catalog, &clock, &random, &logger);
+    common::Status s = w->Start(30000);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return w;
+  }
+};
+
+Caller Owner(const std::string& team = "team-acme") { return {"user-olga", "Olga", team, Role::kOwner}; }
+Caller Member(const std::string& user = "user-mia") { return {user, "Mia", "team-acme", Role::kMember}; }
+
+CommandRequest Create(const Caller& caller, const std::string& name, const std::string& idem = "") {
+  common::OsRandom random;
+  std::string secret = *common::GenerateSecret(random);
+  events::CreateKeyCommand c;
+  c.name = name;
+  c.all_models = true;
+  c.secret_sha256 = common::HashSecret(secret);
+  c.secret_hint = common::SecretHint(secret);
+  return CommandRequest{caller, c, "req-" + name, idem, "corr"};
+}
+
+CommandRequest Rename(const Caller& caller, const std::string& key_id, const std::string& name,
+                      std::optional<std::uint64_t> expected = {}) {
+  return CommandRequest{caller, events::RenameKeyCommand{key_id, name, expected}, "req", "", ""};
+}
+
+// Every event of the topic, decoded, with the hash chain of each partition verified.
+std::vector<std::pair<storage::LogRecord, events::Event>> ReadLog(const Env& env) {
+  std::map<std::int32_t, std::int64_t> start;
+  for (int p = 0; p < kPartitions; ++p) start[p] = 0;
+  auto reader = storage::LogReader::Create({env.bootstrap, {}}, env.topic, start);
+  EXPECT_TRUE(reader.ok());
+  std::vector<std::pair<storage::LogRecord, events::Event>> out;
+  std::map<int, events::HashChain> chains;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!(*reader)->AtEnd() && std::chrono::steady_clock::now() < deadline) {
+    auto batch = (*reader)->Poll(300, 10000);
+    EXPECT_TRUE(batch.ok());
+    if (!batch.ok()) break;
+    for (auto& r : *batch) {
+      auto e = events::Decode(r.value);
+      EXPECT_TRUE(e.ok()) << e.status().ToString();
+      EXPECT_TRUE(chains[r.partition].Append(*e, r.value).ok()) << "chain broken at " << r.offset;
+      out.emplace_back(std::move(r), std::move(*e));
+    }
+  }
+  EXPECT_TRUE((*reader)->AtEnd());
+  return out;
+}
+
+TEST(Writer, AcknowledgesCommandsWithTheirCommittedPositionAndRevision) {
+  KL_REQUIRE_BROKER(bootstrap);
+  Env env(bootstrap, "keyledger.it.writer");
+  auto w = env.StartWriter();
+  auto created = w->Submit(Create(Owner(), "first"));
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_FALSE(created->replayed);
+  EXPECT_EQ(created->event.key_revision, 1u);
+  EXPECT_EQ(created->partition, storage::PartitionForTeam("team-acme", kPartitions));
+  EXPECT_GE(created->offset, 0);
+  const std::string key_id = created->key_after.key_id;
+  EXPECT_TRUE(common::IsUuid(key_id));
+
+  auto renamed = w->Submit(Rename(Owner(), key_id, "second"));
+  ASSERT_TRUE(renamed.ok()) << renamed.status().ToString();
+  EXPECT_EQ(renamed->event.key_revision, 2u);
+  EXPECT_GT(renamed->offset, created->offset);
+
+  // Rejections carry the key rules' precise errors and append nothing.
+  auto stale = w->Submit(Rename(Owner(), key_id, "third", 1));
+  EXPECT_EQ(stale.status().code(), common::StatusCode::kConflict);
+  auto foreign = w->Submit(Rename(Owner("team-globex"), key_id, "x"));
+  EXPECT_EQ(foreign.status().code(), common::StatusCode::kNotFound);
+  auto not_creator = w->Submit(Rename(Member(), key_id, "x"));
+  EXPECT_EQ(not_creator.status().code(), common::StatusCode::kPermissionDenied);
+  auto bad_name = w->Submit(Rename(Owner(), key_id, std::string(200, 'x')));
+  EXPECT_EQ(bad_name.status().code(), common::StatusCode::kInvalidArgument);
+
+  auto log = ReadLog(env);
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0].first.offset, created->offset);
+  EXPECT_EQ(log[1].second.event_id, renamed->event.event_id);
+  w->Stop();
+
+  // A new writer rebuilds the state from the log before accepting commands.
+  auto again = env.StartWriter();
+  auto state = again->KeyState(key_id);
+  ASSERT_TRUE(state.has_value());
+  EXPECT_EQ(state->name, "second");
+  EXPECT_EQ(state->revision, 2u);
+  auto third = again->Submit(Rename(Owner(), key_id, "third", 2));
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_EQ(third->event.key_revision, 3u);
+}
+
+TEST(Writer, ConcurrentCommandsOnOneKeyGiveStrictlyIncreasingRevisionsAndNoLostEffects) {
+  KL_REQUIRE_BROKER(bootstrap);
+  Env env(bootstrap, "keyledger.it.concurrency");
+  auto w = env.StartWriter();
+  auto created = w->Submit(Create(Owner(), "contended"));
+  ASSERT_TRUE(created.ok());
+  const std::string key_id = created->key_after.key_id;
+
+  constexpr int kThreads = 8, kPerThread = 40;
+  std::mutex mu;
+  std::set<std::string> acked_event_ids;
+  std::map<common::StatusCode, int> rejections;
+  std::atomic<int> unexpected{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto current = w->KeyState(key_id);
+        // Half the commands pin the revision they saw, so some must lose the race (409).
+        std::optional<std::uint64_t> expected;
+        if (i % 2 == 0 && current) expected = current->revision;
+        auto r = w->Submit(Rename(Owner(), key_id, "t" + std::to_string(t) + "-" + std::to_string(i), expected));
+        std::lock_guard lock(mu);
+        if (r.ok()) {
+          EXPECT_TRUE(acked_event_ids.insert(r->event.event_id).second);
+        } else {
+          ++rejections[r.status().code()];
+          if (r.status().code() != common::StatusCode::kConflict) ++unexpected;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(unexpected.load(), 0);
+  EXPECT_EQ(acked_event_ids.size() + rejections[common::StatusCode::kConflict],
+            static_cast<size_t>(kThreads * kPerThread));
+  EXPECT_GE(acked_event_ids.size(), static_cast<size_t>(kThreads * kPerThread / 2));
+
+  auto log = ReadLog(env);
+  std::uint64_t last_revision = 0;
+  std::set<std::string> logged;
+  std::string name;
+  for (const auto& [record, event] : log) {
+    if (event.key_id != key_id) continue;
+    EXPECT_EQ(event.key_revision, last_revision + 1) << "revisions must be gapless and increasing";
+    last_revision = event.key_revision;
+    if (event.type() == events::EventType::kKeyRenamed) {
+      EXPECT_TRUE(logged.insert(event.event_id).second) << "event appended twice";
+      const auto& renamed = std::get<events::KeyRenamed>(event.payload);
+      EXPECT_EQ(renamed.old_name, name.empty() ? "contended" : name);  // no lost update
+      name = renamed.new_name;
+    }
+  }
+  EXPECT_EQ(logged, acked_event_ids) << "every acknowledged command is in the log, nothing else is";
+  EXPECT_EQ(w->KeyState(key_id)->revision, last_revision);
+}
+
+TEST(Writer, IdempotentRetryReturnsTheOriginalOutcomeAndAppendsNothing) {
+  KL_REQUIRE_BROKER(bootstrap);
+  Env env(bootstrap, "keyledger.it.idempotency");
+  auto w = env.StartWriter();
+  auto first = w->Submit(Create(Owner(), "idem", "idem-key-1"));
+  ASSERT_TRUE(first.ok());
+  auto retry = w->Submit(Create(Owner(), "idem", "idem-key-1"));
+  ASSERT_TRUE(retry.ok()) << retry.status().ToString();
+  EXPECT_TRUE(retry->replayed);
+  EXPECT_EQ(retry->key_after.key_id, first->key_after.key_id);
+  EXPECT_EQ(retry->offset, first->offset);
+
+  // The same key from another user is a different scope; from the same user for another
+  // operation it is a conflict.
+  auto other_user = w->Submit(Create(Member(), "idem", "idem-key-1"));
+  ASSERT_TRUE(other_user.ok());
+  EXPECT_FALSE(other_user->replayed);
+  CommandRequest misuse{Owner(), events::DeleteKeyCommand{first->key_after.key_id, "idem", {}},
+                        "req", "idem-key-1", ""};
+  EXPECT_EQ(w->Submit(misuse).status().code(), common::StatusCode::kConflict);
+
+  // Concurrent duplicates in one batch are folded too.
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::set<std::string> ids;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&] {
+      auto r = w->Submit(Create(Owner(), "burst", "idem-burst"));
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      std::lock_guard lock(mu);
+      ids.insert(r->key_after.key_id);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ids.size(), 1u);
+
+  w->Stop();
+  // After a restart the idempotency records are rebuilt from the log.
+  auto restarted = env.StartWriter();
+  auto after_restart = restarted->Submit(Create(Owner(), "idem", "idem-key-1"));
+  ASSERT_TRUE(after_restart.ok());
+  EXPECT_TRUE(after_restart->replayed);
+  EXPECT_EQ(after_restart->key_after.key_id, first->key_after.key_id);
+
+  size_t creates = 0;
+  for (const auto& [r, e] : ReadLog(env)) creates += e.type() == events::EventType::kKeyCreated;
+  EXPECT_EQ(creates, 3u);  // idem (owner), idem (member), burst
+}
+
+TEST(Writer, SecondWriterWithTheSameIdentityFencesTheFirst) {
+  KL_REQUIRE_BROKER(bootstrap);
+  Env env(bootstrap, "keyledger.it.fencing");
+  auto first = env.StartWriter("w1");
+  auto created = first->Submit(Create(Owner(), "before fencing"));
+  ASSERT_TRUE(created.ok());
+  auto second = env.StartWriter("w1");
+  EXPECT_TRUE(second->KeyState(created->key_after.key_id).has_value());
+
+  auto zombie = first->Submit(Create(Owner(), "from the zombie"));
+  ASSERT_FALSE(zombie.ok());
+  EXPECT_EQ(zombie.status().code(), common::StatusCode::kUnavailable);
+  EXPECT_NE(zombie.status().message().find("fenced"), std::string::npos) << zombie.status().message();
+  EXPECT_EQ(first->stats().state, writer::WriterState::kFenced);
+  auto later = first->Submit(Create(Owner(), "still the zombie"));
+  EXPECT_EQ(later.status().code(), common::StatusCode::kUnavailable);
+
+  auto fresh = second->Submit(Create(Owner(), "from the new writer"));
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  for (const auto& [r, e] : ReadLog(env)) {
+    if (const auto* c = std::get_if<events::KeyCreated>(&e.payload)) {
+      EXPECT_EQ(c->name.find("zombie"), std::string::npos) << "a fenced writer appended";
+    }
+  }
+}
+
+TEST(Writer, BrokerCrashLosesNoAcknowledgedCommandAndDuplicatesNone) {
+  testing::PrivateBroker broker;
+  ASSERT_TRUE(broker.ok()) << "private broker did not start";
+  Env env(broker.bootstrap(), "keyledger.it.crash");
+  auto options = env.Options();
+  options.command_timeout_ms = 3000;
+  options.commit_timeout_ms = 2000;
+  Writer w(options, &env.catalog, &env.clock, &env.random, &env.logger);
+  ASSERT_TRUE(w.Start(30000).ok());
+
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::map<std::string, std::string> acked;  // idempotency key -> key id
+  std::atomic<int> unavailable{0};
+  std::atomic<long long> slowest_failure_ms{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; !stop; ++i) {
+        std::string idem = "c" + std::to_string(c) + "-" + std::to_string(i);
+        // Retry the same command (same Idempotency-Key) until it is acknowledged.
+        while (!stop) {
+          auto start = std::chrono::steady_clock::now();
+          auto r = w.Submit(Create(Owner("team-" + std::to_string(c)), idem, idem));
+          auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - start).count();
+          if (r.ok()) {
+            std::lock_guard lock(mu);
+            acked[idem] = r->key_after.key_id;
+            break;
+          }
+          ASSERT_EQ(r.status().code(), common::StatusCode::kUnavailable) << r.status().ToString();
+          ++unavailable;
+          long long prev = slowest_failure_ms;
+          while (took > prev && !slowest_failure_ms.compare_exchange_weak(prev, took)) {}
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  ASSERT_TRUE(broker.Kill());
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  ASSERT_TRUE(broker.Resume());
+  // Wait until commands flow again, then stop.
+  size_t before;
+  {
+    std::lock_guard lock(mu);
+    before = acked.size();
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::lock_guard lock(mu);
+    if (acked.size() > before + 20) break;
+  }
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_GT(unavailable.load(), 0) << "the broker crash was not noticed";
+  // Failing fast: no command waited much past the command deadline.
+  EXPECT_LE(slowest_failure_ms.load(), options.command_timeout_ms + 1500);
+
+  std::map<std::string, int> logged;  // idempotency key -> times appended
+  std::map<std::string, std::string> logged_key;
+  for (const auto& [r, e] : ReadLog(env)) {
+    if (e.type() != events::EventType::kKeyCreated) continue;
+    ++logged[e.idempotency_key];
+    logged_key[e.idempotency_key] = e.key_id;
+  }
+  ASSERT_GT(acked.size(), 20u);
+  for (const auto& [idem, key_id] : acked) {
+    ASSERT_EQ(logged[idem], 1) << idem << " acknowledged but appended " << logged[idem] << " times";
+    EXPECT_EQ(logged_key[idem], key_id);
+  }
+  for (const auto& [idem, times] : logged) EXPECT_EQ(times, 1) << idem << " duplicated";
+  w.Stop();
+}
+
+}  // namespace
+}  // namespace keyledger
