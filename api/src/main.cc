@@ -42,6 +42,7 @@ project flags:
   --sync                  fsync every write (survives power loss, slower)
   --max-events-per-second N   rate limit (0 = none)
   --max-batch N           events per RocksDB WriteBatch (20000)
+  --write-buffer-kb N     memtable size per column family (32768)
 )";
 
 int Fail(common::Logger& log, const std::string& what, const common::Status& s) {
@@ -52,7 +53,7 @@ int Fail(common::Logger& log, const std::string& what, const common::Status& s) 
 int RunProject(const Flags& flags, common::Logger& log, const common::Clock& clock) {
   for (const auto& unknown : flags.Unknown({"bootstrap", "topic", "db", "exit-when-caught-up",
                                             "skip", "note", "sync", "catalog",
-                                            "max-events-per-second", "max-batch"})) {
+                                            "max-events-per-second", "max-batch", "write-buffer-kb"})) {
     std::fprintf(stderr, "keyledger project: unknown flag --%s\n", unknown.c_str());
     return 2;
   }
@@ -62,7 +63,16 @@ int RunProject(const Flags& flags, common::Logger& log, const common::Clock& clo
     return 2;
   }
   storage::StoreOptions store_options;
+  // The read models are rebuilt from Kafka, so by default they skip RocksDB's WAL (atomic
+  // flushes keep them a consistent log prefix); --sync keeps a WAL and fsyncs it.
   store_options.sync_writes = flags.Bool("sync");
+  store_options.write_ahead_log = flags.Bool("sync");
+  store_options.write_buffer_bytes =
+      std::strtoull(flags.Get("write-buffer-kb", nullptr, "32768").c_str(), nullptr, 10) * 1024;
+  if (store_options.write_buffer_bytes < 64 * 1024) {
+    std::fprintf(stderr, "keyledger project: --write-buffer-kb must be at least 64\n");
+    return 2;
+  }
   auto store = storage::Store::Open(db, store_options);
   if (!store.ok()) return Fail(log, "cannot open the store", store.status());
 

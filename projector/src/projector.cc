@@ -64,7 +64,8 @@ void WriteEffects(storage::Store::Batch& batch, const std::optional<events::KeyS
       (after.deleted || before->secret_sha256 != after.secret_sha256)) {
     batch.Delete(Column::kSecretLookup, DigestBytes(before->secret_sha256));
   }
-  if (!after.deleted) {
+  // A rename leaves the secret and what it may do unchanged: no write.
+  if (!after.deleted && (!before || before->secret_sha256 != after.secret_sha256)) {
     batch.Put(Column::kSecretLookup, DigestBytes(after.secret_sha256),
               EncodeSecretRecord(SecretRecordOf(after)));
   }
@@ -119,6 +120,7 @@ Status Projector::Load() {
                       storage::PartitionCount(options_.kafka, options_.topic, 10000));
   KL_ASSIGN_OR_RETURN(auto offsets, read_model_.Offsets());
   KL_ASSIGN_OR_RETURN(auto halts, read_model_.Halts());
+  cache_.clear();
   std::lock_guard lock(mu_);
   partitions_.clear();
   for (std::int32_t p = 0; p < partition_count_; ++p) {
@@ -196,6 +198,8 @@ Status Projector::ApplyBatch(const std::vector<storage::LogRecord>& records) {
     std::optional<events::KeyState> before;
     if (auto it = pending.find(event->key_id); it != pending.end()) {
       before = it->second;
+    } else if (auto cached = cache_.find(event->key_id); cached != cache_.end()) {
+      before = cached->second;
     } else {
       KL_ASSIGN_OR_RETURN(auto stored, read_model_.GetKey(event->key_id));
       if (stored) before = std::move(stored->state);
@@ -219,7 +223,16 @@ Status Projector::ApplyBatch(const std::vector<storage::LogRecord>& records) {
     batch.Put(Column::kMeta, OffsetKey(p), BigEndian64(static_cast<std::uint64_t>(ps.next_offset)));
     batch.Put(Column::kMeta, ChainKey(p), DigestBytes(ps.chain_head));
   }
-  KL_RETURN_IF_ERROR(store_->Write(batch));
+  Status written = store_->Write(batch);
+  if (!written.ok()) {
+    cache_.clear();
+    return written;
+  }
+  constexpr size_t kMaxCachedKeys = 1u << 20;
+  if (cache_.size() + pending.size() > kMaxCachedKeys) cache_.clear();
+  for (auto& [key_id, state] : pending) {
+    if (state) cache_[key_id] = std::move(*state);
+  }
   {
     std::lock_guard lock(mu_);
     for (auto& [p, ps] : touched) {

@@ -1,10 +1,13 @@
 #include "keyledger/storage/store.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
+
+#include <algorithm>
 
 namespace keyledger::storage {
 
@@ -46,8 +49,14 @@ struct Store::Handles {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> columns;  // index = Column; owned, released first
   rocksdb::ColumnFamilyHandle* default_column = nullptr;
+  bool write_ahead_log = true;
   ~Handles() {
     if (db) {
+      if (!write_ahead_log) {
+        // Without a WAL the memtables are the only copy of recent writes: flush them now.
+        rocksdb::FlushOptions flush;
+        db->Flush(flush, columns).PermitUncheckedError();
+      }
       for (auto* h : columns) db->DestroyColumnFamilyHandle(h);
       if (default_column) db->DestroyColumnFamilyHandle(default_column);
       db->Close().PermitUncheckedError();
@@ -67,11 +76,13 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreO
   db_options.max_background_jobs = 2;
   db_options.max_open_files = 512;
   db_options.keep_log_file_num = 3;
+  db_options.atomic_flush = !options.write_ahead_log;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  cf_options.write_buffer_size = 32u << 20;
+  cf_options.write_buffer_size = options.write_buffer_bytes;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
@@ -89,11 +100,17 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreO
   h->db.reset(raw);
   h->default_column = handles[0];
   h->columns.assign(handles.begin() + 1, handles.end());
+  h->write_ahead_log = options.write_ahead_log || options.read_only;
   return std::unique_ptr<Store>(new Store(std::move(h), path, options));
 }
 
 struct Store::Batch::Rep {
-  rocksdb::WriteBatch batch;
+  struct Mutation {
+    std::string key;
+    std::optional<std::string> value;  // nullopt: delete
+  };
+  // Per column family, in arrival order; sorted (stable, last one wins) once, in Write.
+  std::array<std::vector<Mutation>, kColumnCount> columns;
 };
 
 Store::Batch::Batch() : rep_(std::make_unique<Rep>()) {}
@@ -102,17 +119,22 @@ Store::Batch::Batch(Batch&&) noexcept = default;
 Store::Batch& Store::Batch::operator=(Batch&&) noexcept = default;
 
 void Store::Batch::Put(Column column, std::string_view key, std::string_view value) {
-  rep_->batch.Put(store_->handles_->columns[static_cast<int>(column)], SliceOf(key), SliceOf(value))
-      .PermitUncheckedError();
+  rep_->columns[static_cast<int>(column)].push_back({std::string(key), std::string(value)});
 }
 
 void Store::Batch::Delete(Column column, std::string_view key) {
-  rep_->batch.Delete(store_->handles_->columns[static_cast<int>(column)], SliceOf(key))
-      .PermitUncheckedError();
+  rep_->columns[static_cast<int>(column)].push_back({std::string(key), std::nullopt});
 }
 
-size_t Store::Batch::count() const { return static_cast<size_t>(rep_->batch.Count()); }
-void Store::Batch::Clear() { rep_->batch.Clear(); }
+size_t Store::Batch::count() const {
+  size_t n = 0;
+  for (const auto& m : rep_->columns) n += m.size();
+  return n;
+}
+
+void Store::Batch::Clear() {
+  for (auto& m : rep_->columns) m.clear();
+}
 
 Store::Batch Store::NewBatch() const {
   Batch b;
@@ -123,7 +145,23 @@ Store::Batch Store::NewBatch() const {
 Status Store::Write(Batch& batch) {
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
-  return FromRocks(handles_->db->Write(wo, &batch.rep_->batch), "writing to store " + path_);
+  wo.disableWAL = !options_.write_ahead_log;
+  rocksdb::WriteBatch wb;
+  for (int c = 0; c < kColumnCount; ++c) {
+    rocksdb::ColumnFamilyHandle* handle = handles_->columns[c];
+    auto& mutations = batch.rep_->columns[c];
+    std::stable_sort(mutations.begin(), mutations.end(),
+                     [](const auto& a, const auto& b) { return a.key < b.key; });
+    for (size_t i = 0; i < mutations.size(); ++i) {
+      // Of several mutations of one key, only the last one counts.
+      if (i + 1 < mutations.size() && mutations[i + 1].key == mutations[i].key) continue;
+      const auto& m = mutations[i];
+      rocksdb::Status s = m.value ? wb.Put(handle, SliceOf(m.key), SliceOf(*m.value))
+                                  : wb.Delete(handle, SliceOf(m.key));
+      if (!s.ok()) return FromRocks(s, "building a write batch");
+    }
+  }
+  return FromRocks(handles_->db->Write(wo, &wb), "writing to store " + path_);
 }
 
 Result<std::optional<std::string>> Store::Get(Column column, std::string_view key) const {

@@ -57,22 +57,36 @@ std::map<std::string, std::string> ChecksumPerColumnFamily(const std::string& pa
   return sums;
 }
 
-pid_t SpawnProjector(const std::string& bootstrap, const std::string& topic, const std::string& db,
-                     const std::string& log_path) {
+// The two durability modes of the projector's store:
+//   atomic flush  the default: no WAL, every column family flushed together (small memtables
+//                 here, so flushes are frequent and kills land before, during and after them)
+//   wal           --sync: a write-ahead log replayed at open
+enum class Mode { kAtomicFlush, kWal };
+
+pid_t SpawnProjector(Mode mode, const std::string& bootstrap, const std::string& topic,
+                     const std::string& db, const std::string& log_path) {
+  // Paced so that the kills below land throughout the stream, many inside a batch write.
+  std::vector<std::string> args = {KEYLEDGER_BINARY, "project", "--bootstrap", bootstrap,
+                                   "--topic", topic, "--db", db,
+                                   "--max-events-per-second", "3000", "--max-batch", "256",
+                                   "--write-buffer-kb", "128"};
+  if (mode == Mode::kWal) args.push_back("--sync");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_t pid = fork();
   if (pid == 0) {
     FILE* log = std::freopen(log_path.c_str(), "a", stderr);
     (void)log;
-    // Paced so that the kills below land throughout the stream, many inside a batch write.
-    execl(KEYLEDGER_BINARY, KEYLEDGER_BINARY, "project", "--bootstrap", bootstrap.c_str(),
-          "--topic", topic.c_str(), "--db", db.c_str(), "--max-events-per-second", "3000",
-          "--max-batch", "256", static_cast<char*>(nullptr));
+    execv(KEYLEDGER_BINARY, argv.data());
     _exit(127);
   }
   return pid;
 }
 
-TEST(ProjectorCrash, StoreEqualsAReplayOfALogPrefixAfterEverySigkill) {
+class ProjectorCrash : public ::testing::TestWithParam<Mode> {};
+
+TEST_P(ProjectorCrash, StoreEqualsAReplayOfALogPrefixAfterEverySigkill) {
   KL_REQUIRE_BROKER(bootstrap);
   const std::uint64_t seed = std::random_device{}();
   SCOPED_TRACE("seed " + std::to_string(seed));
@@ -95,7 +109,7 @@ TEST(ProjectorCrash, StoreEqualsAReplayOfALogPrefixAfterEverySigkill) {
   std::vector<std::int64_t> totals;  // sum of stored offsets after each kill
   std::int64_t last_total = -1;
   for (int kill = 0; kill < kKills; ++kill) {
-    pid_t pid = SpawnProjector(bootstrap, topic, live, dir.path("projector.log"));
+    pid_t pid = SpawnProjector(GetParam(), bootstrap, topic, live, dir.path("projector.log"));
     ASSERT_GT(pid, 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 450));
     ASSERT_EQ(::kill(pid, SIGKILL), 0);
@@ -162,6 +176,12 @@ TEST(ProjectorCrash, StoreEqualsAReplayOfALogPrefixAfterEverySigkill) {
               mid_stream_kills, trace.c_str(), static_cast<long long>(end_total));
   EXPECT_GE(mid_stream_kills, kKills - 5) << "too few kills landed inside the stream";
 }
+
+INSTANTIATE_TEST_SUITE_P(Modes, ProjectorCrash, ::testing::Values(Mode::kAtomicFlush, Mode::kWal),
+                         [](const ::testing::TestParamInfo<Mode>& param_info) {
+                           return param_info.param == Mode::kWal ? std::string("Wal")
+                                                           : std::string("AtomicFlush");
+                         });
 
 }  // namespace
 }  // namespace keyledger

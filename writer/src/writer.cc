@@ -197,27 +197,37 @@ void Writer::Stop() {
   producer_.reset();
 }
 
-Result<CommandOutcome> Writer::Submit(CommandRequest request) {
+std::future<Result<CommandOutcome>> Writer::SubmitAsync(CommandRequest request) {
   auto pending = std::make_shared<Pending>();
   pending->request = std::move(request);
   auto future = pending->promise.get_future();
+  std::optional<Status> refused;
   {
     std::lock_guard lock(mu_);
     switch (stats_.state) {
-      case WriterState::kReady: break;
+      case WriterState::kReady:
+        queue_.push_back(pending);
+        break;
       case WriterState::kFenced:
-        ++stats_.commands_unavailable;
-        return common::Unavailable("writer is fenced: " + stats_.fenced_reason);
+        refused = common::Unavailable("writer is fenced: " + stats_.fenced_reason);
+        break;
       case WriterState::kRecovering:
-        ++stats_.commands_unavailable;
-        return common::Unavailable("the event log is unavailable; the writer is reconnecting");
+        refused = common::Unavailable("the event log is unavailable; the writer is reconnecting");
+        break;
       default:
-        ++stats_.commands_unavailable;
-        return common::Unavailable("writer is not running");
+        refused = common::Unavailable("writer is not running");
     }
-    queue_.push_back(pending);
   }
-  queue_cv_.notify_one();
+  if (refused) {
+    Resolve(pending, *refused);
+  } else {
+    queue_cv_.notify_one();
+  }
+  return future;
+}
+
+Result<CommandOutcome> Writer::Submit(CommandRequest request) {
+  auto future = SubmitAsync(std::move(request));
   if (future.wait_for(std::chrono::milliseconds(options_.command_timeout_ms)) !=
       std::future_status::ready) {
     std::lock_guard lock(mu_);

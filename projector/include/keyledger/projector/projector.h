@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include "keyledger/common/clock.h"
 #include "keyledger/common/log.h"
@@ -102,6 +103,8 @@ class Projector {
   ReadModel read_model_;
   std::int32_t partition_count_ = 0;
   std::unique_ptr<storage::LogReader> reader_;  // Owned by the projector thread.
+  // Recently applied key states, so most events need no store read. Projector thread only.
+  std::unordered_map<std::string, events::KeyState> cache_;
 
   mutable std::mutex mu_;  // Guards partitions_ and stats_ for readers on other threads.
   std::condition_variable applied_cv_;

@@ -46,7 +46,7 @@ struct SecretRecord {
   bool batch_inference = false;
   std::string vpc_uuid;
   bool legacy = false;
-  std::uint64_t revision = 0;
+  std::uint64_t revision = 0;  // The key revision at which this secret was issued.
   friend bool operator==(const SecretRecord&, const SecretRecord&) = default;
 };
 

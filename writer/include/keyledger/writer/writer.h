@@ -110,7 +110,11 @@ class Writer {
   common::Status Start(int timeout_ms);
   void Stop();
 
+  // Blocks until the outcome is known or the command deadline passes (then Unavailable).
   common::Result<CommandOutcome> Submit(CommandRequest request);
+  // Queues the command and returns at once; the future is always satisfied eventually (by the
+  // writer thread, or with Unavailable at shutdown). Callers impose their own deadline.
+  std::future<common::Result<CommandOutcome>> SubmitAsync(CommandRequest request);
 
   // The key's current committed state as this writer knows it (for tests and read-your-writes).
   std::optional<events::KeyState> KeyState(const std::string& key_id) const;
