@@ -4,9 +4,15 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "flags.h"
+#include "keyledger/api/admin_api.h"
+#include "keyledger/api/http_server.h"
+#include "keyledger/api/jwt.h"
+#include "keyledger/writer/writer.h"
 #include "keyledger/common/clock.h"
 #include "keyledger/common/log.h"
 #include "keyledger/events/catalog.h"
@@ -25,6 +31,8 @@ void OnSignal(int) { g_stop = 1; }
 constexpr char kUsage[] = R"(usage: keyledger COMMAND [flags]
 
 commands:
+  serve      the admin HTTP API with its writer and projector
+  token      mint a development JWT (HS256)
   project    run a standalone projector: the key-event log into RocksDB read models
   catalog    print the model catalog (OpenAI list shape) and exit
   help       this text
@@ -33,6 +41,22 @@ common flags (environment variable in brackets):
   --bootstrap HOST:PORT   Kafka bootstrap servers            [KEYLEDGER_BOOTSTRAP]
   --topic NAME            key-event topic (keyledger.key-events) [KEYLEDGER_TOPIC]
   --catalog FILE          model catalog JSON (default: built in) [KEYLEDGER_CATALOG]
+
+serve flags:
+  --listen HOST:PORT      address to serve on (127.0.0.1:8080; port 0 picks one) [KEYLEDGER_LISTEN]
+  --port-file FILE        write the bound port here once listening
+  --db DIR                RocksDB directory of the read models [KEYLEDGER_DB]
+  --partitions N          partitions of the topic when serve creates it (12)
+  --writer-id ID          stable writer identity; a second writer with it fences the first (0)
+  --jwt-secret SECRET     HS256 secret, at least 32 bytes     [KEYLEDGER_JWT_SECRET]
+  --jwt-public-key FILE   PEM public key for RS256/ES256      [KEYLEDGER_JWT_PUBLIC_KEY]
+  --jwt-issuer ISS / --jwt-audience AUD   checked when set
+  --tls-cert FILE --tls-key FILE          serve HTTPS
+  --body-limit BYTES      largest request body (65536)
+  --commands-per-second N per-user command rate before 429 (50)
+
+token flags:
+  --jwt-secret SECRET  --sub USER  --name NAME  --team TEAM  --role owner|member  --ttl SECONDS
 
 project flags:
   --db DIR                RocksDB directory of the read models [KEYLEDGER_DB]
@@ -133,6 +157,141 @@ int RunProject(const Flags& flags, common::Logger& log, const common::Clock& clo
   return 0;
 }
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+int RunServe(const Flags& flags, common::Logger& log, const common::Clock& clock) {
+  for (const auto& unknown : flags.Unknown({"bootstrap", "topic", "db", "catalog", "listen", "port-file",
+                                            "partitions", "writer-id", "jwt-secret", "jwt-public-key",
+                                            "jwt-issuer", "jwt-audience", "tls-cert", "tls-key",
+                                            "body-limit", "commands-per-second"})) {
+    std::fprintf(stderr, "keyledger serve: unknown flag --%s\n", unknown.c_str());
+    return 2;
+  }
+  std::string db = flags.Get("db", "KEYLEDGER_DB", "");
+  if (db.empty()) {
+    std::fprintf(stderr, "keyledger serve: --db is required\n");
+    return 2;
+  }
+  std::string catalog_path = flags.Get("catalog", "KEYLEDGER_CATALOG", "");
+  auto catalog = catalog_path.empty() ? common::Result<events::Catalog>(events::Catalog::Default())
+                                      : events::Catalog::LoadFile(catalog_path);
+  if (!catalog.ok()) return Fail(log, "cannot load the catalog", catalog.status());
+
+  JwtConfig jwt_config;
+  jwt_config.hs256_secret = flags.Get("jwt-secret", "KEYLEDGER_JWT_SECRET", "");
+  std::string key_file = flags.Get("jwt-public-key", "KEYLEDGER_JWT_PUBLIC_KEY", "");
+  if (!key_file.empty()) jwt_config.public_key_pem = ReadFile(key_file);
+  jwt_config.issuer = flags.Get("jwt-issuer", nullptr, "");
+  jwt_config.audience = flags.Get("jwt-audience", nullptr, "");
+  auto jwt = JwtVerifier::Create(jwt_config, &clock);
+  if (!jwt.ok()) return Fail(log, "bad JWT configuration", jwt.status());
+
+  storage::KafkaConfig kafka{flags.Get("bootstrap", "KEYLEDGER_BOOTSTRAP", "127.0.0.1:9092"), {}};
+  std::string topic = flags.Get("topic", "KEYLEDGER_TOPIC", "keyledger.key-events");
+  int partitions = std::atoi(flags.Get("partitions", nullptr, "12").c_str());
+  if (partitions < 1) {
+    std::fprintf(stderr, "keyledger serve: --partitions must be at least 1\n");
+    return 2;
+  }
+  // Retention forever; an existing topic keeps its partition count.
+  auto existing = storage::PartitionCount(kafka, topic, 10000);
+  if (!existing.ok()) {
+    common::Status created = storage::CreateTopic(kafka, topic, partitions,
+                                                  {{"retention.ms", "-1"}, {"retention.bytes", "-1"}}, 15000);
+    if (!created.ok()) return Fail(log, "cannot create the event topic", created);
+  }
+
+  storage::StoreOptions store_options;
+  store_options.write_ahead_log = false;
+  auto store = storage::Store::Open(db, store_options);
+  if (!store.ok()) return Fail(log, "cannot open the store", store.status());
+
+  common::OsRandom random;
+  writer::WriterOptions writer_options;
+  writer_options.kafka = kafka;
+  writer_options.topic = topic;
+  writer_options.writer_id = flags.Get("writer-id", nullptr, "0");
+  writer::Writer writer(writer_options, &*catalog, &clock, &random, &log);
+  common::Status started = writer.Start(30000);
+  if (!started.ok()) return Fail(log, "the writer could not start", started);
+
+  projector::ProjectorOptions projector_options;
+  projector_options.kafka = kafka;
+  projector_options.topic = topic;
+  projector::Projector projector(projector_options, store->get(), &log, &clock);
+  started = projector.Start();
+  if (!started.ok()) return Fail(log, "the projector could not start", started);
+
+  Metrics metrics;
+  AdminApiOptions api_options;
+  api_options.commands_per_second_per_user = static_cast<std::uint32_t>(
+      std::strtoul(flags.Get("commands-per-second", nullptr, "50").c_str(), nullptr, 10));
+  AdminApi api(api_options, &writer, &projector, &*catalog, jwt->get(), &clock, &random, &log, &metrics);
+
+  HttpServerOptions http;
+  std::string listen = flags.Get("listen", "KEYLEDGER_LISTEN", "127.0.0.1:8080");
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    std::fprintf(stderr, "keyledger serve: --listen takes HOST:PORT\n");
+    return 2;
+  }
+  http.address = listen.substr(0, colon);
+  http.port = static_cast<std::uint16_t>(std::atoi(listen.substr(colon + 1).c_str()));
+  http.body_limit = std::strtoull(flags.Get("body-limit", nullptr, "65536").c_str(), nullptr, 10);
+  http.tls_cert_file = flags.Get("tls-cert", nullptr, "");
+  http.tls_key_file = flags.Get("tls-key", nullptr, "");
+  HttpServer server(
+      http, [&api](const HttpRequest& r) { return api.Handle(r); },
+      [](const HttpRequest& r) { return AdminApi::NeedsWorker(r); }, &log);
+  started = server.Start();
+  if (!started.ok()) return Fail(log, "cannot serve", started);
+  if (flags.Has("port-file")) {
+    std::string path = flags.Get("port-file", nullptr, "");
+    std::string tmp = path + ".tmp";
+    std::ofstream(tmp) << server.port() << "\n";
+    std::rename(tmp.c_str(), path.c_str());
+  }
+  log.Info("serving the admin API", {{"address", http.address}, {"port", static_cast<int>(server.port())},
+                                     {"tls", !http.tls_cert_file.empty()}, {"topic", topic}});
+  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Shutdown order: stop taking requests (in-flight ones finish), then the writer, then the
+  // projector, then the store.
+  log.Info("shutting down", {});
+  server.Shutdown();
+  writer.Stop();
+  projector.Stop();
+  log.Info("stopped", {});
+  return 0;
+}
+
+int RunToken(const Flags& flags) {
+  std::string secret = flags.Get("jwt-secret", "KEYLEDGER_JWT_SECRET", "");
+  if (secret.size() < 32) {
+    std::fprintf(stderr, "keyledger token: --jwt-secret (at least 32 bytes) is required\n");
+    return 2;
+  }
+  TokenClaims claims;
+  claims.sub = flags.Get("sub", nullptr, "user-dev");
+  claims.name = flags.Get("name", nullptr, claims.sub);
+  claims.team_id = flags.Get("team", nullptr, "team-acme");
+  claims.role = flags.Get("role", nullptr, "owner");
+  if (claims.role != "owner" && claims.role != "member") {
+    std::fprintf(stderr, "keyledger token: --role must be owner or member\n");
+    return 2;
+  }
+  claims.issuer = flags.Get("jwt-issuer", nullptr, "");
+  claims.audience = flags.Get("jwt-audience", nullptr, "");
+  common::SystemClock clock;
+  claims.expires_at = clock.NowMicros() / 1000000 + std::atoll(flags.Get("ttl", nullptr, "86400").c_str());
+  std::printf("%s\n", MintHs256(claims, secret).c_str());
+  return 0;
+}
+
 int RunCatalog(const Flags& flags) {
   std::string path = flags.Get("catalog", "KEYLEDGER_CATALOG", "");
   auto catalog = path.empty() ? common::Result<events::Catalog>(events::Catalog::Default())
@@ -181,6 +340,8 @@ int main(int argc, char** argv) {
   common::SystemClock clock;
   common::Logger log(stderr, &clock);
   if (command == "project") return api::RunProject(*flags, log, clock);
+  if (command == "serve") return api::RunServe(*flags, log, clock);
+  if (command == "token") return api::RunToken(*flags);
   if (command == "catalog") return api::RunCatalog(*flags);
   std::fprintf(stderr, "keyledger: unknown command '%s'\n\n%s", command.c_str(), api::kUsage);
   return 2;

@@ -576,6 +576,16 @@ std::optional<events::KeyState> Writer::KeyState(const std::string& key_id) cons
   return it->second;
 }
 
+std::map<std::int32_t, std::int64_t> Writer::CommittedOffsets() const {
+  std::lock_guard lock(mu_);
+  std::map<std::int32_t, std::int64_t> out;
+  for (std::int32_t p : owned_) {
+    auto it = logs_.find(p);
+    out[p] = it == logs_.end() ? 0 : it->second.next_offset;
+  }
+  return out;
+}
+
 WriterStats Writer::stats() const {
   std::lock_guard lock(mu_);
   return stats_;

@@ -121,6 +121,8 @@ class Writer {
   std::int32_t PartitionFor(const std::string& team_id) const;
   std::int32_t partition_count() const { return partition_count_; }
   WriterStats stats() const;
+  // Next offset after the last event this writer knows committed, per owned partition.
+  std::map<std::int32_t, std::int64_t> CommittedOffsets() const;
 
  private:
   struct Pending;
