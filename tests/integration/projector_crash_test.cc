@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,6 +79,11 @@ pid_t SpawnProjector(Mode mode, const std::string& bootstrap, const std::string&
   if (pid == 0) {
     FILE* log = std::freopen(log_path.c_str(), "a", stderr);
     (void)log;
+      // Die with the test process, and keep ctest's output pipe free, so a crashed test
+      // never leaves a server behind or hangs ctest.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      FILE* out = std::freopen("/dev/null", "w", stdout);
+      (void)out;
     execv(KEYLEDGER_BINARY, argv.data());
     _exit(127);
   }
