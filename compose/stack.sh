@@ -1,36 +1,81 @@
 #!/usr/bin/env bash
-# Starts the local keyledger stack on loopback and prints how to use it; Ctrl-C stops it all.
-# Components start as they exist in this checkout (see README "Status").
+# Starts the local keyledger stack on 127.0.0.1 and prints how to use it; Ctrl-C stops it all.
+#   broker   Apache Kafka 3.9.1, single node, KRaft (compose/kafka/broker.sh)
+#   api      keyledger serve: admin API + writer + projector (RocksDB under the state dir)
+# Environment: KEYLEDGER_STACK_DIR (state, default /tmp/keyledger-stack), KEYLEDGER_API_PORT
+# (default 8080), KEYLEDGER_JWT_SECRET (default: a random development secret).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 state=${KEYLEDGER_STACK_DIR:-${TMPDIR:-/tmp}/keyledger-stack}
+api_port=${KEYLEDGER_API_PORT:-8080}
 mkdir -p "$state"
 
 bash "$root/compose/install-deps.sh"
 bash "$root/compose/kafka/broker.sh" fetch
+echo "building keyledger (release preset)..."
+cmake --preset release >/dev/null
+cmake --build --preset release --target keyledger >/dev/null
+bin=$root/build/release/api/keyledger
 
+pids=()
 stop_all() {
+  trap - EXIT INT TERM
   echo
   echo "stopping the stack..."
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   bash "$root/compose/kafka/broker.sh" stop "$state/broker" || true
+  echo "stopped."
 }
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
 bootstrap=$(bash "$root/compose/kafka/broker.sh" start "$state/broker")
+secret=${KEYLEDGER_JWT_SECRET:-$(head -c 32 /dev/urandom | base64 | tr -d '/+=' | head -c 40)}
+rm -f "$state/api.port"
+"$bin" serve --bootstrap "$bootstrap" --db "$state/api-db" --listen "127.0.0.1:$api_port" \
+  --port-file "$state/api.port" --jwt-secret "$secret" >"$state/api.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 600); do
+  [[ -s $state/api.port ]] && break
+  kill -0 "${pids[0]}" 2>/dev/null || { tail -20 "$state/api.log"; echo "the API exited" >&2; exit 1; }
+  sleep 0.1
+done
+[[ -s $state/api.port ]] || { echo "the API did not start; see $state/api.log" >&2; exit 1; }
+url="http://127.0.0.1:$(cat "$state/api.port")"
+owner=$("$bin" token --jwt-secret "$secret" --sub user-olga --name "Olga Owner" --team team-acme --role owner)
+member=$("$bin" token --jwt-secret "$secret" --sub user-mia --name "Mia Member" --team team-acme --role member)
 
 cat <<MSG
 
-keyledger local stack is up (state in $state):
-  Kafka broker (KRaft, single node)   $bootstrap
+keyledger is up (state and logs in $state):
+  Kafka broker (KRaft, single node)      $bootstrap
+  admin API (writer + projector)         $url     log: $state/api.log
 
-  Inspect the cluster:   kcat -b $bootstrap -L
-  Watch key events:      kcat -b $bootstrap -C -t keyledger.key-events -X isolation.level=read_committed
+Development tokens for team-acme (HS256, 24 h):
+  OWNER=$owner
+  MEMBER=$member
 
-The admin API, projector and validator join this stack as they are built (see README, Status).
+Try:
+  curl -s -X POST $url/v2/gen-ai/models/api_keys -H "Authorization: Bearer \$OWNER" -H 'Content-Type: application/json' -d '{"name": "my first key", "all_models": true}'
+  curl -s "$url/v2/gen-ai/models/api_keys?view=mine" -H "Authorization: Bearer \$OWNER"
+  curl -s "$url/v2/gen-ai/models/api_keys?view=team" -H "Authorization: Bearer \$MEMBER"   # 403: owners only
+
+More: $url/v2/gen-ai/models, $url/readyz, $url/metrics; watch the events with
+  kcat -b $bootstrap -C -t keyledger.key-events -X isolation.level=read_committed -e
 Press Ctrl-C to stop everything.
 MSG
 
-while bash "$root/compose/kafka/broker.sh" status "$state/broker" >/dev/null; do sleep 2; done
-echo "the broker exited; see $state/broker/server.log" >&2
-exit 1
+while true; do
+  for pid in "${pids[@]}"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "a component exited; see the logs in $state" >&2
+      exit 1
+    fi
+  done
+  bash "$root/compose/kafka/broker.sh" status "$state/broker" >/dev/null || {
+    echo "the broker exited; see $state/broker/server.log" >&2
+    exit 1
+  }
+  sleep 2
+done
