@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# HTTP benchmarks of the admin API with wrk (issue 4), printed as a markdown table:
+#   GET one key and GET a 20-key page of a view, each as a ratio to the reference server
+#   (bench_bare_http: the same transport with a fixed small JSON body), measured in this run;
+#   create-key throughput with p50/p99 latency through HTTP against the real broker.
+# Usage: bench/http_bench.sh [DURATION_SECONDS]   (builds the release preset first)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+duration=${1:-10}
+cmake --preset release >/dev/null
+cmake --build --preset release --target keyledger bench_bare_http >/dev/null
+bin=$root/build/release/api/keyledger
+bare=$root/build/release/bench/bench_bare_http
+work=$(mktemp -d /tmp/keyledger-http-bench.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  bash "$root/compose/kafka/broker.sh" stop "$work/broker" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+bootstrap=$(bash "$root/compose/kafka/broker.sh" start "$work/broker" 2>/dev/null)
+secret=bench-secret-0123456789abcdef0123456789
+"$bin" serve --bootstrap "$bootstrap" --db "$work/db" --listen 127.0.0.1:0 --port-file "$work/port" \
+  --jwt-secret "$secret" --commands-per-second 1000000 >"$work/api.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 600); do [[ -s $work/port ]] && break; sleep 0.1; done
+api="http://127.0.0.1:$(cat "$work/port")"
+token=$("$bin" token --jwt-secret "$secret" --sub bench --name Bench --team team-acme --role owner)
+"$bare" >"$work/bare.port" 2>/dev/null &
+pids+=($!)
+for _ in $(seq 1 100); do [[ -s $work/bare.port ]] && break; sleep 0.1; done
+bare_url="http://127.0.0.1:$(cat "$work/bare.port")"
+
+echo "creating 100 keys..." >&2
+key=""
+for i in $(seq 1 100); do
+  out=$(curl -s -X POST "$api/v2/gen-ai/models/api_keys" -H "Authorization: Bearer $token" \
+    -H 'Content-Type: application/json' -d "{\"name\": \"bench $i\", \"all_models\": true}")
+  key=${key:-$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key_info"]["uuid"])')}
+done
+
+rps() { awk '/Requests\/sec/ {print $2}'; }
+pct() { awk -v p="$1" '$1 == p {print $2}'; }
+run() {  # url [extra wrk args...]
+  local url=$1
+  shift
+  wrk -t2 -c32 -d"${duration}s" --latency -H "Authorization: Bearer $token" "$@" "$url" 2>/dev/null
+}
+echo "wrk: reference..." >&2
+ref=$(run "$bare_url/" | rps)
+echo "wrk: get one..." >&2
+one=$(run "$api/v2/gen-ai/models/api_keys/$key" | rps)
+echo "wrk: list 20..." >&2
+list=$(run "$api/v2/gen-ai/models/api_keys?view=mine&per_page=20" | rps)
+cat >"$work/post.lua" <<'LUA'
+counter = 0
+request = function()
+  counter = counter + 1
+  local body = '{"name": "wrk ' .. counter .. '-' .. math.random(1000000000) .. '", "all_models": true}'
+  -- A headers table replaces wrk's own (from -H): copy them, then add the content type.
+  local headers = {}
+  for k, v in pairs(wrk.headers) do headers[k] = v end
+  headers["Content-Type"] = "application/json"
+  return wrk.format("POST", nil, headers, body)
+end
+LUA
+echo "wrk: create..." >&2
+create_out=$(run "$api/v2/gen-ai/models/api_keys" -s "$work/post.lua")
+create=$(echo "$create_out" | rps)
+p50=$(echo "$create_out" | pct 50%)
+p99=$(echo "$create_out" | pct 99%)
+non2xx=$(echo "$create_out" | awk '/Non-2xx/ {print $5}')
+
+ratio() { python3 -c "print(f'{float($1)/float($2):.2f}')"; }
+echo "| benchmark (wrk -t2 -c32, ${duration}s) | keyledger req/s | reference req/s (same transport, fixed JSON) | ratio | target |"
+echo "|---|---|---|---|---|"
+echo "| GET one key | $one | $ref | $(ratio "$one" "$ref") | >= 0.5 |"
+echo "| GET a view page (20 keys) | $list | $ref | $(ratio "$list" "$ref") | - |"
+echo "| POST create key (real broker; p50 $p50, p99 $p99; non-2xx: ${non2xx:-0}) | $create | - | - | - |"
