@@ -12,6 +12,8 @@
 #include "keyledger/api/admin_api.h"
 #include "keyledger/api/http_server.h"
 #include "keyledger/api/jwt.h"
+#include "keyledger/api/validator_http.h"
+#include "keyledger/validator/replica.h"
 #include "keyledger/writer/writer.h"
 #include "keyledger/common/clock.h"
 #include "keyledger/common/log.h"
@@ -33,6 +35,7 @@ constexpr char kUsage[] = R"(usage: keyledger COMMAND [flags]
 commands:
   serve      the admin HTTP API with its writer and projector
   token      mint a development JWT (HS256)
+  validator  a replica validator answering secret checks over HTTP (nginx auth_request, Envoy ext_authz)
   project    run a standalone projector: the key-event log into RocksDB read models
   catalog    print the model catalog (OpenAI list shape) and exit
   help       this text
@@ -54,6 +57,11 @@ serve flags:
   --tls-cert FILE --tls-key FILE          serve HTTPS
   --body-limit BYTES      largest request body (65536)
   --commands-per-second N per-user command rate before 429 (50)
+
+validator flags:
+  --listen HOST:PORT      address to serve checks on (127.0.0.1:8081)
+  --port-file FILE        write the bound port here once listening
+  --snapshot FILE         index snapshot for fast restart (written every 30 s and on shutdown)
 
 token flags:
   --jwt-secret SECRET  --sub USER  --name NAME  --team TEAM  --role owner|member  --ttl SECONDS
@@ -269,6 +277,51 @@ int RunServe(const Flags& flags, common::Logger& log, const common::Clock& clock
   return 0;
 }
 
+int RunValidator(const Flags& flags, common::Logger& log) {
+  for (const auto& unknown : flags.Unknown({"bootstrap", "topic", "catalog", "listen", "port-file", "snapshot"})) {
+    std::fprintf(stderr, "keyledger validator: unknown flag --%s\n", unknown.c_str());
+    return 2;
+  }
+  std::string catalog_path = flags.Get("catalog", "KEYLEDGER_CATALOG", "");
+  auto catalog = catalog_path.empty() ? common::Result<events::Catalog>(events::Catalog::Default())
+                                      : events::Catalog::LoadFile(catalog_path);
+  if (!catalog.ok()) return Fail(log, "cannot load the catalog", catalog.status());
+  validator::ReplicaOptions options;
+  options.kafka.bootstrap_servers = flags.Get("bootstrap", "KEYLEDGER_BOOTSTRAP", "127.0.0.1:9092");
+  options.topic = flags.Get("topic", "KEYLEDGER_TOPIC", "keyledger.key-events");
+  options.snapshot_path = flags.Get("snapshot", nullptr, "");
+  validator::Replica replica(options, &*catalog, &log);
+  common::Status started = replica.Start();
+  if (!started.ok()) return Fail(log, "the validator could not start", started);
+  ValidatorHttp checks(&replica);
+  HttpServerOptions http;
+  std::string listen = flags.Get("listen", nullptr, "127.0.0.1:8081");
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    std::fprintf(stderr, "keyledger validator: --listen takes HOST:PORT\n");
+    return 2;
+  }
+  http.address = listen.substr(0, colon);
+  http.port = static_cast<std::uint16_t>(std::atoi(listen.substr(colon + 1).c_str()));
+  http.body_limit = 8 * 1024;
+  HttpServer server(
+      http, [&checks](const HttpRequest& r) { return checks.Handle(r); },
+      [](const HttpRequest&) { return false; }, &log);
+  started = server.Start();
+  if (!started.ok()) return Fail(log, "cannot serve", started);
+  if (flags.Has("port-file")) {
+    std::string path = flags.Get("port-file", nullptr, "");
+    std::ofstream(path + ".tmp") << server.port() << "\n";
+    std::rename((path + ".tmp").c_str(), path.c_str());
+  }
+  log.Info("validator serving checks", {{"address", http.address}, {"port", static_cast<int>(server.port())}});
+  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  server.Shutdown();
+  replica.Stop();
+  log.Info("validator stopped", {});
+  return 0;
+}
+
 int RunToken(const Flags& flags) {
   std::string secret = flags.Get("jwt-secret", "KEYLEDGER_JWT_SECRET", "");
   if (secret.size() < 32) {
@@ -342,6 +395,7 @@ int main(int argc, char** argv) {
   if (command == "project") return api::RunProject(*flags, log, clock);
   if (command == "serve") return api::RunServe(*flags, log, clock);
   if (command == "token") return api::RunToken(*flags);
+  if (command == "validator") return api::RunValidator(*flags, log);
   if (command == "catalog") return api::RunCatalog(*flags);
   std::fprintf(stderr, "keyledger: unknown command '%s'\n\n%s", command.c_str(), api::kUsage);
   return 2;

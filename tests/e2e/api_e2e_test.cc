@@ -382,7 +382,15 @@ TEST(ApiBrokerOutage, CommandsAnswer503QuicklyAndLeaveNothingHalfDone) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   ASSERT_EQ(status, 201) << "the API did not recover after the broker came back";
-  HttpResult list = HttpCall(server.port(), "GET", std::string(kKeys) + "?per_page=200", "", auth);
+  // After a broker restart the projector may need longer than the API's read-your-writes wait
+  // to reconnect: wait until it has caught up, then look for half-done work.
+  HttpResult list;
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    list = HttpCall(server.port(), "GET", std::string(kKeys) + "?per_page=200", "", auth);
+    if (list.body.find("\"after\"") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
   EXPECT_EQ(list.body.find("during outage"), std::string::npos) << "a failed command left a key behind";
   EXPECT_NE(list.body.find("before"), std::string::npos);
   EXPECT_NE(list.body.find("after"), std::string::npos);

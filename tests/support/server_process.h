@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -19,18 +20,22 @@ inline constexpr char kJwtSecret[] = "e2e-secret-0123456789abcdef0123456789";
 
 class ServerProcess {
  public:
+  // `keyledger serve` with its state under `dir`.
   ServerProcess(const std::string& bootstrap, const std::string& topic, const std::string& dir,
-                std::vector<std::string> extra = {}) {
-    port_file_ = dir + "/port";
-    std::vector<std::string> args = {KEYLEDGER_BINARY, "serve", "--bootstrap", bootstrap, "--topic", topic,
-                                     "--db", dir + "/db", "--listen", "127.0.0.1:0", "--port-file",
-                                     port_file_, "--jwt-secret", kJwtSecret, "--partitions", "3",
-                                     "--commands-per-second", "1000"};
-    args.insert(args.end(), extra.begin(), extra.end());
+                std::vector<std::string> extra = {})
+      : ServerProcess(Args(bootstrap, topic, dir, std::move(extra)), dir, "server") {}
+
+  // Any keyledger subcommand that takes --port-file (added here) and serves HTTP.
+  ServerProcess(std::vector<std::string> args, const std::string& dir, const std::string& name) {
+    port_file_ = dir + "/" + name + ".port";
+    std::remove(port_file_.c_str());
+    args.insert(args.begin(), KEYLEDGER_BINARY);
+    args.push_back("--port-file");
+    args.push_back(port_file_);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    log_ = dir + "/server.log";
+    log_ = dir + "/" + name + ".log";
     pid_ = fork();
     if (pid_ == 0) {
       FILE* f = std::freopen(log_.c_str(), "a", stderr);
@@ -82,6 +87,15 @@ class ServerProcess {
   }
 
  private:
+  static std::vector<std::string> Args(const std::string& bootstrap, const std::string& topic,
+                                       const std::string& dir, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"serve", "--bootstrap", bootstrap, "--topic", topic,
+                                     "--db", dir + "/db", "--listen", "127.0.0.1:0",
+                                     "--jwt-secret", kJwtSecret, "--partitions", "3",
+                                     "--commands-per-second", "1000"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
   std::string port_file_;

@@ -1,0 +1,69 @@
+// A replica validator: reads every partition of the key-event topic (no consumer group; each
+// replica reads everything), keeps a SecretIndex, and answers checks. A regenerated or deleted
+// secret is denied as soon as this replica has read the event.
+//
+// Fast restart: the index and its offsets are snapshotted to a file every `snapshot_interval_ms`
+// and on Stop; Start loads the snapshot and reads on from its offsets. Ready once it has read to
+// the end of the log after starting; lag per partition is refreshed every second. An event that
+// cannot be decoded halts its partition (logged, counted) and the replica reports not ready.
+// Threads: one consumer thread owned by the replica; Check, Ready, Lag and stats from any thread.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "keyledger/common/log.h"
+#include "keyledger/storage/kafka.h"
+#include "keyledger/validator/secret_index.h"
+
+namespace keyledger::validator {
+
+struct ReplicaOptions {
+  storage::KafkaConfig kafka;
+  std::string topic = "keyledger.key-events";
+  std::string snapshot_path;  // empty: no snapshots
+  int snapshot_interval_ms = 30000;
+};
+
+struct ReplicaStats {
+  std::uint64_t events_applied = 0;
+  std::uint64_t undecodable_events = 0;
+  std::set<std::int32_t> halted_partitions;
+  std::map<std::int32_t, std::int64_t> lag;  // per partition, events not yet read
+  bool loaded_snapshot = false;
+};
+
+class Replica {
+ public:
+  Replica(ReplicaOptions options, const events::Catalog* catalog, common::Logger* logger);
+  ~Replica();
+  common::Status Start();
+  void Stop();
+
+  Decision Check(const CheckRequest& request) const { return index_.Check(request); }
+  bool Ready(std::string* why) const;
+  ReplicaStats stats() const;
+  const SecretIndex& index() const { return index_; }
+
+ private:
+  void Loop();
+  common::Status Snapshot();
+
+  ReplicaOptions options_;
+  common::Logger* logger_;
+  SecretIndex index_;
+  std::unique_ptr<storage::LogReader> reader_;  // consumer thread only
+  std::map<std::int32_t, std::int64_t> positions_;  // consumer thread only
+  mutable std::mutex mu_;  // Guards stats_ and caught_up_.
+  ReplicaStats stats_;
+  bool caught_up_ = false;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace keyledger::validator

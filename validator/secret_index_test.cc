@@ -1,0 +1,169 @@
+#include "keyledger/validator/secret_index.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
+
+#include "keyledger/common/secret.h"
+#include "keyledger/events/key_rules.h"
+
+namespace keyledger::validator {
+namespace {
+
+constexpr char kVpc[] = "5f0c8e3a-2b7d-4c1e-9a6f-1d2e3f4a5b6c";
+constexpr char kOtherVpc[] = "8a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+
+class Index : public ::testing::Test {
+ protected:
+  events::Catalog catalog_ = events::Catalog::Default();
+  SecretIndex index_{&catalog_};
+  common::SeededRandom random_{11};
+  std::map<std::string, events::KeyState> states_;
+  int n_ = 0;
+
+  events::CommandContext Ctx() { return {*common::NewUuidV4(random_), 1795384512000000 + n_++, "r", "", ""}; }
+  events::Caller Owner() { return {"olga", "Olga", "team-acme", events::Role::kOwner}; }
+
+  void Apply(const events::Event& e) {
+    index_.Apply(e);
+    std::optional<events::KeyState> cur;
+    if (states_.count(e.key_id)) cur = states_[e.key_id];
+    states_[e.key_id] = *events::Apply(cur, e);
+  }
+  // Creates a key; returns (key id, secret).
+  std::pair<std::string, std::string> Create(bool all_models, std::vector<std::string> models, bool batch,
+                                             std::string vpc) {
+    std::string secret = *common::GenerateSecret(random_);
+    events::CreateKeyCommand c{*common::NewUuidV4(random_), "k", all_models, std::move(models), batch,
+                               std::move(vpc), common::HashSecret(secret), common::SecretHint(secret)};
+    auto e = events::DecideCreate(std::nullopt, Owner(), c, catalog_, Ctx());
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    Apply(*e);
+    return {e->key_id, secret};
+  }
+  Decision Check(const std::string& secret, const std::string& model, const std::string& vpc = "",
+                 bool batch = false) {
+    return index_.Check({secret, model, vpc, batch});
+  }
+};
+
+TEST_F(Index, AllowsAndNamesTheKeyAndTeam) {
+  auto [id, secret] = Create(true, {}, false, "");
+  Decision d = Check(secret, "openai-gpt-4o");
+  EXPECT_TRUE(d.allowed);
+  EXPECT_EQ(d.key_id, id);
+  EXPECT_EQ(d.team_id, "team-acme");
+}
+
+TEST_F(Index, RefusesMalformedSecretsBeforeAnyLookup) {
+  auto [id, secret] = Create(true, {}, false, "");
+  for (const std::string& bad : {std::string(""), std::string("Bearer"), secret.substr(0, 40),
+                                 "sk-do-v2-" + secret.substr(9), secret.substr(0, secret.size() - 1) + "x"}) {
+    EXPECT_EQ(Check(bad, "openai-gpt-4o").reason, DenyReason::kMalformed) << bad;
+  }
+  common::SeededRandom other(99);
+  EXPECT_EQ(Check(*common::GenerateSecret(other), "openai-gpt-4o").reason, DenyReason::kUnknown);
+}
+
+TEST_F(Index, SelectedModelsVpcAndBatchAreEnforced) {
+  auto [scoped_id, scoped] = Create(false, {"openai-gpt-4o", "alibaba-qwen3-32b"}, false, "");
+  EXPECT_TRUE(Check(scoped, "alibaba-qwen3-32b").allowed);
+  EXPECT_EQ(Check(scoped, "anthropic-claude-3.5-haiku").reason, DenyReason::kModelNotAllowed);
+  EXPECT_EQ(Check(scoped, "no-such-model").reason, DenyReason::kModelNotAllowed);
+
+  auto [vpc_id, in_vpc] = Create(true, {}, false, kVpc);
+  EXPECT_TRUE(Check(in_vpc, "openai-gpt-4o", kVpc).allowed);
+  EXPECT_EQ(Check(in_vpc, "openai-gpt-4o", "").reason, DenyReason::kVpcMismatch);  // public internet
+  EXPECT_EQ(Check(in_vpc, "openai-gpt-4o", kOtherVpc).reason, DenyReason::kVpcMismatch);
+
+  auto [batch_id, batch] = Create(true, {}, true, "");
+  EXPECT_TRUE(Check(batch, "openai-gpt-4o", "", true).allowed);
+  EXPECT_TRUE(Check(batch, "anthropic-claude-3.5-haiku", "", true).allowed);
+  EXPECT_EQ(Check(batch, "llama3.3-70b-instruct", "", true).reason, DenyReason::kBatchNotAllowed);
+  auto [plain_id, plain] = Create(true, {}, false, "");
+  EXPECT_EQ(Check(plain, "openai-gpt-4o", "", true).reason, DenyReason::kBatchNotAllowed);
+  EXPECT_TRUE(Check(plain, "openai-gpt-4o", "", false).allowed);
+}
+
+TEST_F(Index, LegacyKeysAuthenticateForAllModelsFromAnywhere) {
+  std::string secret = *common::GenerateSecret(random_);
+  events::ImportLegacyKeyCommand imp{*common::NewUuidV4(random_), "team-acme", "mia", "Mia", "old", 1,
+                                     common::HashSecret(secret), common::SecretHint(secret)};
+  auto e = events::DecideImportLegacy(std::nullopt, {"ops", "ops", "", events::Role::kOperator}, imp, Ctx());
+  ASSERT_TRUE(e.ok());
+  Apply(*e);
+  EXPECT_TRUE(Check(secret, "anthropic-claude-sonnet-4", kOtherVpc).allowed);
+  EXPECT_EQ(Check(secret, "openai-gpt-4o", "", true).reason, DenyReason::kBatchNotAllowed);
+}
+
+TEST_F(Index, RenameKeepsTheSecretRegenerateAndDeleteRevokeItAtOnce) {
+  auto [id, secret] = Create(true, {}, false, "");
+  Apply(*events::DecideRename(states_[id], Owner(), {id, "renamed", {}}, Ctx()));
+  EXPECT_TRUE(Check(secret, "openai-gpt-4o").allowed);
+
+  std::string fresh = *common::GenerateSecret(random_);
+  Apply(*events::DecideRegenerate(states_[id], Owner(), {id, "renamed", {}, common::HashSecret(fresh),
+                                                         common::SecretHint(fresh)}, Ctx()));
+  EXPECT_EQ(Check(secret, "openai-gpt-4o").reason, DenyReason::kUnknown);
+  EXPECT_TRUE(Check(fresh, "openai-gpt-4o").allowed);
+
+  Apply(*events::DecideDelete(states_[id], Owner(), {id, "renamed", {}}, Ctx()));
+  EXPECT_EQ(Check(fresh, "openai-gpt-4o").reason, DenyReason::kUnknown);
+  EXPECT_EQ(index_.size(), 0u);
+}
+
+TEST_F(Index, SurvivesGrowthWithChurn) {
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (int i = 0; i < 5000; ++i) keys.push_back(Create(i % 3 != 0, i % 3 == 0 ? std::vector<std::string>{"openai-gpt-4o"} : std::vector<std::string>{}, false, ""));
+  for (int i = 0; i < 5000; i += 2) {
+    auto& [id, secret] = keys[i];
+    Apply(*events::DecideDelete(states_[id], Owner(), {id, "k", {}}, Ctx()));
+  }
+  EXPECT_EQ(index_.size(), 2500u);
+  for (int i = 0; i < 5000; ++i) {
+    Decision d = Check(keys[i].second, "openai-gpt-4o");
+    EXPECT_EQ(d.allowed, i % 2 == 1) << i;
+  }
+}
+
+TEST_F(Index, SnapshotRoundTripsAndADamagedOneIsRefused) {
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (int i = 0; i < 300; ++i) keys.push_back(Create(i % 2 == 0, i % 2 ? std::vector<std::string>{"alibaba-qwen3-32b"} : std::vector<std::string>{}, i % 4 == 0, i % 5 == 0 ? kVpc : ""));
+  std::string path = (std::filesystem::temp_directory_path() / ("kl-snap-" + std::to_string(::getpid()))).string();
+  ASSERT_TRUE(index_.SaveSnapshot(path, {{0, 42}, {3, 7}}).ok());
+  SecretIndex loaded(&catalog_);
+  std::map<std::int32_t, std::int64_t> offsets;
+  ASSERT_TRUE(loaded.LoadSnapshot(path, &offsets).ok());
+  EXPECT_EQ(offsets, (std::map<std::int32_t, std::int64_t>{{0, 42}, {3, 7}}));
+  EXPECT_EQ(loaded.size(), 300u);
+  for (const auto& [id, secret] : keys) {
+    for (const char* model : {"openai-gpt-4o", "alibaba-qwen3-32b"}) {
+      for (const char* vpc : {"", kVpc}) {
+        for (bool batch : {false, true}) {
+          Decision a = index_.Check({secret, model, vpc, batch});
+          Decision b = loaded.Check({secret, model, vpc, batch});
+          EXPECT_EQ(a.allowed, b.allowed);
+          EXPECT_EQ(a.reason, b.reason);
+          EXPECT_EQ(a.key_id, b.key_id);
+        }
+      }
+    }
+  }
+  // A flipped byte is caught by the checksum; a missing file is NotFound.
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put('\x7f');
+  }
+  EXPECT_EQ(loaded.LoadSnapshot(path, &offsets).code(), common::StatusCode::kDataLoss);
+  std::filesystem::remove(path);
+  EXPECT_EQ(loaded.LoadSnapshot(path, &offsets).code(), common::StatusCode::kNotFound);
+  EXPECT_EQ(loaded.size(), 300u);  // a failed load leaves the index as it was
+}
+
+}  // namespace
+}  // namespace keyledger::validator

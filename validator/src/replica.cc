@@ -1,0 +1,121 @@
+#include "keyledger/validator/replica.h"
+
+#include <chrono>
+
+#include "keyledger/events/codec.h"
+
+namespace keyledger::validator {
+
+Replica::Replica(ReplicaOptions options, const events::Catalog* catalog, common::Logger* logger)
+    : options_(std::move(options)), logger_(logger), index_(catalog) {}
+
+Replica::~Replica() { Stop(); }
+
+common::Status Replica::Start() {
+  KL_ASSIGN_OR_RETURN(std::int32_t partitions, storage::PartitionCount(options_.kafka, options_.topic, 10000));
+  std::map<std::int32_t, std::int64_t> start;
+  for (std::int32_t p = 0; p < partitions; ++p) start[p] = 0;
+  if (!options_.snapshot_path.empty()) {
+    std::map<std::int32_t, std::int64_t> offsets;
+    common::Status loaded = index_.LoadSnapshot(options_.snapshot_path, &offsets);
+    if (loaded.ok()) {
+      for (const auto& [p, o] : offsets) start[p] = o;
+      std::lock_guard lock(mu_);
+      stats_.loaded_snapshot = true;
+      logger_->Info("validator loaded its snapshot", {{"keys", index_.size()}, {"path", options_.snapshot_path}});
+    } else if (loaded.code() != common::StatusCode::kNotFound) {
+      // A damaged snapshot is not trusted: rebuild from the beginning of the log.
+      logger_->Warn("validator snapshot ignored", {{"error", loaded.message()}});
+    }
+  }
+  positions_ = start;
+  KL_ASSIGN_OR_RETURN(reader_, storage::LogReader::Create(options_.kafka, options_.topic, start));
+  stop_ = false;
+  thread_ = std::thread([this] { Loop(); });
+  return common::Status::Ok();
+}
+
+void Replica::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) {
+    thread_.join();
+    common::Status s = Snapshot();
+    if (!s.ok()) logger_->Warn("validator could not write its snapshot", {{"error", s.message()}});
+  }
+  reader_.reset();
+}
+
+common::Status Replica::Snapshot() {
+  if (options_.snapshot_path.empty()) return common::Status::Ok();
+  return index_.SaveSnapshot(options_.snapshot_path, positions_);
+}
+
+void Replica::Loop() {
+  auto last_lag = std::chrono::steady_clock::time_point();
+  auto last_snapshot = std::chrono::steady_clock::now();
+  std::set<std::int32_t> halted;
+  while (!stop_) {
+    auto records = reader_->Poll(50, 5000);
+    if (records.ok()) {
+      std::uint64_t applied = 0, bad = 0;
+      for (const auto& r : *records) {
+        if (halted.count(r.partition)) continue;
+        auto event = events::Decode(r.value);
+        if (!event.ok()) {
+          halted.insert(r.partition);
+          ++bad;
+          logger_->Error("validator halted a partition on an undecodable event",
+                         {{"partition", r.partition}, {"offset", r.offset}, {"error", event.status().message()}});
+          continue;
+        }
+        index_.Apply(*event);
+        positions_[r.partition] = r.offset + 1;
+        ++applied;
+      }
+      std::lock_guard lock(mu_);
+      stats_.events_applied += applied;
+      stats_.undecodable_events += bad;
+      stats_.halted_partitions = halted;
+      if (reader_->AtEnd()) caught_up_ = true;
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_lag >= std::chrono::seconds(1)) {
+      std::map<std::int32_t, std::int64_t> lag;
+      for (const auto& [p, pos] : positions_) {
+        auto marks = reader_->Watermarks(p, 1000);
+        // A gap of one is the commit marker after the last read event, not lag.
+        std::int64_t behind = marks.ok() ? marks->second - std::max(pos, reader_->Position(p)) : -1;
+        lag[p] = behind <= 1 && behind >= 0 ? 0 : behind;
+      }
+      std::lock_guard lock(mu_);
+      stats_.lag = std::move(lag);
+      last_lag = now;
+    }
+    if (options_.snapshot_interval_ms > 0 &&
+        now - last_snapshot >= std::chrono::milliseconds(options_.snapshot_interval_ms)) {
+      common::Status s = Snapshot();
+      if (!s.ok()) logger_->Warn("validator could not write its snapshot", {{"error", s.message()}});
+      last_snapshot = now;
+    }
+  }
+}
+
+bool Replica::Ready(std::string* why) const {
+  std::lock_guard lock(mu_);
+  if (!stats_.halted_partitions.empty()) {
+    *why = "halted on an undecodable event in " + std::to_string(stats_.halted_partitions.size()) + " partition(s)";
+    return false;
+  }
+  if (!caught_up_) {
+    *why = "still reading the log";
+    return false;
+  }
+  return true;
+}
+
+ReplicaStats Replica::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+}  // namespace keyledger::validator
