@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Starts the local keyledger stack on 127.0.0.1 and prints how to use it; Ctrl-C stops it all.
 #   broker   Apache Kafka 3.9.1, single node, KRaft (compose/kafka/broker.sh)
-#   api      keyledger serve: admin API + writer + projector (RocksDB under the state dir)
+#   api        keyledger serve: admin API + writer + projector (RocksDB under the state dir)
+#   validator  keyledger validator: the secret check for gateways (nginx auth_request, Envoy)
 # Environment: KEYLEDGER_STACK_DIR (state, default /tmp/keyledger-stack), KEYLEDGER_API_PORT
 # (default 8080), KEYLEDGER_JWT_SECRET (default: a random development secret).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 state=${KEYLEDGER_STACK_DIR:-${TMPDIR:-/tmp}/keyledger-stack}
 api_port=${KEYLEDGER_API_PORT:-8080}
+validator_port=${KEYLEDGER_VALIDATOR_PORT:-8081}
 mkdir -p "$state"
 
 bash "$root/compose/install-deps.sh"
@@ -43,6 +45,16 @@ for _ in $(seq 1 600); do
 done
 [[ -s $state/api.port ]] || { echo "the API did not start; see $state/api.log" >&2; exit 1; }
 url="http://127.0.0.1:$(cat "$state/api.port")"
+rm -f "$state/validator.port"
+"$bin" validator --bootstrap "$bootstrap" --listen "127.0.0.1:$validator_port" \
+  --port-file "$state/validator.port" --snapshot "$state/validator.snapshot" >"$state/validator.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 600); do
+  [[ -s $state/validator.port ]] && break
+  kill -0 "${pids[1]}" 2>/dev/null || { tail -20 "$state/validator.log"; echo "the validator exited" >&2; exit 1; }
+  sleep 0.1
+done
+validator="http://127.0.0.1:$(cat "$state/validator.port")"
 owner=$("$bin" token --jwt-secret "$secret" --sub user-olga --name "Olga Owner" --team team-acme --role owner)
 member=$("$bin" token --jwt-secret "$secret" --sub user-mia --name "Mia Member" --team team-acme --role member)
 
@@ -51,6 +63,7 @@ cat <<MSG
 keyledger is up (state and logs in $state):
   Kafka broker (KRaft, single node)      $bootstrap
   admin API (writer + projector)         $url     log: $state/api.log
+  validator (secret check)               $validator     log: $state/validator.log
 
 Development tokens for team-acme (HS256, 24 h):
   OWNER=$owner
@@ -60,6 +73,9 @@ Try:
   curl -s -X POST $url/v2/gen-ai/models/api_keys -H "Authorization: Bearer \$OWNER" -H 'Content-Type: application/json' -d '{"name": "my first key", "all_models": true}'
   curl -s "$url/v2/gen-ai/models/api_keys?view=mine" -H "Authorization: Bearer \$OWNER"
   curl -s "$url/v2/gen-ai/models/api_keys?view=team" -H "Authorization: Bearer \$MEMBER"   # 403: owners only
+
+Check a secret as a gateway would (200 allow, 401/403 deny with X-Keyledger-Deny-Reason):
+  curl -si $validator/v1/chat/completions -H "Authorization: Bearer <secret_key>" -H 'X-Keyledger-Model: openai-gpt-4o'
 
 More: $url/v2/gen-ai/models, $url/readyz, $url/metrics; watch the events with
   kcat -b $bootstrap -C -t keyledger.key-events -X isolation.level=read_committed -e
