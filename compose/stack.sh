@@ -3,7 +3,8 @@
 #   broker   Apache Kafka 3.9.1, single node, KRaft (compose/kafka/broker.sh)
 #   api        keyledger serve: admin API + writer + projector (RocksDB under the state dir)
 #   validator  keyledger validator: the secret check for gateways (nginx auth_request, Envoy)
-# Environment: KEYLEDGER_STACK_DIR (state, default /tmp/keyledger-stack), KEYLEDGER_API_PORT
+# Every start begins with an empty log. Environment: KEYLEDGER_STACK_DIR (state, default
+# /tmp/keyledger-stack), KEYLEDGER_API_PORT
 # (default 8080), KEYLEDGER_JWT_SECRET (default: a random development secret).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,6 +33,9 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
+# The broker starts with an empty log, so the read models and the validator snapshot start empty
+# too (state from an earlier run would describe another log).
+rm -rf "$state/api-db" "$state/validator.snapshot"
 bootstrap=$(bash "$root/compose/kafka/broker.sh" start "$state/broker")
 secret=${KEYLEDGER_JWT_SECRET:-$(head -c 32 /dev/urandom | base64 | tr -d '/+=' | head -c 40)}
 rm -f "$state/api.port"

@@ -393,4 +393,13 @@ Result<std::pair<std::int64_t, std::int64_t>> LogReader::Watermarks(std::int32_t
   return std::make_pair(low, high);
 }
 
+std::int64_t LogReader::CachedHighWatermark(std::int32_t partition) const {
+  std::int64_t low = -1, high = -1;
+  if (rd_kafka_get_watermark_offsets(handle_->rk.get(), handle_->topic.c_str(), partition, &low,
+                                     &high) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return -1;
+  }
+  return high;
+}
+
 }  // namespace keyledger::storage

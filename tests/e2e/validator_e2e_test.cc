@@ -44,7 +44,8 @@ class ValidatorE2E : public ::testing::Test {
     bootstrap_ = testing::BrokerBootstrap();
     ASSERT_FALSE(bootstrap_.empty()) << "no Kafka broker (run through ctest)";
     topic_ = testing::UniqueTopic("keyledger.e2e.validator");
-    ASSERT_TRUE(storage::CreateTopic({bootstrap_, {}}, topic_, 3, {}, 30000).ok());
+    // 12 partitions, as `serve` creates by default: the replica must not stall per partition.
+    ASSERT_TRUE(storage::CreateTopic({bootstrap_, {}}, topic_, 12, {}, 30000).ok());
     api_ = std::make_unique<testing::ServerProcess>(bootstrap_, topic_, dir_.path());
     ASSERT_NE(api_->port(), 0) << api_->log();
     StartValidator();
@@ -144,8 +145,12 @@ TEST_F(ValidatorE2E, RegenerateAndDeleteStopTheOldSecretAndRenameKeepsIt) {
                               R"({"confirm_name": "renamed"})", auth);
   ASSERT_EQ(regen.status, 200);
   std::string fresh(json::parse(regen.body).as_object()["api_key_info"].as_object()["secret_key"].as_string());
+  // Revocation is a correctness property here, not a benchmark: the old secret must stop as soon
+  // as the replica has read the event. (A replica that queried watermarks once a second on
+  // every partition stalled for about 1.1 s; that regression fails this bound.)
   auto took = WaitFor(k.secret, 401);
-  EXPECT_LT(took, std::chrono::seconds(5)) << "old secret still accepted";
+  EXPECT_EQ(Check(k.secret, "openai-gpt-4o").status, 401) << "old secret still accepted";
+  EXPECT_LT(took, std::chrono::milliseconds(500)) << "revocation took " << took.count() << " ms";
   EXPECT_EQ(Check(fresh, "openai-gpt-4o").status, 200);
   ASSERT_EQ(HttpCall(api_->port(), "DELETE", std::string(kKeys) + "/" + k.id + "?confirm_name=renamed", "", auth).status, 200);
   WaitFor(fresh, 401);

@@ -81,11 +81,13 @@ void Replica::Loop() {
     auto now = std::chrono::steady_clock::now();
     if (now - last_lag >= std::chrono::seconds(1)) {
       std::map<std::int32_t, std::int64_t> lag;
+      // Cached watermarks (from fetch responses): a broker round trip here would stall the
+      // consumer loop and delay revocations.
       for (const auto& [p, pos] : positions_) {
-        auto marks = reader_->Watermarks(p, 1000);
+        std::int64_t high = reader_->CachedHighWatermark(p);
         // A gap of one is the commit marker after the last read event, not lag.
-        std::int64_t behind = marks.ok() ? marks->second - std::max(pos, reader_->Position(p)) : -1;
-        lag[p] = behind <= 1 && behind >= 0 ? 0 : behind;
+        std::int64_t behind = high < 0 ? 0 : high - std::max(pos, reader_->Position(p));
+        lag[p] = behind <= 1 ? 0 : behind;
       }
       std::lock_guard lock(mu_);
       stats_.lag = std::move(lag);

@@ -113,9 +113,11 @@ class LogReader {
   bool AtEnd() const;
   // The next offset this reader will return for `partition`.
   std::int64_t Position(std::int32_t partition) const;
-  // (low, high) watermarks of a partition, asked of the broker.
+  // (low, high) watermarks of a partition, asked of the broker (a blocking round trip).
   common::Result<std::pair<std::int64_t, std::int64_t>> Watermarks(std::int32_t partition,
                                                                    int timeout_ms);
+  // The high watermark from the last fetch response, without a round trip; -1 if none yet.
+  std::int64_t CachedHighWatermark(std::int32_t partition) const;
 
  private:
   struct Handle;
