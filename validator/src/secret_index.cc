@@ -104,9 +104,15 @@ std::array<std::uint8_t, 16> UuidBytes(std::string_view uuid) {
 }
 
 std::string UuidText(const std::array<std::uint8_t, 16>& b) {
-  std::string hex = common::HexEncode(b);
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20, 12);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');  // one allocation: this is on every allowed check
+  size_t o = 0;
+  for (size_t i = 0; i < 16; ++i) {
+    if (o == 8 || o == 13 || o == 18 || o == 23) ++o;
+    out[o++] = kHex[b[i] >> 4];
+    out[o++] = kHex[b[i] & 15];
+  }
+  return out;
 }
 
 SecretIndex::SecretIndex(const events::Catalog* catalog) : catalog_(catalog) {

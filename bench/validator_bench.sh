@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Validator benchmarks across processes (issue 5), printed as markdown rows:
+#   propagation: after the API answers a regenerate or delete, how long until a separate
+#   validator process denies the old secret (p50/p99/max over N operations, real broker);
+#   HTTP checks/s with wrk as a ratio to bench_bare_http (same transport, fixed body), same run;
+#   in-process checks/s and memory per key at 1M keys (bench_validator).
+# Usage: bench/validator_bench.sh [OPERATIONS] [WRK_SECONDS]
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+operations=${1:-1000}
+duration=${2:-10}
+cmake --preset release >/dev/null
+cmake --build --preset release --target keyledger bench_bare_http bench_validator >/dev/null
+bin=$root/build/release/api/keyledger
+work=$(mktemp -d /tmp/keyledger-validator-bench.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  bash "$root/compose/kafka/broker.sh" stop "$work/broker" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+wait_file() { for _ in $(seq 1 600); do [[ -s $1 ]] && return 0; sleep 0.1; done; echo "no $1" >&2; exit 1; }
+
+bootstrap=$(bash "$root/compose/kafka/broker.sh" start "$work/broker" 2>/dev/null)
+secret=bench-secret-0123456789abcdef0123456789
+"$bin" serve --bootstrap "$bootstrap" --db "$work/db" --listen 127.0.0.1:0 --port-file "$work/api.port" \
+  --jwt-secret "$secret" --commands-per-second 1000000 >"$work/api.log" 2>&1 &
+pids+=($!)
+wait_file "$work/api.port"
+"$bin" validator --bootstrap "$bootstrap" --listen 127.0.0.1:0 --port-file "$work/validator.port" \
+  >"$work/validator.log" 2>&1 &
+pids+=($!)
+wait_file "$work/validator.port"
+"$root/build/release/bench/bench_bare_http" >"$work/bare.port" 2>/dev/null &
+pids+=($!)
+wait_file "$work/bare.port"
+token=$("$bin" token --jwt-secret "$secret" --sub bench --name Bench --team team-acme --role owner)
+
+echo "propagation over $operations operations..." >&2
+python3 - "$(cat "$work/api.port")" "$(cat "$work/validator.port")" "$token" "$operations" >"$work/propagation.txt" <<'PY'
+import http.client, json, sys, time
+api_port, validator_port, token, n = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+api = http.client.HTTPConnection("127.0.0.1", api_port)
+val = http.client.HTTPConnection("127.0.0.1", validator_port)
+auth = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+def call(conn, method, path, body=None, headers=None):
+    conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers or {})
+    r = conn.getresponse()
+    return r.status, r.read()
+def check(secret):
+    return call(val, "GET", "/v1/chat/completions", headers={"Authorization": "Bearer " + secret, "X-Keyledger-Model": "openai-gpt-4o"})[0]
+delays = []
+for i in range(n):
+    status, body = call(api, "POST", "/v2/gen-ai/models/api_keys", {"name": f"p{i}", "all_models": True}, auth)
+    info = json.loads(body)["api_key_info"]
+    while check(info["secret_key"]) != 200:
+        pass
+    if i % 2 == 0:
+        status, body = call(api, "PUT", f"/v2/gen-ai/models/api_keys/{info['uuid']}/regenerate", {"confirm_name": f"p{i}"}, auth)
+    else:
+        status, body = call(api, "DELETE", f"/v2/gen-ai/models/api_keys/{info['uuid']}?confirm_name=p{i}", None, auth)
+    answered = time.perf_counter()
+    assert status == 200, body
+    while check(info["secret_key"]) != 401:
+        pass
+    delays.append((time.perf_counter() - answered) * 1000)
+    if i % 200 == 0:
+        print(f"  {i}/{n}", file=sys.stderr)
+delays.sort()
+print(f"{delays[len(delays)//2]:.2f} {delays[int(len(delays)*0.99)]:.2f} {delays[-1]:.2f}")
+PY
+read -r p50 p99 max <"$work/propagation.txt"
+
+# A key for the HTTP check benchmark.
+sk=$(curl -s -X POST "http://127.0.0.1:$(cat "$work/api.port")/v2/gen-ai/models/api_keys" -H "Authorization: Bearer $token" \
+  -H 'Content-Type: application/json' -d '{"name": "wrk", "all_models": true}' |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key_info"]["secret_key"])')
+sleep 0.5
+rps() { awk '/Requests\/sec/ {print $2}'; }
+echo "wrk: validator and reference..." >&2
+checks=$(wrk -t2 -c32 -d"${duration}s" -H "Authorization: Bearer $sk" -H "X-Keyledger-Model: openai-gpt-4o" \
+  "http://127.0.0.1:$(cat "$work/validator.port")/v1/chat/completions" 2>/dev/null | rps)
+ref=$(wrk -t2 -c32 -d"${duration}s" "http://127.0.0.1:$(cat "$work/bare.port")/" 2>/dev/null | rps)
+ratio=$(python3 -c "print(f'{float($checks)/float($ref):.2f}')")
+
+echo "| validator benchmark | keyledger | reference (same run) | ratio | target |"
+echo "|---|---|---|---|---|"
+echo "| propagation: API answered regenerate/delete -> separate validator denies the old secret ($operations ops) | p50 $p50 ms, p99 $p99 ms, max $max ms | - | - | p99 <= 25 ms |"
+echo "| HTTP checks/s (wrk -t2 -c32) | $checks | $ref (same transport, fixed body) | $ratio | >= 0.6 |"
+"$root/build/release/bench/bench_validator" 2>/dev/null
