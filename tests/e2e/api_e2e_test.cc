@@ -199,6 +199,9 @@ TEST_F(ApiE2E, AuthorizationMatrixAcrossRolesViewsAndOperations) {
 
 TEST_F(ApiE2E, SecretIsShownOnceAndRegenerateAndDeleteNeedTheCurrentName) {
   auto [id, secret] = Create(owner_, "shown once");
+  // A body naming another key than the path is refused.
+  EXPECT_EQ(Call("PUT", std::string(kKeys) + "/" + id + "/regenerate", owner_,
+                 R"({"confirm_name": "shown once", "uuid": "00000000-0000-4000-8000-000000000000"})").status, 400);
   ASSERT_TRUE(common::CheckSecretFormat(secret).ok());
   const std::string body_of_secret = secret.substr(9, 30);
   for (const std::string& target : {std::string(kKeys) + "/" + id, std::string(kKeys) + "?per_page=200",
@@ -233,9 +236,8 @@ TEST_F(ApiE2E, SecretIsShownOnceAndRegenerateAndDeleteNeedTheCurrentName) {
   EXPECT_EQ(Call("DELETE", std::string(kKeys) + "/" + id, owner_).status, 400);
   EXPECT_EQ(Call("DELETE", std::string(kKeys) + "/" + id + "?confirm_name=renamed%20once", owner_).status, 200);
   EXPECT_EQ(Call("GET", std::string(kKeys) + "/" + id, owner_).status, 404);
-  HttpResult history = Call("GET", std::string(kKeys) + "/" + id + "/events", owner_);
-  ASSERT_EQ(history.status, 200);
-  EXPECT_EQ(Json(history).as_object()["events"].as_array().size(), 4u);
+  // A deleted key's history answers 404 like the key (the events stay in the log).
+  EXPECT_EQ(Call("GET", std::string(kKeys) + "/" + id + "/events", owner_).status, 404);
 }
 
 TEST_F(ApiE2E, ScopeAndVpcCannotBeChangedAndCreateValidatesThem) {
