@@ -110,6 +110,17 @@ Result<bool> BoolField(const json::object& body, std::string_view field, bool fa
   return v->as_bool();
 }
 
+Status CheckBodyIds(const json::object& body, const std::string& key_id) {
+  for (const char* id_field : {"uuid", "api_key_uuid"}) {
+    auto id = StringField(body, id_field, false);
+    if (!id.ok()) return id.status();
+    if (!id->empty() && *id != key_id) {
+      return common::InvalidArgument(std::string(id_field) + " does not match the key in the path");
+    }
+  }
+  return Status::Ok();
+}
+
 json::object ModelEntry(const events::Model& m) {
   return json::object{{"id", m.id}, {"name", m.name}, {"owned_by", m.owned_by}};
 }
@@ -482,17 +493,6 @@ HttpResponse AdminApi::List(const Parsed& parsed, const events::Caller& caller) 
 
 namespace {
 
-Status CheckBodyIds(const json::object& body, const std::string& key_id) {
-  for (const char* id_field : {"uuid", "api_key_uuid"}) {
-    auto id = StringField(body, id_field, false);
-    if (!id.ok()) return id.status();
-    if (!id->empty() && *id != key_id) {
-      return common::InvalidArgument(std::string(id_field) + " does not match the key in the path");
-    }
-  }
-  return Status::Ok();
-}
-
 // Who may read a key: its team's owners, its creator, and every member for legacy keys.
 Status CheckReadable(const std::optional<projector::KeyRecord>& record, const events::Caller& caller,
                      const std::string& key_id) {
@@ -527,13 +527,8 @@ HttpResponse AdminApi::Rename(const HttpRequest& request, const std::string& key
   }
   Status known = CheckKnownFields(*body, {"name", "uuid", "api_key_uuid"});
   if (!known.ok()) return ErrorResponse(known);
-  for (const char* id_field : {"uuid", "api_key_uuid"}) {
-    auto id = StringField(*body, id_field, false);
-    if (!id.ok()) return ErrorResponse(id.status());
-    if (!id->empty() && *id != key_id) {
-      return ErrorResponse(common::InvalidArgument(std::string(id_field) + " does not match the key in the path"));
-    }
-  }
+  Status ids = CheckBodyIds(*body, key_id);
+  if (!ids.ok()) return ErrorResponse(ids);
   auto name = StringField(*body, "name", true);
   if (!name.ok()) return ErrorResponse(name.status());
   return RunCommand(request, caller, events::RenameKeyCommand{key_id, *name, {}}, 200, nullptr);

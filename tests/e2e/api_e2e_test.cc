@@ -17,6 +17,7 @@
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 #include "support/test_broker.h"
+#include "support/tokens.h"
 
 namespace keyledger {
 namespace {
@@ -31,11 +32,7 @@ constexpr char kGlobexVpc[] = "c0ffee00-1234-4abc-8def-0123456789ab";
 
 std::string Token(const std::string& sub, const std::string& team, const std::string& role,
                   std::int64_t ttl = 3600) {
-  api::TokenClaims c{sub, sub + " name", team, role,
-                     std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count() + ttl,
-                     "", ""};
-  return api::MintHs256(c, testing::kJwtSecret);
+  return testing::TestToken(sub, team, role, ttl);
 }
 
 json::value Json(const HttpResult& r) {

@@ -15,6 +15,7 @@
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 #include "support/test_broker.h"
+#include "support/tokens.h"
 #include "keyledger/storage/kafka.h"
 
 namespace keyledger {
@@ -27,12 +28,7 @@ using testing::HttpResult;
 constexpr char kKeys[] = "/v2/gen-ai/models/api_keys";
 constexpr char kVpc[] = "5f0c8e3a-2b7d-4c1e-9a6f-1d2e3f4a5b6c";
 
-std::string OwnerToken() {
-  api::TokenClaims c{"olga", "Olga", "team-acme", "owner",
-                     std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count() + 3600, "", ""};
-  return api::MintHs256(c, testing::kJwtSecret);
-}
+std::string OwnerToken() { return testing::TestToken("olga", "team-acme", "owner"); }
 
 struct Key {
   std::string id, secret, name;
