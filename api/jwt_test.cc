@@ -115,5 +115,36 @@ TEST_F(Jwt, VerifiesEs256AndRefusesAlgorithmConfusion) {
   EXPECT_FALSE(v->Verify("Bearer " + MintHs256(Claims(), pem)).ok());
 }
 
+TEST_F(Jwt, VerifiesRs256AndRefusesAnEs256KeyForIt) {
+  EVP_PKEY* key = EVP_RSA_gen(2048);
+  ASSERT_NE(key, nullptr);
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PUBKEY(bio, key);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<size_t>(len));
+  BIO_free(bio);
+  std::string input = Base64UrlEncode(R"({"alg":"RS256","typ":"JWT"})") + "." +
+                      Base64UrlEncode(R"({"sub":"u2","name":"U","team_id":"t2","role":"owner","exp":)" +
+                                      std::to_string(kNow + 60) + "}");
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  size_t sig_len = 0;
+  ASSERT_EQ(EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key), 1);
+  ASSERT_EQ(EVP_DigestSign(ctx, nullptr, &sig_len, reinterpret_cast<const unsigned char*>(input.data()), input.size()), 1);
+  std::string sig(sig_len, '\0');
+  ASSERT_EQ(EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &sig_len,
+                           reinterpret_cast<const unsigned char*>(input.data()), input.size()), 1);
+  EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(key);
+  std::string token = input + "." + Base64UrlEncode(sig.substr(0, sig_len));
+  auto v = Verifier({"", pem, "", "", 30});
+  auto caller = v->Verify("Bearer " + token);
+  ASSERT_TRUE(caller.ok()) << caller.status().ToString();
+  EXPECT_EQ(caller->team_id, "t2");
+  // The same token claiming ES256 is refused: the configured key is RSA.
+  std::string relabeled = Base64UrlEncode(R"({"alg":"ES256","typ":"JWT"})") + token.substr(token.find('.'));
+  EXPECT_FALSE(v->Verify("Bearer " + relabeled).ok());
+}
+
 }  // namespace
 }  // namespace keyledger::api

@@ -8,7 +8,7 @@ packages=(
   librdkafka-dev librocksdb-dev capnproto libcapnp-dev libssl-dev
   libboost1.81-dev libboost-json1.81-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  kcat wrk curl python3 python3-venv
+  kcat wrk curl openssl python3 python3-venv
   openjdk-17-jre-headless maven
   clang libclang-rt-14-dev
   nginx-light
