@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 
 namespace keyledger::api {
@@ -144,6 +145,32 @@ TEST_F(Jwt, VerifiesRs256AndRefusesAnEs256KeyForIt) {
   // The same token claiming ES256 is refused: the configured key is RSA.
   std::string relabeled = Base64UrlEncode(R"({"alg":"ES256","typ":"JWT"})") + token.substr(token.find('.'));
   EXPECT_FALSE(v->Verify("Bearer " + relabeled).ok());
+}
+
+// Regression: an `exp` of 1e300 was cast from double to int64 (undefined behaviour) and a huge
+// integer `exp` overflowed when the leeway was added.
+TEST_F(Jwt, ExtremeExpiryValuesAreJudgedWithoutOverflow) {
+  auto v = Verifier({kSecret, "", "", "", 30});
+  auto sign = [](const std::string& payload) {
+    std::string input = Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})") + "." + Base64UrlEncode(payload);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), kSecret, sizeof(kSecret) - 1, reinterpret_cast<const unsigned char*>(input.data()),
+         input.size(), mac, &len);
+    return "Bearer " + input + "." + Base64UrlEncode(std::string(reinterpret_cast<char*>(mac), len));
+  };
+  auto with_exp = [&](const std::string& exp) {
+    return sign(R"({"sub":"u1","name":"U","team_id":"t1","role":"member","exp":)" + exp + "}");
+  };
+  EXPECT_TRUE(v->Verify(with_exp(std::to_string(kNow + 60))).ok());
+  EXPECT_TRUE(v->Verify(with_exp("1e300")).ok());
+  EXPECT_TRUE(v->Verify(with_exp("9223372036854775807")).ok());
+  EXPECT_TRUE(v->Verify(with_exp("18446744073709551615")).ok());
+  for (const char* past : {"-1e300", "-9223372036854775808", "0", "1.5"}) {
+    auto r = v->Verify(with_exp(past));
+    ASSERT_FALSE(r.ok()) << past;
+    EXPECT_EQ(r.status().message(), "token has expired") << past;
+  }
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+
 namespace keyledger::projector {
 namespace {
 
@@ -54,6 +57,39 @@ TEST(ReadModelRecords, TruncatedOrForeignBytesAreDataLoss) {
   ASSERT_TRUE(halt.ok());
   EXPECT_EQ(halt->offset, 99);
   EXPECT_EQ(halt->record_sha256, h.record_sha256);
+}
+
+// Regression: a view scan racing a deletion could list the deleted key (the scan saw its view
+// entry, the key record read afterwards was already deleted).
+TEST(ReadModelViews, ListingSkipsAKeyDeletedBetweenTheScanAndTheRecordRead) {
+  char dir_template[] = "/tmp/keyledger-read-model-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  {
+    auto store = storage::Store::Open(std::string(dir_template) + "/db", {});
+    ASSERT_TRUE(store.ok());
+    storage::Store::Batch batch = (*store)->NewBatch();
+    events::KeyState live = SampleKey(), gone = SampleKey();
+    live.legacy = gone.legacy = true;
+    gone.key_id = "00000000-0000-4000-8000-000000000002";
+    gone.deleted = true;
+    for (const events::KeyState* k : {&live, &gone}) {
+      batch.Put(storage::Column::kKeys, k->key_id, EncodeKeyRecord({*k, 0, 1}));
+      std::string view_key = k->team_id;
+      view_key.push_back('\0');
+      storage::AppendBigEndian64(view_key, ~static_cast<std::uint64_t>(k->created_at_micros));
+      view_key += k->key_id;
+      batch.Put(storage::Column::kViewLegacy, view_key, k->creator_id);
+    }
+    ASSERT_TRUE((*store)->Write(batch).ok());
+    ReadModel model(store->get());
+    auto page = model.ListView({"user-olga", "Olga", "team-acme", events::Role::kMember},
+                               events::View::kLegacy, 1, 20);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    ASSERT_EQ(page->keys.size(), 1u);
+    EXPECT_EQ(page->keys[0].key_id, live.key_id);
+    EXPECT_EQ(page->total, 1u);
+  }
+  std::filesystem::remove_all(dir_template);
 }
 
 }  // namespace

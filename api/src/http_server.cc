@@ -145,12 +145,15 @@ struct HttpServer::Impl {
 
   awaitable<void> Accept() {
     while (acceptor && acceptor->is_open()) {
-      auto [ec, socket] = co_await acceptor->async_accept(kTuple);
+      // Each connection gets its own strand: the io_context runs on several threads, and a
+      // session's reads, writes and timer callbacks must never run concurrently.
+      auto [ec, socket] = co_await acceptor->async_accept(asio::make_strand(ioc), kTuple);
       if (ec) {
         if (ec == asio::error::operation_aborted || stopping) co_return;
         continue;
       }
-      asio::co_spawn(ioc, Session(std::move(socket)), asio::detached);
+      auto executor = socket.get_executor();
+      asio::co_spawn(executor, Session(std::move(socket)), asio::detached);
     }
   }
 };

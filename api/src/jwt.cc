@@ -1,5 +1,8 @@
 #include "keyledger/api/jwt.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <openssl/bio.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
@@ -212,12 +215,21 @@ Result<events::Caller> JwtVerifier::Verify(std::string_view authorization) const
   if (exp == nullptr || !(exp->is_int64() || exp->is_uint64() || exp->is_double())) {
     return Unauthenticated("token has no exp claim");
   }
-  std::int64_t expires = exp->is_double() ? static_cast<std::int64_t>(exp->as_double())
-                                          : exp->is_int64() ? exp->as_int64()
-                                                            : static_cast<std::int64_t>(exp->as_uint64());
-  if (expires + config_.leeway_seconds < now) return Unauthenticated("token has expired");
+  // Clamped to +-1e15 s (tens of millions of years) so no conversion or addition can overflow.
+  constexpr std::int64_t kFarSeconds = 1000000000000000ll;
+  std::int64_t expires;
+  if (exp->is_double()) {
+    double d = exp->as_double();
+    if (!std::isfinite(d)) return Unauthenticated("token exp claim is not a finite number");
+    expires = static_cast<std::int64_t>(std::clamp(d, -1e15, 1e15));
+  } else if (exp->is_int64()) {
+    expires = std::clamp<std::int64_t>(exp->as_int64(), -kFarSeconds, kFarSeconds);
+  } else {
+    expires = static_cast<std::int64_t>(std::min<std::uint64_t>(exp->as_uint64(), kFarSeconds));
+  }
+  if (expires < now - config_.leeway_seconds) return Unauthenticated("token has expired");
   if (const auto* nbf = claims->if_contains("nbf"); nbf && nbf->is_int64() &&
-                                                    nbf->as_int64() - config_.leeway_seconds > now) {
+                                                    nbf->as_int64() > now + config_.leeway_seconds) {
     return Unauthenticated("token is not valid yet (nbf)");
   }
   if (!config_.issuer.empty() && StringClaim(*claims, "iss") != config_.issuer) {

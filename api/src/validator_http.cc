@@ -32,7 +32,7 @@ HttpResponse ValidatorHttp::Handle(const HttpRequest& request) {
     r.content_type = "text/plain; version=0.0.4";
     r.body = "# HELP keyledger_validator_checks_total Checks by decision.\n"
              "# TYPE keyledger_validator_checks_total counter\n";
-    for (int i = 0; i < 6; ++i) {
+    for (int i = 0; i < validator::kDenyReasonCount; ++i) {
       auto reason = static_cast<validator::DenyReason>(i);
       r.body += "keyledger_validator_checks_total{decision=\"" +
                 std::string(i == 0 ? "allow" : "deny") + "\",reason=\"" +
@@ -71,7 +71,10 @@ HttpResponse ValidatorHttp::Handle(const HttpRequest& request) {
     return r;
   }
   bool unauthenticated = d.reason == validator::DenyReason::kMalformed || d.reason == validator::DenyReason::kUnknown;
-  r.status = unauthenticated ? 401 : 403;
+  // A replica that cannot vouch for its answer fails closed with 503 (nginx auth_request turns
+  // it into a 500, Envoy ext_authz into a denial), so the gateway never lets a possibly revoked
+  // secret through.
+  r.status = d.reason == validator::DenyReason::kNotReady ? 503 : unauthenticated ? 401 : 403;
   r.headers.emplace_back("X-Keyledger-Deny-Reason", std::string(validator::DenyReasonName(d.reason)));
   if (unauthenticated) r.headers.emplace_back("WWW-Authenticate", "Bearer");
   r.body = std::string(validator::DenyReasonName(d.reason));

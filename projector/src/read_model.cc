@@ -207,6 +207,12 @@ Result<ReadModel::Page> ReadModel::ListView(const events::Caller& caller, events
   for (const std::string& id : ids) {
     KL_ASSIGN_OR_RETURN(std::optional<KeyRecord> rec, GetKey(id));
     if (!rec) return common::DataLoss("view entry for key " + id + " has no key record");
+    // The scan and these reads are not one snapshot: a deletion applied in between leaves a view
+    // entry this scan saw pointing at a deleted key, which must not be listed.
+    if (rec->state.deleted) {
+      --out.total;
+      continue;
+    }
     out.keys.push_back(std::move(rec->state));
   }
   return out;

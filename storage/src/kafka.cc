@@ -177,7 +177,18 @@ Status CreateTopic(const KafkaConfig& config, const std::string& topic, std::int
                                  (detail ? detail : rd_kafka_err2str(err)));
     }
   }
-  return Status::Ok();
+  // The controller answers before every broker's metadata lists the topic; "created" here means
+  // usable, so wait until metadata shows it.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    auto visible = PartitionCount(config, topic, 2000);
+    if (visible.ok()) return Status::Ok();
+    if (visible.status().code() != common::StatusCode::kNotFound ||
+        std::chrono::steady_clock::now() > deadline) {
+      return visible.status().WithContext("waiting for the new topic to appear in metadata");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 Result<std::int32_t> PartitionCount(const KafkaConfig& config, const std::string& topic,

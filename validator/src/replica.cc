@@ -28,6 +28,7 @@ common::Status Replica::Start() {
       logger_->Warn("validator snapshot ignored", {{"error", loaded.message()}});
     }
   }
+  partition_count_ = partitions;
   positions_ = start;
   KL_ASSIGN_OR_RETURN(reader_, storage::LogReader::Create(options_.kafka, options_.topic, start));
   stop_ = false;
@@ -76,7 +77,18 @@ void Replica::Loop() {
       stats_.events_applied += applied;
       stats_.undecodable_events += bad;
       stats_.halted_partitions = halted;
-      if (reader_->AtEnd()) caught_up_ = true;
+      std::uint64_t mask = 0;
+      bool beyond = false;
+      for (std::int32_t p : halted) {
+        if (p < 64) mask |= std::uint64_t{1} << p;
+        else beyond = true;
+      }
+      halted_mask_.store(mask, std::memory_order_release);
+      halted_beyond_mask_.store(beyond, std::memory_order_release);
+      if (reader_->AtEnd()) {
+        caught_up_ = true;
+        checks_ready_.store(true, std::memory_order_release);
+      }
     }
     auto now = std::chrono::steady_clock::now();
     if (now - last_lag >= std::chrono::seconds(1)) {
@@ -100,6 +112,25 @@ void Replica::Loop() {
       last_snapshot = now;
     }
   }
+}
+
+Decision Replica::Check(const CheckRequest& request) const {
+  Decision d = index_.Check(request);
+  if (!d.allowed) return d;
+  bool vouched = checks_ready_.load(std::memory_order_acquire);
+  if (vouched) {
+    std::uint64_t mask = halted_mask_.load(std::memory_order_acquire);
+    bool beyond = halted_beyond_mask_.load(std::memory_order_acquire);
+    if (mask != 0 || beyond) {
+      std::int32_t p = storage::PartitionForTeam(d.team_id, partition_count_);
+      vouched = p < 64 ? !(mask >> p & 1) : !beyond;
+    }
+  }
+  if (!vouched) {
+    d.allowed = false;
+    d.reason = DenyReason::kNotReady;
+  }
+  return d;
 }
 
 bool Replica::Ready(std::string* why) const {

@@ -85,6 +85,7 @@ std::string_view DenyReasonName(DenyReason reason) {
     case DenyReason::kModelNotAllowed: return "model_not_allowed";
     case DenyReason::kVpcMismatch: return "vpc_mismatch";
     case DenyReason::kBatchNotAllowed: return "batch_not_allowed";
+    case DenyReason::kNotReady: return "not_ready";
   }
   return "unknown";
 }

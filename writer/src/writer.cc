@@ -1,6 +1,8 @@
 #include "keyledger/writer/writer.h"
 
 #include <chrono>
+#include <limits>
+#include <unordered_set>
 
 #include "keyledger/events/codec.h"
 #include "keyledger/events/hash_chain.h"
@@ -71,6 +73,9 @@ struct Writer::Pending {
   CommandRequest request;
   std::promise<Result<CommandOutcome>> promise;
   bool resolved = false;  // Writer thread only.
+  // In the writer's clock: a command still queued at its deadline is answered Unavailable without
+  // being appended, so a caller that gave up waiting never has its command land later.
+  std::int64_t deadline_micros = std::numeric_limits<std::int64_t>::max();
   // Filled while the command is in a batch:
   std::int32_t partition = -1;
   std::optional<events::Event> event;
@@ -101,6 +106,15 @@ Status Writer::Register(int timeout_ms) {
   return producer_->InitTransactions(timeout_ms).WithContext("registering " + transactional_id_);
 }
 
+void Writer::TrackSecret(const std::optional<events::KeyState>& before,
+                         const events::KeyState& after) {
+  if (before && !before->deleted) {
+    auto it = live_secrets_.find(before->secret_sha256);
+    if (it != live_secrets_.end() && it->second == before->key_id) live_secrets_.erase(it);
+  }
+  if (!after.deleted) live_secrets_.emplace(after.secret_sha256, after.key_id);
+}
+
 Status Writer::ApplyFromLog(const events::Event& event, const storage::LogRecord& record) {
   PartitionLog& log = logs_[record.partition];
   if (event.prev_hash != log.chain_head) {
@@ -110,6 +124,7 @@ Status Writer::ApplyFromLog(const events::Event& event, const storage::LogRecord
   std::optional<events::KeyState> current;
   if (auto it = keys_.find(event.key_id); it != keys_.end()) current = it->second;
   KL_ASSIGN_OR_RETURN(events::KeyState next, events::Apply(current, event));
+  TrackSecret(current, next);
   keys_[event.key_id] = std::move(next);
   if (tracking_events_) caught_up_events_[event.event_id] = record.offset;
   log.chain_head = events::EventHash(record.value);
@@ -197,9 +212,11 @@ void Writer::Stop() {
   producer_.reset();
 }
 
-std::future<Result<CommandOutcome>> Writer::SubmitAsync(CommandRequest request) {
+std::future<Result<CommandOutcome>> Writer::SubmitAsync(CommandRequest request,
+                                                        std::int64_t deadline_micros) {
   auto pending = std::make_shared<Pending>();
   pending->request = std::move(request);
+  pending->deadline_micros = deadline_micros;
   auto future = pending->promise.get_future();
   std::optional<Status> refused;
   {
@@ -227,14 +244,19 @@ std::future<Result<CommandOutcome>> Writer::SubmitAsync(CommandRequest request) 
 }
 
 Result<CommandOutcome> Writer::Submit(CommandRequest request) {
-  auto future = SubmitAsync(std::move(request));
-  if (future.wait_for(std::chrono::milliseconds(options_.command_timeout_ms)) !=
-      std::future_status::ready) {
+  auto future =
+      SubmitAsync(std::move(request), clock_->NowMicros() + options_.command_timeout_ms * 1000ll);
+  // A command past its deadline is dropped before it is appended, and one already in a
+  // transaction is answered once that commits or fails, so the writer's answer normally arrives
+  // well within this wait. Only a writer stuck in recovery keeps the caller waiting past it, and
+  // then the outcome is genuinely unknown.
+  int wait_ms = options_.command_timeout_ms + options_.commit_timeout_ms + 2000;
+  if (future.wait_for(std::chrono::milliseconds(wait_ms)) != std::future_status::ready) {
     std::lock_guard lock(mu_);
     ++stats_.commands_unavailable;
     return common::Unavailable("the event log did not confirm the command within " +
-                               std::to_string(options_.command_timeout_ms) +
-                               " ms; retry with the same Idempotency-Key");
+                               std::to_string(wait_ms) +
+                               " ms; it may still be written: retry with the same Idempotency-Key");
   }
   return future.get();
 }
@@ -313,7 +335,14 @@ void Writer::RunBatch(std::vector<std::shared_ptr<Pending>>& batch) {
   std::unordered_map<std::string, std::shared_ptr<Pending>> scopes_in_batch;
   std::vector<std::shared_ptr<Pending>> appended;
 
+  const std::int64_t batch_start_micros = clock_->NowMicros();
+  std::unordered_set<common::SecretHash, SecretHashHasher> secrets_in_batch;
   for (const std::shared_ptr<Pending>& p : batch) {
+    if (p->deadline_micros <= batch_start_micros) {
+      Resolve(p, common::Unavailable("the writer could not take the command before its deadline; "
+                                     "nothing was written, retry"));
+      continue;
+    }
     const CommandRequest& req = p->request;
     const std::string* team = &req.caller.team_id;
     if (const auto* imp = std::get_if<events::ImportLegacyKeyCommand>(&req.command)) team = &imp->team_id;
@@ -386,6 +415,21 @@ void Writer::RunBatch(std::vector<std::shared_ptr<Pending>>& batch) {
       Resolve(p, common::Internal("cannot append event: " + after.status().message()));
       continue;
     }
+    // One live key per secret: a second key with the same secret hash would shadow the first in
+    // every secret lookup (only an import can bring a secret in from outside).
+    if (!after->deleted && (!current || current->secret_sha256 != after->secret_sha256)) {
+      bool taken = !secrets_in_batch.insert(after->secret_sha256).second;
+      if (!taken) {
+        std::lock_guard lock(mu_);
+        auto it = live_secrets_.find(after->secret_sha256);
+        taken = it != live_secrets_.end() && it->second != key_id;
+      }
+      if (taken) {
+        p->rejection = common::Conflict("the secret is already in use by another key");
+        p->decided_on_uncommitted = uncommitted;
+        continue;
+      }
+    }
     heads[p->partition] = events::EventHash(*encoded);
     overlay[key_id] = *after;
     p->event = std::move(*event);
@@ -412,7 +456,9 @@ void Writer::RunBatch(std::vector<std::shared_ptr<Pending>>& batch) {
     {
       std::lock_guard lock(mu_);
       for (const auto& p : appended) {
-        keys_[p->after.key_id] = p->after;
+        auto& slot = keys_[p->after.key_id];
+        TrackSecret(slot.key_id.empty() ? std::nullopt : std::optional(slot), p->after);
+        slot = p->after;
         PartitionLog& log = logs_[p->partition];
         log.chain_head = events::EventHash(p->encoded);
         log.next_offset = p->report.offset + 1;

@@ -26,7 +26,7 @@ class ValidatorHttp {
 
  private:
   const validator::Replica* replica_;
-  std::array<std::atomic<std::uint64_t>, 6> decisions_{};  // by DenyReason (kNone = allowed)
+  std::array<std::atomic<std::uint64_t>, validator::kDenyReasonCount> decisions_{};  // by DenyReason (kNone = allowed)
 };
 
 }  // namespace keyledger::api

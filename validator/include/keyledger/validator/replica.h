@@ -45,7 +45,11 @@ class Replica {
   common::Status Start();
   void Stop();
 
-  Decision Check(const CheckRequest& request) const { return index_.Check(request); }
+  // The index's decision, except that nothing is allowed while the replica cannot vouch for it:
+  // before it has first read to the end of the log (a stale snapshot may still hold revoked
+  // secrets), or when the key's partition is halted (later events of that team, such as a
+  // deletion, are not being applied). Those checks answer kNotReady.
+  Decision Check(const CheckRequest& request) const;
   bool Ready(std::string* why) const;
   ReplicaStats stats() const;
   const SecretIndex& index() const { return index_; }
@@ -62,6 +66,12 @@ class Replica {
   mutable std::mutex mu_;  // Guards stats_ and caught_up_.
   ReplicaStats stats_;
   bool caught_up_ = false;
+  std::int32_t partition_count_ = 0;
+  // Lock-free copies for Check: caught up once, and a bit per halted partition (partitions
+  // from 64 on share one flag).
+  std::atomic<bool> checks_ready_{false};
+  std::atomic<std::uint64_t> halted_mask_{0};
+  std::atomic<bool> halted_beyond_mask_{false};
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

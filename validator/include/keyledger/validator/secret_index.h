@@ -27,7 +27,18 @@
 
 namespace keyledger::validator {
 
-enum class DenyReason { kNone, kMalformed, kUnknown, kModelNotAllowed, kVpcMismatch, kBatchNotAllowed };
+// kNotReady comes from a Replica, never from the index itself: the replica cannot vouch for the
+// answer (still catching up with the log, or the key's partition is halted).
+enum class DenyReason {
+  kNone,
+  kMalformed,
+  kUnknown,
+  kModelNotAllowed,
+  kVpcMismatch,
+  kBatchNotAllowed,
+  kNotReady
+};
+inline constexpr int kDenyReasonCount = 7;
 std::string_view DenyReasonName(DenyReason reason);  // "malformed", "unknown", ...
 
 struct CheckRequest {

@@ -25,8 +25,10 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <future>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -40,6 +42,7 @@
 #include "keyledger/common/clock.h"
 #include "keyledger/common/crypto.h"
 #include "keyledger/common/log.h"
+#include "keyledger/common/secret.h"
 #include "keyledger/common/status.h"
 #include "keyledger/events/catalog.h"
 #include "keyledger/events/event.h"
@@ -47,6 +50,14 @@
 #include "keyledger/storage/kafka.h"
 
 namespace keyledger::writer {
+
+struct SecretHashHasher {
+  size_t operator()(const common::SecretHash& hash) const noexcept {
+    size_t h;
+    std::memcpy(&h, hash.data(), sizeof(h));
+    return h;
+  }
+};
 
 inline constexpr std::int64_t kIdempotencyWindowMicros = 24ll * 3600 * 1000000;
 
@@ -110,11 +121,19 @@ class Writer {
   common::Status Start(int timeout_ms);
   void Stop();
 
-  // Blocks until the outcome is known or the command deadline passes (then Unavailable).
+  // Blocks until the outcome is known. A command still queued at its deadline (now +
+  // command_timeout_ms) is answered Unavailable without being appended; one already inside a
+  // transaction is answered when that commits or fails. Only if no answer comes within
+  // command_timeout_ms + commit_timeout_ms + 2 s (a writer stuck reconnecting) does Submit give
+  // up with Unavailable whose message says the command may still be written.
   common::Result<CommandOutcome> Submit(CommandRequest request);
   // Queues the command and returns at once; the future is always satisfied eventually (by the
   // writer thread, or with Unavailable at shutdown). Callers impose their own deadline.
-  std::future<common::Result<CommandOutcome>> SubmitAsync(CommandRequest request);
+  // A command still queued at `deadline_micros` (the writer's clock) is answered Unavailable
+  // without being appended.
+  std::future<common::Result<CommandOutcome>> SubmitAsync(
+      CommandRequest request,
+      std::int64_t deadline_micros = std::numeric_limits<std::int64_t>::max());
 
   // The key's current committed state as this writer knows it (for tests and read-your-writes).
   std::optional<events::KeyState> KeyState(const std::string& key_id) const;
@@ -141,6 +160,8 @@ class Writer {
 
   common::Status Register(int timeout_ms);
   common::Status CatchUp(int timeout_ms);
+  // Keeps live_secrets_ in step with a key's change (mu_ held).
+  void TrackSecret(const std::optional<events::KeyState>& before, const events::KeyState& after);
   common::Status ApplyFromLog(const events::Event& event, const storage::LogRecord& record);
   void Loop();
   void RunBatch(std::vector<std::shared_ptr<Pending>>& batch);
@@ -166,6 +187,8 @@ class Writer {
   std::unordered_map<std::string, events::KeyState> keys_;
   std::map<std::int32_t, PartitionLog> logs_;
   std::unordered_map<std::string, IdempotencyRecord> idempotency_;
+  // Secret hash of every live key -> key id: a secret may belong to one live key only.
+  std::unordered_map<common::SecretHash, std::string, SecretHashHasher> live_secrets_;
   std::unordered_map<std::string, std::string> event_to_idempotency_scope_;
   WriterStats stats_;
   bool stopping_ = false;

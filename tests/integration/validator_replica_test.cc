@@ -1,0 +1,92 @@
+// A Replica on the real broker, in process: it never vouches for a secret it cannot be sure of.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "keyledger/common/secret.h"
+#include "keyledger/events/codec.h"
+#include "keyledger/events/hash_chain.h"
+#include "keyledger/events/key_rules.h"
+#include "keyledger/validator/replica.h"
+#include "support/test_broker.h"
+
+namespace keyledger {
+namespace {
+
+// Regression: a replica whose partition was halted by a corrupt record kept allowing a secret
+// whose deletion sits behind that record.
+TEST(Replica, DoesNotAllowSecretsOfAHaltedPartitionButKeepsServingTheOthers) {
+  KL_REQUIRE_BROKER(bootstrap);
+  const std::string topic = testing::UniqueTopic("keyledger.it.replica");
+  storage::KafkaConfig config{bootstrap, {}};
+  ASSERT_TRUE(storage::CreateTopic(config, topic, 2, {}, 30000).ok());
+  // Two teams on different partitions.
+  std::string team_a = "team-a", team_b;
+  for (int i = 0; team_b.empty(); ++i) {
+    std::string t = "team-b" + std::to_string(i);
+    if (storage::PartitionForTeam(t, 2) != storage::PartitionForTeam(team_a, 2)) team_b = t;
+  }
+  const std::int32_t pa = storage::PartitionForTeam(team_a, 2), pb = storage::PartitionForTeam(team_b, 2);
+  common::OsRandom random;
+  events::Catalog catalog = events::Catalog::Default();
+  std::map<std::int32_t, events::HashChain> chains;
+  auto event_bytes = [&](events::Event e, std::int32_t partition) {
+    e.prev_hash = chains[partition].head();
+    std::string bytes = *events::Encode(e);
+    chains[partition].Advance(bytes);
+    return bytes;
+  };
+  auto create = [&](const std::string& team, const std::string& secret, events::KeyState* state) {
+    events::Caller owner{"owner", "Owner", team, events::Role::kOwner};
+    events::CreateKeyCommand c{*common::NewUuidV4(random), "key of " + team, true, {}, false, "",
+                               common::HashSecret(secret), common::SecretHint(secret)};
+    events::CommandContext ctx{*common::NewUuidV4(random), 1795384512000000, "r", "", ""};
+    auto e = events::DecideCreate(std::nullopt, owner, c, catalog, ctx);
+    *state = *events::Apply(std::nullopt, *e);
+    return *e;
+  };
+  std::string secret_a = *common::GenerateSecret(random), secret_b = *common::GenerateSecret(random);
+  events::KeyState key_a, key_b;
+  events::Event created_a = create(team_a, secret_a, &key_a);
+  events::Event created_b = create(team_b, secret_b, &key_b);
+  events::Caller owner_a{"owner", "Owner", team_a, events::Role::kOwner};
+  events::CommandContext ctx{*common::NewUuidV4(random), 1795384513000000, "r2", "", ""};
+  events::Event deleted_a = *events::DecideDelete(key_a, owner_a, {key_a.key_id, key_a.name, {}}, ctx);
+
+  auto producer = storage::TransactionalProducer::Create(config, "replica-test-" + topic);
+  ASSERT_TRUE(producer.ok());
+  ASSERT_TRUE((*producer)->InitTransactions(30000).ok());
+  ASSERT_TRUE((*producer)->BeginTransaction().ok());
+  std::vector<storage::DeliveryReport> reports(4);
+  ASSERT_TRUE((*producer)->Produce(topic, pa, team_a, event_bytes(created_a, pa), &reports[0]).ok());
+  ASSERT_TRUE((*producer)->Produce(topic, pb, team_b, event_bytes(created_b, pb), &reports[1]).ok());
+  ASSERT_TRUE((*producer)->Produce(topic, pa, team_a, "not an event", &reports[2]).ok());
+  ASSERT_TRUE((*producer)->Produce(topic, pa, team_a, event_bytes(deleted_a, pa), &reports[3]).ok());
+  ASSERT_TRUE((*producer)->CommitTransaction(30000).ok());
+
+  common::SystemClock clock;
+  common::Logger logger(stderr, &clock, common::LogLevel::kError);
+  validator::ReplicaOptions options;
+  options.kafka = config;
+  options.topic = topic;
+  validator::Replica replica(options, &catalog, &logger);
+  // Before it has read the log it vouches for nothing.
+  EXPECT_EQ(replica.Check({secret_a, "openai-gpt-4o", "", false}).reason, validator::DenyReason::kUnknown);
+  ASSERT_TRUE(replica.Start().ok());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!replica.Check({secret_b, "openai-gpt-4o", "", false}).allowed) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "replica never allowed team B's key";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(replica.stats().halted_partitions, std::set<std::int32_t>{pa});
+  validator::Decision a = replica.Check({secret_a, "openai-gpt-4o", "", false});
+  EXPECT_FALSE(a.allowed);
+  EXPECT_EQ(a.reason, validator::DenyReason::kNotReady);
+  std::string why;
+  EXPECT_FALSE(replica.Ready(&why));
+  replica.Stop();
+}
+
+}  // namespace
+}  // namespace keyledger
