@@ -320,6 +320,8 @@ Status Projector::RunUntil(int timeout_ms,
   };
   while (true) {
     if (stop_at && reached()) return Status::Ok();
+    if (options_.cancel != nullptr && options_.cancel->load()) return common::Unavailable("interrupted");
+    auto batch_start = std::chrono::steady_clock::now();
     if (std::chrono::steady_clock::now() > deadline) {
       return common::Unavailable("projector did not catch up within " + std::to_string(timeout_ms) + " ms");
     }
@@ -334,6 +336,10 @@ Status Projector::RunUntil(int timeout_ms,
     }
     if (!records.empty()) KL_RETURN_IF_ERROR(ApplyBatch(records));
     if (!stop_at && records.empty() && reader_->AtEnd()) return Status::Ok();
+    if (options_.max_events_per_second > 0 && !records.empty()) {
+      auto budget = std::chrono::microseconds(records.size() * 1000000 / options_.max_events_per_second);
+      std::this_thread::sleep_until(batch_start + budget);
+    }
   }
 }
 

@@ -615,6 +615,13 @@ void Writer::Recover(std::vector<std::shared_ptr<Pending>>& in_flight) {
   logger_->Info("writer recovered", {{"state", std::string(WriterStateName(stats().state))}});
 }
 
+std::optional<std::string> Writer::SecretOwner(const common::SecretHash& hash) const {
+  std::lock_guard lock(mu_);
+  auto it = live_secrets_.find(hash);
+  if (it == live_secrets_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::optional<events::KeyState> Writer::KeyState(const std::string& key_id) const {
   std::lock_guard lock(mu_);
   auto it = keys_.find(key_id);

@@ -43,6 +43,9 @@ struct ProjectorOptions {
   int poll_timeout_ms = 100;
   // Rate limit for the consumer loop (0 = none): keeps a rebuild from saturating a shared disk.
   std::uint64_t max_events_per_second = 0;
+  // RunUntil returns Unavailable("interrupted") soon after this becomes true (it must outlive
+  // the projector). Everything applied so far is stored; a later run resumes from there.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct ProjectorStats {

@@ -137,6 +137,8 @@ class Writer {
 
   // The key's current committed state as this writer knows it (for tests and read-your-writes).
   std::optional<events::KeyState> KeyState(const std::string& key_id) const;
+  // The live key holding this secret hash, if any.
+  std::optional<std::string> SecretOwner(const common::SecretHash& hash) const;
   std::int32_t PartitionFor(const std::string& team_id) const;
   std::int32_t partition_count() const { return partition_count_; }
   WriterStats stats() const;

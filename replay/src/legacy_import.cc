@@ -1,0 +1,196 @@
+#include "keyledger/replay/legacy_import.h"
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <future>
+#include <map>
+
+#include "keyledger/common/clock.h"
+#include "keyledger/common/crypto.h"
+#include "keyledger/common/secret.h"
+
+namespace keyledger::replay {
+
+namespace json = boost::json;
+using common::Result;
+
+namespace {
+
+const json::string* StringField(const json::object& o, const char* name) {
+  const json::value* v = o.if_contains(name);
+  return v != nullptr && v->is_string() ? &v->get_string() : nullptr;
+}
+
+}  // namespace
+
+std::string LegacyKeyId(const std::string& team_id, const common::SecretHash& secret_hash) {
+  std::string input = "keyledger legacy import";
+  input.push_back('\0');
+  input += team_id;
+  input.push_back('\0');
+  input.append(reinterpret_cast<const char*>(secret_hash.data()), secret_hash.size());
+  common::Sha256Digest d = common::Sha256Of(input);
+  d[6] = static_cast<std::uint8_t>((d[6] & 0x0f) | 0x80);  // version 8: custom
+  d[8] = static_cast<std::uint8_t>((d[8] & 0x3f) | 0x80);  // RFC 9562 variant
+  std::string hex = common::HexEncode(std::span<const std::uint8_t>(d.data(), 16));
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
+         hex.substr(20, 12);
+}
+
+std::vector<LegacyLine> ParseLegacyLines(std::istream& in, std::vector<std::string>* errors) {
+  std::vector<LegacyLine> out;
+  std::map<common::SecretHash, int> seen;  // secret hash -> first line
+  std::string text;
+  int number = 0;
+  while (std::getline(in, text)) {
+    ++number;
+    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto fail = [&](const std::string& what) { errors->push_back("line " + std::to_string(number) + ": " + what); };
+    if (text.size() > 64 * 1024) {
+      fail("longer than 65536 bytes");
+      continue;
+    }
+    json::error_code ec;
+    json::value v = json::parse(text, ec);
+    if (ec || !v.is_object()) {
+      fail("not a JSON object");
+      continue;
+    }
+    const json::object& o = v.get_object();
+    LegacyLine line;
+    line.line = number;
+    events::ImportLegacyKeyCommand& c = line.command;
+    bool ok = true;
+    for (const char* required : {"team_id", "creator_id", "creator_name", "name", "created_at"}) {
+      const json::string* s = StringField(o, required);
+      if (s == nullptr || s->empty()) {
+        fail(std::string(required) + " is missing or not a non-empty string");
+        ok = false;
+      }
+    }
+    for (const auto& field : o) {
+      static const char* kKnown[] = {"team_id", "creator_id", "creator_name", "name", "created_at",
+                                     "secret", "secret_sha256", "secret_hint"};
+      bool known = false;
+      for (const char* k : kKnown) known = known || field.key() == k;
+      if (!known) {
+        fail("unknown field '" + std::string(field.key().substr(0, 64)) + "'");
+        ok = false;
+      }
+    }
+    if (!ok) continue;
+    c.team_id = std::string(*StringField(o, "team_id"));
+    c.creator_id = std::string(*StringField(o, "creator_id"));
+    c.creator_name = std::string(*StringField(o, "creator_name"));
+    auto name = events::NormalizeKeyName(std::string(*StringField(o, "name")));
+    if (!name.ok()) {
+      fail(name.status().message());
+      continue;
+    }
+    c.name = *name;
+    auto created = common::ParseRfc3339(std::string(*StringField(o, "created_at")));
+    if (!created.ok()) {
+      fail("created_at: " + created.status().message());
+      continue;
+    }
+    c.created_at_micros = *created;
+    const json::string* secret = StringField(o, "secret");
+    const json::string* hash = StringField(o, "secret_sha256");
+    if ((secret == nullptr) == (hash == nullptr)) {
+      fail("give exactly one of secret and secret_sha256");
+      continue;
+    }
+    if (secret != nullptr) {
+      common::Status format = common::CheckSecretFormat(std::string_view(*secret));
+      if (!format.ok()) {
+        fail("secret: " + format.message());
+        continue;
+      }
+      if (o.contains("secret_hint")) {
+        fail("secret_hint is only for lines with secret_sha256 (it is taken from the secret)");
+        continue;
+      }
+      c.secret_sha256 = common::HashSecret(std::string_view(*secret));
+      c.secret_hint = common::SecretHint(std::string_view(*secret));
+    } else {
+      auto parsed = common::ParseSha256Hex(std::string_view(*hash), "secret_sha256");
+      if (!parsed.ok()) {
+        fail(parsed.status().message());
+        continue;
+      }
+      c.secret_sha256 = *parsed;
+      if (const json::value* hint = o.if_contains("secret_hint")) {
+        if (!hint->is_string() || hint->get_string().size() != common::kSecretHintLength) {
+          fail("secret_hint must be a string of 4 characters");
+          continue;
+        }
+        c.secret_hint = std::string(hint->get_string());
+      }
+    }
+    auto [it, inserted] = seen.emplace(c.secret_sha256, number);
+    if (!inserted) {
+      fail("the same secret as line " + std::to_string(it->second) + " (a secret may belong to one key only)");
+      continue;
+    }
+    c.key_id = LegacyKeyId(c.team_id, c.secret_sha256);
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
+Result<ImportReport> ImportLegacy(writer::Writer& writer, const std::vector<LegacyLine>& lines,
+                                  const events::Caller& operator_caller, const ProgressCallback& progress) {
+  ImportReport report;
+  report.lines = lines.size();
+  std::vector<const LegacyLine*> fresh;
+  for (const LegacyLine& line : lines) {
+    if (writer.KeyState(line.command.key_id)) {
+      ++report.already_present;
+      continue;
+    }
+    if (auto owner = writer.SecretOwner(line.command.secret_sha256)) {
+      report.errors.push_back("line " + std::to_string(line.line) + ": the secret is already in use by key " +
+                              *owner);
+      continue;
+    }
+    fresh.push_back(&line);
+  }
+  if (!report.errors.empty()) return report;
+
+  auto started = std::chrono::steady_clock::now();
+  auto last = started;
+  constexpr size_t kWindow = 500;  // commands in flight at once
+  for (size_t i = 0; i < fresh.size(); i += kWindow) {
+    std::vector<std::future<Result<writer::CommandOutcome>>> futures;
+    for (size_t j = i; j < std::min(fresh.size(), i + kWindow); ++j) {
+      writer::CommandRequest request{operator_caller, fresh[j]->command,
+                                     "legacy-import-line-" + std::to_string(fresh[j]->line), "", ""};
+      futures.push_back(writer.SubmitAsync(std::move(request)));
+    }
+    for (size_t j = 0; j < futures.size(); ++j) {
+      auto outcome = futures[j].get();
+      const LegacyLine& line = *fresh[i + j];
+      if (outcome.ok()) {
+        ++report.imported;
+      } else if (outcome.status().code() == common::StatusCode::kConflict && writer.KeyState(line.command.key_id)) {
+        ++report.already_present;  // imported concurrently by another run
+      } else {
+        return outcome.status().WithContext("importing line " + std::to_string(line.line) + " (" +
+                                            std::to_string(report.imported) +
+                                            " keys imported so far; run the file again to finish)");
+      }
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (progress && (now - last >= std::chrono::seconds(1) || i + kWindow >= fresh.size())) {
+      double secs = std::chrono::duration<double>(now - started).count();
+      Progress p{report.imported, fresh.size(), secs > 0 ? report.imported / secs : 0, 0};
+      p.eta_seconds = p.per_second > 0 ? (p.total - p.done) / p.per_second : 0;
+      progress(p);
+      last = now;
+    }
+  }
+  return report;
+}
+
+}  // namespace keyledger::replay
