@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "keyledger/common/secret.h"
+#include "keyledger/replay/audit.h"
 
 namespace keyledger::api {
 
@@ -19,6 +20,10 @@ namespace {
 
 constexpr std::string_view kKeysPath = "/v2/gen-ai/models/api_keys";
 constexpr std::string_view kModelsPath = "/v2/gen-ai/models";
+constexpr std::string_view kAuditEventsPath = "/v2/gen-ai/audit/events";
+constexpr std::string_view kAuditExportPath = "/v2/gen-ai/audit/export";
+constexpr std::string_view kAuditKeysPath = "/v2/gen-ai/audit/keys";
+constexpr std::string_view kAuditCallablePath = "/v2/gen-ai/audit/callable";
 constexpr size_t kMaxPerPage = 200;
 constexpr double kLatencyBuckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 
@@ -181,15 +186,17 @@ std::string Metrics::Render() const {
   return out;
 }
 
-AdminApi::AdminApi(AdminApiOptions options, writer::Writer* writer, projector::Projector* projector,
+AdminApi::AdminApi(AdminApiOptions options, writer::Writer* writer, replay::LiveStore* live,
                    const events::Catalog* catalog, const JwtVerifier* jwt,
                    const common::Clock* clock, common::RandomSource* random,
                    common::Logger* logger, Metrics* metrics)
-    : options_(options), writer_(writer), projector_(projector), catalog_(catalog), jwt_(jwt),
+    : options_(options), writer_(writer), live_(live), catalog_(catalog), jwt_(jwt),
       clock_(clock), random_(random), logger_(logger), metrics_(metrics) {}
 
 bool AdminApi::NeedsWorker(const HttpRequest& request) {
-  return request.method == "POST" || request.method == "PUT" || request.method == "DELETE";
+  // Audit queries fold and page through many stored events: not on an event-loop thread.
+  return request.method == "POST" || request.method == "PUT" || request.method == "DELETE" ||
+         request.target.rfind("/v2/gen-ai/audit/", 0) == 0;
 }
 
 std::string AdminApi::RouteOf(const std::string& method, const std::string& path) {
@@ -197,6 +204,11 @@ std::string AdminApi::RouteOf(const std::string& method, const std::string& path
   if (path == "/healthz" || path == "/readyz" || path == "/metrics") return path;
   if (path == kModelsPath) return std::string(kModelsPath);
   if (path == kKeysPath) return std::string(kKeysPath);
+  if (path == kAuditEventsPath || path == kAuditExportPath || path == kAuditCallablePath) return path;
+  if (path.rfind(std::string(kAuditKeysPath) + "/", 0) == 0 &&
+      path.find('/', kAuditKeysPath.size() + 1) == std::string::npos) {
+    return std::string(kAuditKeysPath) + "/{uuid}";
+  }
   if (path.rfind(std::string(kKeysPath) + "/", 0) == 0) {
     std::string rest = path.substr(kKeysPath.size() + 1);
     if (rest.find('/') == std::string::npos) return std::string(kKeysPath) + "/{uuid}";
@@ -217,7 +229,7 @@ bool AdminApi::Ready(std::string* why) const {
     return false;
   }
   auto committed = writer_->CommittedOffsets();
-  auto ps = projector_->stats();
+  auto ps = live_->Acquire()->projector().stats();
   if (ps.halts > 0) {
     *why = "projection halted on " + std::to_string(ps.halts) + " partition(s)";
     return false;
@@ -299,6 +311,20 @@ HttpResponse AdminApi::Dispatch(const HttpRequest& request, Parsed& parsed) {
   if (route == kModelsPath) {
     if (method != "GET") return method_not_allowed("GET");
     return Models();
+  }
+  if (route.rfind("/v2/gen-ai/audit/", 0) == 0) {
+    if (method != "GET") return method_not_allowed("GET");
+    // Audit and point-in-time queries cover every key of the team, including other members':
+    // owners only, like the team view.
+    if (caller->role != events::Role::kOwner) {
+      return ErrorResponse(403, "forbidden", "audit queries are for team owners");
+    }
+    if (route == kAuditEventsPath) return AuditEvents(parsed, *caller);
+    if (route == kAuditExportPath) return AuditExport(*caller);
+    if (route == kAuditCallablePath) return CallableAt(parsed, *caller);
+    std::string id = path.substr(kAuditKeysPath.size() + 1);
+    if (!common::IsUuid(id)) return ErrorResponse(404, "not_found", "api key " + id + " not found");
+    return KeyAt(parsed, id, *caller);
   }
   if (route == kKeysPath) {
     if (method == "POST") return Create(request, *caller);
@@ -394,7 +420,7 @@ HttpResponse AdminApi::RunCommand(const HttpRequest& request, const events::Call
   }
   if (!outcome->replayed && outcome->offset >= 0) {
     // Read-your-writes: a GET right after this response must see the change.
-    Status applied = projector_->WaitForOffset(outcome->partition, outcome->offset, options_.command_wait_ms);
+    Status applied = live_->Acquire()->projector().WaitForOffset(outcome->partition, outcome->offset, options_.command_wait_ms);
     if (!applied.ok()) logger_->Warn("read model lags behind a command", {{"error", applied.message()}});
   }
   json::object info = KeyInfo(outcome->key_after, *catalog_);
@@ -470,7 +496,7 @@ HttpResponse AdminApi::List(const Parsed& parsed, const events::Caller& caller) 
   if (!page.ok()) return ErrorResponse(page.status());
   auto per_page = number(get("per_page", "20"), "per_page", kMaxPerPage);
   if (!per_page.ok()) return ErrorResponse(per_page.status());
-  auto result = projector_->read_model().ListView(caller, *view, *page, *per_page);
+  auto result = live_->Acquire()->projector().read_model().ListView(caller, *view, *page, *per_page);
   if (!result.ok()) return ErrorResponse(result.status());
   json::array infos;
   for (const auto& k : result->keys) infos.push_back(KeyInfo(k, *catalog_));
@@ -508,7 +534,7 @@ Status CheckReadable(const std::optional<projector::KeyRecord>& record, const ev
 }  // namespace
 
 HttpResponse AdminApi::GetOne(const std::string& key_id, const events::Caller& caller) {
-  auto record = projector_->read_model().GetKey(key_id);
+  auto record = live_->Acquire()->projector().read_model().GetKey(key_id);
   if (!record.ok()) return ErrorResponse(record.status());
   Status readable = CheckReadable(*record, caller, key_id);
   if (!readable.ok()) return ErrorResponse(readable);
@@ -577,13 +603,14 @@ HttpResponse AdminApi::Delete(const HttpRequest& request, const Parsed& parsed,
 }
 
 HttpResponse AdminApi::History(const std::string& key_id, const events::Caller& caller) {
-  auto record = projector_->read_model().GetKey(key_id);
+  auto generation = live_->Acquire();
+  auto record = generation->projector().read_model().GetKey(key_id);
   if (!record.ok()) return ErrorResponse(record.status());
   // Like the key itself, its history answers 404 once the key is deleted; the events stay in the
   // log and in the audit indexes for audit queries.
   Status readable = CheckReadable(*record, caller, key_id);
   if (!readable.ok()) return ErrorResponse(readable);
-  auto history = projector_->read_model().KeyHistory(key_id);
+  auto history = generation->projector().read_model().KeyHistory(key_id);
   if (!history.ok()) return ErrorResponse(history.status());
   json::array out;
   for (const events::Event& e : *history) {
@@ -636,12 +663,194 @@ HttpResponse AdminApi::Models() const {
   return JsonResponse(200, json::object{{"object", "list"}, {"data", std::move(data)}});
 }
 
+namespace {
+
+json::value ParsedJson(const std::string& text) { return json::parse(text); }
+
+// ?at=RFC3339 or ?offset=N (exactly one).
+Result<replay::AsOf> ParseAsOf(const std::map<std::string, std::string>& query) {
+  auto at = query.find("at");
+  auto offset = query.find("offset");
+  if ((at == query.end()) == (offset == query.end())) {
+    return common::InvalidArgument("give exactly one of at (RFC 3339 time) and offset");
+  }
+  replay::AsOf as_of;
+  if (at != query.end()) {
+    KL_ASSIGN_OR_RETURN(as_of.time_micros, common::ParseRfc3339(at->second));
+  } else {
+    const std::string& text = offset->second;
+    if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+      return common::InvalidArgument("offset must be a non-negative integer");
+    }
+    as_of.offset = std::stoll(text);
+  }
+  return as_of;
+}
+
+}  // namespace
+
+HttpResponse AdminApi::AuditEvents(const Parsed& parsed, const events::Caller& caller) {
+  static const char* kKnown[] = {"key_id", "actor_id", "event_type", "since", "until", "order", "limit", "cursor"};
+  for (const auto& [k, v] : parsed.query) {
+    if (std::find_if(std::begin(kKnown), std::end(kKnown), [&](const char* n) { return k == n; }) == std::end(kKnown)) {
+      return ErrorResponse(common::InvalidArgument("unknown query parameter " + k));
+    }
+  }
+  auto get = [&](const char* k) {
+    auto it = parsed.query.find(k);
+    return it == parsed.query.end() ? std::optional<std::string>() : std::optional<std::string>(it->second);
+  };
+  replay::AuditQuery q;
+  q.team_id = caller.team_id;
+  if (auto v = get("key_id")) {
+    if (!common::IsUuid(*v)) return ErrorResponse(common::InvalidArgument("key_id must be a UUID"));
+    q.key_id = *v;
+  }
+  if (auto v = get("actor_id")) {
+    if (v->empty()) return ErrorResponse(common::InvalidArgument("actor_id must not be empty"));
+    q.actor_id = *v;
+  }
+  if (auto v = get("event_type")) {
+    bool found = false;
+    for (auto t : {events::EventType::kKeyCreated, events::EventType::kKeyRenamed,
+                   events::EventType::kKeyRegenerated, events::EventType::kKeyDeleted}) {
+      if (*v == events::EventTypeName(t)) {
+        q.event_type = t;
+        found = true;
+      }
+    }
+    if (!found) {
+      return ErrorResponse(common::InvalidArgument(
+          "event_type must be key_created, key_renamed, key_regenerated or key_deleted"));
+    }
+  }
+  for (const char* bound : {"since", "until"}) {
+    if (auto v = get(bound)) {
+      auto t = common::ParseRfc3339(*v);
+      if (!t.ok()) return ErrorResponse(common::InvalidArgument(std::string(bound) + ": " + t.status().message()));
+      (std::string(bound) == "since" ? q.since_micros : q.until_micros) = *t;
+    }
+  }
+  if (auto v = get("order")) {
+    if (*v == "newest") {
+      q.order = replay::AuditOrder::kNewestFirst;
+    } else if (*v == "oldest") {
+      q.order = replay::AuditOrder::kOldestFirst;
+    } else {
+      return ErrorResponse(common::InvalidArgument("order must be newest or oldest"));
+    }
+  }
+  if (auto v = get("limit")) {
+    if (v->empty() || v->size() > 4 || v->find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(*v) < 1 || std::stoi(*v) > 1000) {
+      return ErrorResponse(common::InvalidArgument("limit must be an integer from 1 to 1000"));
+    }
+    q.limit = static_cast<size_t>(std::stoi(*v));
+  }
+  if (auto v = get("cursor")) q.cursor = *v;
+  auto generation = live_->Acquire();
+  auto page = replay::QueryAudit(generation->store(), q);
+  if (!page.ok()) return ErrorResponse(page.status());
+  std::string body = "{\"audit_events\":[";
+  for (size_t i = 0; i < page->records.size(); ++i) {
+    if (i) body += ",";
+    body += replay::AuditRecordJson(page->records[i]);
+  }
+  body += "],\"next_cursor\":";
+  if (page->next_cursor.empty()) {
+    body += "null";
+  } else {
+    common::AppendJsonString(body, page->next_cursor);
+  }
+  body += "}";
+  HttpResponse r;
+  r.body = std::move(body);
+  return r;
+}
+
+HttpResponse AdminApi::AuditExport(const events::Caller& caller) {
+  HttpResponse r;
+  r.content_type = "application/x-ndjson";
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"keyledger-audit.jsonl\"");
+  // Pages of the team's history, oldest first, from one generation of the store.
+  struct State {
+    std::shared_ptr<replay::Generation> generation;
+    replay::AuditQuery query;
+    bool done = false;
+  };
+  auto state = std::make_shared<State>();
+  state->generation = live_->Acquire();
+  state->query.team_id = caller.team_id;
+  state->query.order = replay::AuditOrder::kOldestFirst;
+  state->query.limit = 500;
+  common::Logger* logger = logger_;
+  r.stream = [state, logger](std::string& chunk) {
+    if (state->done) return false;
+    auto page = replay::QueryAudit(state->generation->store(), state->query);
+    if (!page.ok()) {
+      // Headers are gone already: end the stream with an error line a reader can recognise.
+      logger->Error("audit export failed", {{"error", page.status().message()}});
+      chunk += "{\"error\":";
+      common::AppendJsonString(chunk, page.status().message());
+      chunk += "}\n";
+      state->done = true;
+      return true;
+    }
+    for (const auto& record : page->records) {
+      chunk += replay::AuditRecordJson(record);
+      chunk += "\n";
+    }
+    state->query.cursor = page->next_cursor;
+    state->done = page->next_cursor.empty();
+    return true;
+  };
+  return r;
+}
+
+HttpResponse AdminApi::KeyAt(const Parsed& parsed, const std::string& key_id, const events::Caller& caller) {
+  for (const auto& [k, v] : parsed.query) {
+    if (k != "at" && k != "offset") return ErrorResponse(common::InvalidArgument("unknown query parameter " + k));
+  }
+  auto as_of = ParseAsOf(parsed.query);
+  if (!as_of.ok()) return ErrorResponse(as_of.status());
+  auto generation = live_->Acquire();
+  auto state = replay::KeyAsOf(generation->store(), caller.team_id, key_id, *as_of);
+  if (!state.ok()) return ErrorResponse(state.status());
+  if (!*state) return ErrorResponse(404, "not_found", "api key " + key_id + " did not exist at that point");
+  return JsonResponse(200, json::object{{"api_key", ParsedJson(replay::KeyStateJson(**state))}});
+}
+
+HttpResponse AdminApi::CallableAt(const Parsed& parsed, const events::Caller& caller) {
+  for (const auto& [k, v] : parsed.query) {
+    if (k != "at" && k != "offset" && k != "model" && k != "vpc_uuid") {
+      return ErrorResponse(common::InvalidArgument("unknown query parameter " + k));
+    }
+  }
+  auto model = parsed.query.find("model");
+  if (model == parsed.query.end() || model->second.empty()) {
+    return ErrorResponse(common::InvalidArgument("model is required"));
+  }
+  std::string vpc;
+  if (auto it = parsed.query.find("vpc_uuid"); it != parsed.query.end()) {
+    if (!common::IsUuid(it->second)) return ErrorResponse(common::InvalidArgument("vpc_uuid must be a UUID"));
+    vpc = it->second;
+  }
+  auto as_of = ParseAsOf(parsed.query);
+  if (!as_of.ok()) return ErrorResponse(as_of.status());
+  auto generation = live_->Acquire();
+  auto keys = replay::CallableAsOf(generation->store(), caller.team_id, model->second, vpc, *as_of, *catalog_);
+  if (!keys.ok()) return ErrorResponse(keys.status());
+  json::array out;
+  for (const auto& k : *keys) out.push_back(ParsedJson(replay::KeyStateJson(k)));
+  return JsonResponse(200, json::object{{"api_keys", std::move(out)}});
+}
+
 HttpResponse AdminApi::MetricsText() const {
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4";
   r.body = metrics_->Render();
   auto ws = writer_->stats();
-  auto ps = projector_->stats();
+  auto ps = live_->Acquire()->projector().stats();
   r.body += "# HELP keyledger_writer_state Writer state (1 for the current one).\n# TYPE keyledger_writer_state gauge\n";
   for (auto s : {writer::WriterState::kStarting, writer::WriterState::kReady, writer::WriterState::kRecovering,
                  writer::WriterState::kFenced, writer::WriterState::kStopped}) {

@@ -30,6 +30,10 @@ awaitable<HttpResponse> CallHandler(const Handler* handler, HttpRequest request)
   co_return (*handler)(request);
 }
 
+awaitable<bool> NextChunk(const std::function<bool(std::string&)>* stream, std::string* chunk) {
+  co_return (*stream)(*chunk);
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -84,6 +88,35 @@ struct HttpServer::Impl {
     co_return handler(request);
   }
 
+  // A chunked response whose chunks are produced on the worker pool, one at a time, so a long
+  // export neither blocks an event-loop thread nor sits in memory whole.
+  template <class Stream>
+  awaitable<bool> WriteStream(Stream& stream, HttpResponse& response, unsigned version, bool keep_alive) {
+    http::response<http::empty_body> head{static_cast<http::status>(response.status), version};
+    head.set(http::field::server, "keyledger");
+    head.set(http::field::content_type, response.content_type);
+    for (const auto& [k, v] : response.headers) head.set(k, v);
+    head.keep_alive(keep_alive);
+    head.chunked(true);
+    http::response_serializer<http::empty_body> serializer{head};
+    auto& lowest = beast::get_lowest_layer(stream);
+    lowest.expires_after(std::chrono::milliseconds(options.request_timeout_ms));
+    auto [hec, hn] = co_await http::async_write_header(stream, serializer, kTuple);
+    if (hec) co_return false;
+    while (true) {
+      std::string chunk;
+      bool more = co_await asio::co_spawn(workers, NextChunk(&response.stream, &chunk), use_awaitable);
+      if (!chunk.empty()) {
+        lowest.expires_after(std::chrono::milliseconds(options.request_timeout_ms));
+        auto [cec, cn] = co_await asio::async_write(stream, http::make_chunk(asio::buffer(chunk)), kTuple);
+        if (cec) co_return false;
+      }
+      if (!more) break;
+    }
+    auto [lec, ln] = co_await asio::async_write(stream, http::make_chunk_last(), kTuple);
+    co_return !lec;
+  }
+
   template <class Stream>
   awaitable<void> Serve(Stream& stream) {
     beast::flat_buffer buffer;
@@ -118,6 +151,12 @@ struct HttpServer::Impl {
       ++in_flight;
       HttpResponse response = co_await Run(ToRequest(req));
       bool keep_alive = req.keep_alive() && !stopping;
+      if (response.stream) {
+        bool written = co_await WriteStream(stream, response, req.version(), keep_alive);
+        --in_flight;
+        if (!written || !keep_alive) break;
+        continue;
+      }
       auto res = ToBeast(response, req.version(), keep_alive);
       lowest.expires_after(std::chrono::milliseconds(options.request_timeout_ms));
       auto [wec, wn] = co_await http::async_write(stream, res, kTuple);

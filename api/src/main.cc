@@ -1,4 +1,7 @@
 // keyledger: the composition root. main() builds each component and hands it its dependencies.
+#include <unistd.h>
+
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
@@ -19,6 +22,10 @@
 #include "keyledger/common/log.h"
 #include "keyledger/events/catalog.h"
 #include "keyledger/projector/projector.h"
+#include "keyledger/replay/audit.h"
+#include "keyledger/replay/legacy_import.h"
+#include "keyledger/replay/live_store.h"
+#include "keyledger/replay/rebuild.h"
 #include "keyledger/storage/kafka.h"
 #include "keyledger/storage/store.h"
 
@@ -28,7 +35,11 @@ namespace {
 using internal::Flags;
 
 volatile std::sig_atomic_t g_stop = 0;
-void OnSignal(int) { g_stop = 1; }
+std::atomic<bool> g_cancel_flag{false};
+void OnSignal(int) {
+  g_stop = 1;
+  g_cancel_flag.store(true);
+}
 
 constexpr char kUsage[] = R"(usage: keyledger COMMAND [flags]
 
@@ -37,6 +48,11 @@ commands:
   token      mint a development JWT (HS256)
   validator  a replica validator answering secret checks over HTTP (nginx auth_request, Envoy ext_authz)
   project    run a standalone projector: the key-event log into RocksDB read models
+  replay     rebuild the read models of a store root from offset 0 and publish them (serve switches)
+  verify     check the log (decoding, hash chains) and compare a store with a rebuild
+  audit      audit query or JSON-lines export of a team's history, from a store
+  as-of      a key's state, or the keys able to call a model from a VPC, at a time or offset
+  import-legacy FILE   append legacy keys (JSON lines) through the writer; idempotent
   catalog    print the model catalog (OpenAI list shape) and exit
   help       this text
 
@@ -48,7 +64,7 @@ common flags (environment variable in brackets):
 serve flags:
   --listen HOST:PORT      address to serve on (127.0.0.1:8080; port 0 picks one) [KEYLEDGER_LISTEN]
   --port-file FILE        write the bound port here once listening
-  --db DIR                RocksDB directory of the read models [KEYLEDGER_DB]
+  --db DIR                store root: generations of the read models (see replay) [KEYLEDGER_DB]
   --partitions N          partitions of the topic when serve creates it (12)
   --writer-id ID          stable writer identity; a second writer with it fences the first (0)
   --jwt-secret SECRET     HS256 secret, at least 32 bytes     [KEYLEDGER_JWT_SECRET]
@@ -65,6 +81,29 @@ validator flags:
 
 token flags:
   --jwt-secret SECRET  --sub USER  --name NAME  --team TEAM  --role owner|member  --ttl SECONDS
+
+replay flags:
+  --db DIR                the store root of `serve` (a new generation is built beside the live one)
+  --max-events-per-second N   rate limit (0 = none)
+  An interrupted replay (Ctrl-C, crash) resumes where it stopped when run again.
+
+verify flags:
+  --db DIR                a store root (its live generation) or a store directory; read-only
+  --scratch DIR           where the comparison store is built (DIR.verify-scratch)
+  exit status 0: all good; 1: a log problem or a differing column family (see the report)
+
+audit flags (read a store: a stopped serve's --db, or a replay; with serve running use the API):
+  --db DIR --team TEAM  [--key ID] [--actor USER] [--type key_created|key_renamed|key_regenerated|key_deleted]
+  [--since TIME] [--until TIME] [--order newest|oldest] [--limit N] [--cursor C]   one page, JSON
+  --export                the team's whole history as JSON lines, oldest first
+
+as-of flags:
+  --db DIR --team TEAM (--at TIME | --offset N) and either --key ID, or --model M [--vpc VPC]
+
+import-legacy flags:
+  --writer-id ID          the writer identity of `serve` (0). Run the import while serve is stopped:
+                          one writer per partition, and this one would fence a running serve.
+  --operator NAME         recorded as the actor of the imported events (legacy-import)
 
 project flags:
   --db DIR                RocksDB directory of the read models [KEYLEDGER_DB]
@@ -165,6 +204,258 @@ int RunProject(const Flags& flags, common::Logger& log, const common::Clock& clo
   return 0;
 }
 
+
+replay::RebuildOptions RebuildOptionsFrom(const Flags& flags) {
+  replay::RebuildOptions o;
+  o.kafka.bootstrap_servers = flags.Get("bootstrap", "KEYLEDGER_BOOTSTRAP", "127.0.0.1:9092");
+  o.topic = flags.Get("topic", "KEYLEDGER_TOPIC", "keyledger.key-events");
+  o.max_events_per_second = std::strtoull(flags.Get("max-events-per-second", nullptr, "0").c_str(), nullptr, 10);
+  o.cancel = &g_cancel_flag;
+  return o;
+}
+
+bool StderrIsTerminal() { return isatty(fileno(stderr)) != 0; }
+
+int RunReplay(const Flags& flags, common::Logger& log, const common::Clock& clock) {
+  for (const auto& unknown : flags.Unknown({"bootstrap", "topic", "db", "max-events-per-second"})) {
+    std::fprintf(stderr, "keyledger replay: unknown flag --%s\n", unknown.c_str());
+    return 2;
+  }
+  std::string db = flags.Get("db", "KEYLEDGER_DB", "");
+  if (db.empty()) {
+    std::fprintf(stderr, "keyledger replay: --db (the store root of serve) is required\n");
+    return 2;
+  }
+  replay::RebuildOptions options = RebuildOptionsFrom(flags);
+  options.progress = replay::ProgressPrinter("replay", &log, StderrIsTerminal());
+  auto report = replay::Rebuild(replay::StoreRoot(db), options, &log, &clock);
+  if (!report.ok()) {
+    if (g_cancel_flag) {
+      log.Warn("replay interrupted; run it again to resume", {{"db", db}});
+      return 130;
+    }
+    return Fail(log, "replay failed", report.status());
+  }
+  std::printf("replay: %s events into %s in %.1f s (%s)%s\n", std::to_string(report->events_applied).c_str(),
+              report->generation_dir.c_str(), report->seconds, report->resumed ? "resumed" : "fresh",
+              report->halted_partitions ? "; some partitions are HALTED, see the log" : "");
+  return report->halted_partitions == 0 ? 0 : 3;
+}
+
+int RunVerify(const Flags& flags, common::Logger& log, const common::Clock& clock) {
+  for (const auto& unknown : flags.Unknown({"bootstrap", "topic", "db", "scratch"})) {
+    std::fprintf(stderr, "keyledger verify: unknown flag --%s\n", unknown.c_str());
+    return 2;
+  }
+  std::string db = flags.Get("db", "KEYLEDGER_DB", "");
+  if (db.empty()) {
+    std::fprintf(stderr, "keyledger verify: --db is required\n");
+    return 2;
+  }
+  std::string dir = db;
+  if (replay::StoreRoot::IsRoot(db)) {
+    auto live = replay::StoreRoot(db).Live();
+    if (!live.ok()) return Fail(log, "cannot find the live generation", live.status());
+    dir = *live;
+  }
+  storage::StoreOptions so;
+  so.read_only = true;
+  so.create_if_missing = false;
+  auto store = storage::Store::Open(dir, so);
+  if (!store.ok()) return Fail(log, "cannot open the store", store.status());
+  replay::VerifyOptions options;
+  options.rebuild = RebuildOptionsFrom(flags);
+  options.rebuild.progress = replay::ProgressPrinter("verify: reading the log", &log, StderrIsTerminal());
+  options.scratch_dir = flags.Get("scratch", nullptr, db + ".verify-scratch");
+  auto report = replay::Verify(**store, options, &log, &clock);
+  if (!report.ok()) return Fail(log, "verify could not run", report.status());
+  std::fputs(report->Text().c_str(), stdout);
+  return report->ok() ? 0 : 1;
+}
+
+common::Result<std::unique_ptr<storage::Store>> OpenForQueries(const std::string& db) {
+  std::string dir = db;
+  if (replay::StoreRoot::IsRoot(db)) {
+    KL_ASSIGN_OR_RETURN(dir, replay::StoreRoot(db).Live());
+  }
+  storage::StoreOptions so;
+  so.read_only = true;
+  so.create_if_missing = false;
+  return storage::Store::Open(dir, so);
+}
+
+int RunAudit(const Flags& flags, common::Logger& log) {
+  for (const auto& unknown : flags.Unknown({"db", "team", "key", "actor", "type", "since", "until", "order",
+                                            "limit", "cursor", "export"})) {
+    std::fprintf(stderr, "keyledger audit: unknown flag --%s\n", unknown.c_str());
+    return 2;
+  }
+  std::string db = flags.Get("db", "KEYLEDGER_DB", "");
+  std::string team = flags.Get("team", nullptr, "");
+  if (db.empty() || team.empty()) {
+    std::fprintf(stderr, "keyledger audit: --db and --team are required\n");
+    return 2;
+  }
+  auto store = OpenForQueries(db);
+  if (!store.ok()) return Fail(log, "cannot open the store", store.status());
+  if (flags.Bool("export")) {
+    common::Status s = replay::ExportTeam(**store, team, [](const replay::AuditRecord& r) {
+      std::string line = replay::AuditRecordJson(r);
+      line.push_back('\n');
+      return std::fwrite(line.data(), 1, line.size(), stdout) == line.size();
+    });
+    if (!s.ok()) return Fail(log, "export failed", s);
+    return 0;
+  }
+  replay::AuditQuery q;
+  q.team_id = team;
+  q.key_id = flags.Get("key", nullptr, "");
+  q.actor_id = flags.Get("actor", nullptr, "");
+  if (flags.Has("type")) {
+    std::string type = flags.Get("type", nullptr, "");
+    for (auto t : {events::EventType::kKeyCreated, events::EventType::kKeyRenamed,
+                   events::EventType::kKeyRegenerated, events::EventType::kKeyDeleted}) {
+      if (type == events::EventTypeName(t)) q.event_type = t;
+    }
+    if (!q.event_type) {
+      std::fprintf(stderr, "keyledger audit: --type must be key_created, key_renamed, key_regenerated or key_deleted\n");
+      return 2;
+    }
+  }
+  for (const char* bound : {"since", "until"}) {
+    if (!flags.Has(bound)) continue;
+    auto t = common::ParseRfc3339(flags.Get(bound, nullptr, ""));
+    if (!t.ok()) {
+      std::fprintf(stderr, "keyledger audit: --%s: %s\n", bound, t.status().message().c_str());
+      return 2;
+    }
+    (std::string(bound) == "since" ? q.since_micros : q.until_micros) = *t;
+  }
+  std::string order = flags.Get("order", nullptr, "newest");
+  if (order != "newest" && order != "oldest") {
+    std::fprintf(stderr, "keyledger audit: --order must be newest or oldest\n");
+    return 2;
+  }
+  q.order = order == "newest" ? replay::AuditOrder::kNewestFirst : replay::AuditOrder::kOldestFirst;
+  q.limit = std::strtoull(flags.Get("limit", nullptr, "50").c_str(), nullptr, 10);
+  q.cursor = flags.Get("cursor", nullptr, "");
+  auto page = replay::QueryAudit(**store, q);
+  if (!page.ok()) return Fail(log, "audit query failed", page.status());
+  std::string out = "{\"audit_events\":[";
+  for (size_t i = 0; i < page->records.size(); ++i) {
+    if (i) out += ",";
+    out += replay::AuditRecordJson(page->records[i]);
+  }
+  out += "],\"next_cursor\":";
+  if (page->next_cursor.empty()) {
+    out += "null";
+  } else {
+    common::AppendJsonString(out, page->next_cursor);
+  }
+  out += "}\n";
+  std::fputs(out.c_str(), stdout);
+  return 0;
+}
+
+int RunAsOf(const Flags& flags, common::Logger& log) {
+  for (const auto& unknown : flags.Unknown({"db", "team", "key", "model", "vpc", "at", "offset", "catalog"})) {
+    std::fprintf(stderr, "keyledger as-of: unknown flag --%s\n", unknown.c_str());
+    return 2;
+  }
+  std::string db = flags.Get("db", "KEYLEDGER_DB", "");
+  std::string team = flags.Get("team", nullptr, "");
+  if (db.empty() || team.empty() || flags.Has("key") == flags.Has("model") || flags.Has("at") == flags.Has("offset")) {
+    std::fprintf(stderr, "keyledger as-of: --db, --team, one of --key/--model and one of --at/--offset are required\n");
+    return 2;
+  }
+  replay::AsOf as_of;
+  if (flags.Has("at")) {
+    auto t = common::ParseRfc3339(flags.Get("at", nullptr, ""));
+    if (!t.ok()) {
+      std::fprintf(stderr, "keyledger as-of: --at: %s\n", t.status().message().c_str());
+      return 2;
+    }
+    as_of.time_micros = *t;
+  } else {
+    as_of.offset = std::atoll(flags.Get("offset", nullptr, "0").c_str());
+  }
+  auto store = OpenForQueries(db);
+  if (!store.ok()) return Fail(log, "cannot open the store", store.status());
+  if (flags.Has("key")) {
+    auto state = replay::KeyAsOf(**store, team, flags.Get("key", nullptr, ""), as_of);
+    if (!state.ok()) return Fail(log, "query failed", state.status());
+    std::printf("%s\n", *state ? replay::KeyStateJson(**state).c_str() : "null");
+    return 0;
+  }
+  std::string catalog_path = flags.Get("catalog", "KEYLEDGER_CATALOG", "");
+  auto catalog = catalog_path.empty() ? common::Result<events::Catalog>(events::Catalog::Default())
+                                      : events::Catalog::LoadFile(catalog_path);
+  if (!catalog.ok()) return Fail(log, "cannot load the catalog", catalog.status());
+  auto keys = replay::CallableAsOf(**store, team, flags.Get("model", nullptr, ""), flags.Get("vpc", nullptr, ""),
+                                   as_of, *catalog);
+  if (!keys.ok()) return Fail(log, "query failed", keys.status());
+  std::string out = "[";
+  for (size_t i = 0; i < keys->size(); ++i) {
+    if (i) out += ",";
+    out += replay::KeyStateJson((*keys)[i]);
+  }
+  out += "]\n";
+  std::fputs(out.c_str(), stdout);
+  return 0;
+}
+
+int RunImportLegacy(const Flags& flags, common::Logger& log, const common::Clock& clock) {
+  for (const auto& unknown : flags.Unknown({"bootstrap", "topic", "writer-id", "operator", "catalog"})) {
+    std::fprintf(stderr, "keyledger import-legacy: unknown flag --%s\n", unknown.c_str());
+    return 2;
+  }
+  if (flags.positional().size() != 1) {
+    std::fprintf(stderr, "keyledger import-legacy: give exactly one FILE of JSON lines\n");
+    return 2;
+  }
+  const std::string& path = flags.positional()[0];
+  std::ifstream in(path);
+  if (!in) {
+    std::fprintf(stderr, "keyledger import-legacy: cannot read %s\n", path.c_str());
+    return 2;
+  }
+  std::vector<std::string> errors;
+  auto lines = replay::ParseLegacyLines(in, &errors);
+  if (!errors.empty()) {
+    for (const auto& e : errors) std::fprintf(stderr, "%s: %s\n", path.c_str(), e.c_str());
+    std::fprintf(stderr, "keyledger import-legacy: %zu bad line(s); nothing was imported\n", errors.size());
+    return 1;
+  }
+  std::string catalog_path = flags.Get("catalog", "KEYLEDGER_CATALOG", "");
+  auto catalog = catalog_path.empty() ? common::Result<events::Catalog>(events::Catalog::Default())
+                                      : events::Catalog::LoadFile(catalog_path);
+  if (!catalog.ok()) return Fail(log, "cannot load the catalog", catalog.status());
+  common::OsRandom random;
+  writer::WriterOptions wo;
+  wo.kafka.bootstrap_servers = flags.Get("bootstrap", "KEYLEDGER_BOOTSTRAP", "127.0.0.1:9092");
+  wo.topic = flags.Get("topic", "KEYLEDGER_TOPIC", "keyledger.key-events");
+  wo.writer_id = flags.Get("writer-id", nullptr, "0");
+  wo.command_timeout_ms = 30000;
+  writer::Writer writer(wo, &*catalog, &clock, &random, &log);
+  common::Status started = writer.Start(60000);
+  if (!started.ok()) return Fail(log, "the writer could not start", started);
+  std::string operator_name = flags.Get("operator", nullptr, "legacy-import");
+  events::Caller caller{operator_name, operator_name, "", events::Role::kOperator};
+  auto report = replay::ImportLegacy(writer, lines, caller,
+                                     replay::ProgressPrinter("import-legacy", &log, StderrIsTerminal()));
+  writer.Stop();
+  if (!report.ok()) return Fail(log, "import failed", report.status());
+  if (!report->errors.empty()) {
+    for (const auto& e : report->errors) std::fprintf(stderr, "%s: %s\n", path.c_str(), e.c_str());
+    std::fprintf(stderr, "keyledger import-legacy: %zu line(s) conflict with existing keys; nothing was imported\n",
+                 report->errors.size());
+    return 1;
+  }
+  std::printf("import-legacy: %zu lines, %zu imported, %zu already present\n", report->lines, report->imported,
+              report->already_present);
+  return 0;
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
   std::stringstream buffer;
@@ -214,11 +505,6 @@ int RunServe(const Flags& flags, common::Logger& log, const common::Clock& clock
     if (!created.ok()) return Fail(log, "cannot create the event topic", created);
   }
 
-  storage::StoreOptions store_options;
-  store_options.write_ahead_log = false;
-  auto store = storage::Store::Open(db, store_options);
-  if (!store.ok()) return Fail(log, "cannot open the store", store.status());
-
   common::OsRandom random;
   writer::WriterOptions writer_options;
   writer_options.kafka = kafka;
@@ -228,18 +514,20 @@ int RunServe(const Flags& flags, common::Logger& log, const common::Clock& clock
   common::Status started = writer.Start(30000);
   if (!started.ok()) return Fail(log, "the writer could not start", started);
 
-  projector::ProjectorOptions projector_options;
-  projector_options.kafka = kafka;
-  projector_options.topic = topic;
-  projector::Projector projector(projector_options, store->get(), &log, &clock);
-  started = projector.Start();
+  // The read models live in generations under --db; `keyledger replay` publishes a rebuilt one
+  // and this process switches to it without stopping queries.
+  replay::LiveStoreOptions live_options;
+  live_options.projector.kafka = kafka;
+  live_options.projector.topic = topic;
+  replay::LiveStore live(replay::StoreRoot(db), live_options, &log, &clock);
+  started = live.Start();
   if (!started.ok()) return Fail(log, "the projector could not start", started);
 
   Metrics metrics;
   AdminApiOptions api_options;
   api_options.commands_per_second_per_user = static_cast<std::uint32_t>(
       std::strtoul(flags.Get("commands-per-second", nullptr, "50").c_str(), nullptr, 10));
-  AdminApi api(api_options, &writer, &projector, &*catalog, jwt->get(), &clock, &random, &log, &metrics);
+  AdminApi api(api_options, &writer, &live, &*catalog, jwt->get(), &clock, &random, &log, &metrics);
 
   HttpServerOptions http;
   std::string listen = flags.Get("listen", "KEYLEDGER_LISTEN", "127.0.0.1:8080");
@@ -272,7 +560,7 @@ int RunServe(const Flags& flags, common::Logger& log, const common::Clock& clock
   log.Info("shutting down", {});
   server.Shutdown();
   writer.Stop();
-  projector.Stop();
+  live.Stop();
   log.Info("stopped", {});
   return 0;
 }
@@ -385,7 +673,7 @@ int main(int argc, char** argv) {
     std::fputs(api::kUsage, stdout);
     return 0;
   }
-  auto flags = api::internal::Flags::Parse(argc, argv, 2, {"exit-when-caught-up", "sync"});
+  auto flags = api::internal::Flags::Parse(argc, argv, 2, {"exit-when-caught-up", "sync", "export"});
   if (!flags.ok()) {
     std::fprintf(stderr, "keyledger: %s\n", flags.status().message().c_str());
     return 2;
@@ -397,6 +685,11 @@ int main(int argc, char** argv) {
   if (command == "token") return api::RunToken(*flags);
   if (command == "validator") return api::RunValidator(*flags, log);
   if (command == "catalog") return api::RunCatalog(*flags);
+  if (command == "replay") return api::RunReplay(*flags, log, clock);
+  if (command == "verify") return api::RunVerify(*flags, log, clock);
+  if (command == "audit") return api::RunAudit(*flags, log);
+  if (command == "as-of") return api::RunAsOf(*flags, log);
+  if (command == "import-legacy") return api::RunImportLegacy(*flags, log, clock);
   std::fprintf(stderr, "keyledger: unknown command '%s'\n\n%s", command.c_str(), api::kUsage);
   return 2;
 }

@@ -25,8 +25,11 @@ struct StreamRecord {
 
 class EventStream {
  public:
-  EventStream(std::int32_t partitions, int teams, std::uint64_t seed)
-      : partitions_(partitions), random_(seed), catalog_(events::Catalog::Default()) {
+  // With `with_vpcs`, a third of the new non-legacy keys are restricted to one of kVpcs.
+  static constexpr const char* kVpcs[] = {"5f0c8e3a-2b7d-4c1e-9a6f-1d2e3f4a5b6c",
+                                          "0b9a1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d"};
+  EventStream(std::int32_t partitions, int teams, std::uint64_t seed, bool with_vpcs = false)
+      : partitions_(partitions), random_(seed), catalog_(events::Catalog::Default()), with_vpcs_(with_vpcs) {
     for (int t = 0; t < teams; ++t) teams_.push_back("team-" + std::to_string(t));
   }
 
@@ -63,6 +66,9 @@ class EventStream {
         c.secret_sha256 = common::HashSecret(secret);
         c.secret_hint = common::SecretHint(secret);
         event = events::DecideCreate(std::nullopt, caller, c, catalog_, ctx);
+        if (with_vpcs_ && event.ok() && n_ % 3 == 0) {
+          std::get<events::KeyCreated>(event->payload).vpc_uuid = kVpcs[n_ % 2];
+        }
       }
     } else {
       size_t index = random_.Next() % live.size();
@@ -100,6 +106,7 @@ class EventStream {
   std::unordered_map<std::string, events::KeyState> states_;
   std::int64_t now_ = 1795384512000000;
   std::uint64_t n_ = 0;
+  bool with_vpcs_ = false;
 };
 
 // Appends `count` events of `stream` to `topic` in transactions of `per_transaction` records.

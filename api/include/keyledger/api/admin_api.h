@@ -8,6 +8,12 @@
 //   DELETE /v2/gen-ai/models/api_keys/{uuid}               delete (body or ?confirm_name=)
 //   GET    /v2/gen-ai/models/api_keys/{uuid}/events        the key's event history
 //   GET    /v2/gen-ai/models                               the model catalog (OpenAI list shape)
+//   GET    /v2/gen-ai/audit/events?key_id=&actor_id=&event_type=&since=&until=&order=&limit=&cursor=
+//                                                          audit query of the caller's team (owners)
+//   GET    /v2/gen-ai/audit/export                         the team's whole history, JSON lines, streamed
+//   GET    /v2/gen-ai/audit/keys/{uuid}?at=|offset=        a key's state at a point in time
+//   GET    /v2/gen-ai/audit/callable?model=&vpc_uuid=&at=|offset=
+//                                                          keys that could call a model from a VPC then
 //   GET    /healthz  /readyz  /metrics
 // The exact contract is docs/openapi.yaml, checked against the running server by schemathesis.
 //
@@ -17,6 +23,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -30,6 +37,7 @@
 #include "keyledger/common/log.h"
 #include "keyledger/events/catalog.h"
 #include "keyledger/projector/projector.h"
+#include "keyledger/replay/live_store.h"
 #include "keyledger/writer/writer.h"
 
 namespace keyledger::api {
@@ -50,6 +58,9 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Set for a streamed (chunked) body, which replaces `body`: called until it returns false, each
+  // call appending the next chunk to its argument (on a worker thread).
+  std::function<bool(std::string&)> stream;
 };
 
 // Request counts and latency histograms per route and status, in Prometheus text format.
@@ -78,7 +89,7 @@ struct AdminApiOptions {
 class AdminApi {
  public:
   // Every pointer must outlive the AdminApi.
-  AdminApi(AdminApiOptions options, writer::Writer* writer, projector::Projector* projector,
+  AdminApi(AdminApiOptions options, writer::Writer* writer, replay::LiveStore* live,
            const events::Catalog* catalog, const JwtVerifier* jwt, const common::Clock* clock,
            common::RandomSource* random, common::Logger* logger, Metrics* metrics);
 
@@ -102,6 +113,10 @@ class AdminApi {
                       const events::Caller& caller);
   HttpResponse History(const std::string& key_id, const events::Caller& caller);
   HttpResponse Models() const;
+  HttpResponse AuditEvents(const Parsed& parsed, const events::Caller& caller);
+  HttpResponse AuditExport(const events::Caller& caller);
+  HttpResponse KeyAt(const Parsed& parsed, const std::string& key_id, const events::Caller& caller);
+  HttpResponse CallableAt(const Parsed& parsed, const events::Caller& caller);
   HttpResponse MetricsText() const;
   HttpResponse RunCommand(const HttpRequest& request, const events::Caller& caller,
                           events::Command command, int success_status, const std::string* secret);
@@ -109,7 +124,7 @@ class AdminApi {
 
   AdminApiOptions options_;
   writer::Writer* writer_;
-  projector::Projector* projector_;
+  replay::LiveStore* live_;
   const events::Catalog* catalog_;
   const JwtVerifier* jwt_;
   const common::Clock* clock_;

@@ -71,7 +71,8 @@ class Projector {
   void Stop();
 
   // Projects on the caller's thread until every non-halted partition is caught up with the log
-  // as of the call (or has reached `stop_at`'s offset for it, if given); Unavailable after
+  // as of the call (or has reached `stop_at`'s offset for it, if given, or the end of a log that stops
+  // short of it); Unavailable after
   // `timeout_ms` without getting there.
   common::Status RunUntil(int timeout_ms,
                           const std::optional<std::map<std::int32_t, std::int64_t>>& stop_at = {});
