@@ -22,6 +22,7 @@
 #include "keyledger/projector/read_model.h"
 #include "keyledger/replay/audit.h"
 #include "keyledger/replay/rebuild.h"
+#include "bench_broker.h"
 #include "support/event_stream.h"
 #include "support/temp_dir.h"
 
@@ -32,30 +33,7 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
 
-struct Broker {
-  std::string dir, bootstrap;
-  bool owned = false;
-  Broker() {
-    if (const char* env = std::getenv("KEYLEDGER_BOOTSTRAP"); env && *env) {
-      bootstrap = env;
-      return;
-    }
-    dir = "/tmp/keyledger-bench-broker-" + std::to_string(getpid());
-    std::string cmd = "bash '" + std::string(KEYLEDGER_SOURCE_ROOT) + "/compose/kafka/broker.sh' start '" + dir + "'";
-    FILE* p = popen(cmd.c_str(), "r");
-    char buf[256] = {0};
-    if (p && std::fgets(buf, sizeof buf, p)) bootstrap = buf;
-    if (p) pclose(p);
-    while (!bootstrap.empty() && bootstrap.back() == '\n') bootstrap.pop_back();
-    owned = true;
-  }
-  ~Broker() {
-    if (!owned) return;
-    std::string cmd = "bash '" + std::string(KEYLEDGER_SOURCE_ROOT) + "/compose/kafka/broker.sh' stop '" + dir +
-                      "' >/dev/null 2>&1; rm -rf '" + dir + "'";
-    if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "stopping the bench broker failed\n");
-  }
-};
+using bench::Broker;
 
 double Percentile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());

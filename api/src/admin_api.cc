@@ -711,15 +711,8 @@ HttpResponse AdminApi::AuditEvents(const Parsed& parsed, const events::Caller& c
     q.actor_id = *v;
   }
   if (auto v = get("event_type")) {
-    bool found = false;
-    for (auto t : {events::EventType::kKeyCreated, events::EventType::kKeyRenamed,
-                   events::EventType::kKeyRegenerated, events::EventType::kKeyDeleted}) {
-      if (*v == events::EventTypeName(t)) {
-        q.event_type = t;
-        found = true;
-      }
-    }
-    if (!found) {
+    q.event_type = events::ParseEventTypeName(*v);
+    if (!q.event_type) {
       return ErrorResponse(common::InvalidArgument(
           "event_type must be key_created, key_renamed, key_regenerated or key_deleted"));
     }
@@ -751,20 +744,8 @@ HttpResponse AdminApi::AuditEvents(const Parsed& parsed, const events::Caller& c
   auto generation = live_->Acquire();
   auto page = replay::QueryAudit(generation->store(), q);
   if (!page.ok()) return ErrorResponse(page.status());
-  std::string body = "{\"audit_events\":[";
-  for (size_t i = 0; i < page->records.size(); ++i) {
-    if (i) body += ",";
-    body += replay::AuditRecordJson(page->records[i]);
-  }
-  body += "],\"next_cursor\":";
-  if (page->next_cursor.empty()) {
-    body += "null";
-  } else {
-    common::AppendJsonString(body, page->next_cursor);
-  }
-  body += "}";
   HttpResponse r;
-  r.body = std::move(body);
+  r.body = replay::AuditPageJson(*page);
   return r;
 }
 

@@ -116,6 +116,13 @@ project flags:
   --write-buffer-kb N     memtable size per column family (32768)
 )";
 
+// --catalog FILE (or $KEYLEDGER_CATALOG), else the built-in catalog.
+common::Result<events::Catalog> LoadCatalog(const Flags& flags) {
+  std::string path = flags.Get("catalog", "KEYLEDGER_CATALOG", "");
+  if (path.empty()) return events::Catalog::Default();
+  return events::Catalog::LoadFile(path);
+}
+
 int Fail(common::Logger& log, const std::string& what, const common::Status& s) {
   log.Error(what, {{"error", s.ToString()}});
   return 1;
@@ -242,6 +249,18 @@ int RunReplay(const Flags& flags, common::Logger& log, const common::Clock& cloc
   return report->halted_partitions == 0 ? 0 : 3;
 }
 
+// The live generation of a store root, or a plain store directory, read-only.
+common::Result<std::unique_ptr<storage::Store>> OpenStoreReadOnly(const std::string& db) {
+  std::string dir = db;
+  if (replay::StoreRoot::IsRoot(db)) {
+    KL_ASSIGN_OR_RETURN(dir, replay::StoreRoot(db).Live());
+  }
+  storage::StoreOptions so;
+  so.read_only = true;
+  so.create_if_missing = false;
+  return storage::Store::Open(dir, so);
+}
+
 int RunVerify(const Flags& flags, common::Logger& log, const common::Clock& clock) {
   for (const auto& unknown : flags.Unknown({"bootstrap", "topic", "db", "scratch"})) {
     std::fprintf(stderr, "keyledger verify: unknown flag --%s\n", unknown.c_str());
@@ -252,16 +271,7 @@ int RunVerify(const Flags& flags, common::Logger& log, const common::Clock& cloc
     std::fprintf(stderr, "keyledger verify: --db is required\n");
     return 2;
   }
-  std::string dir = db;
-  if (replay::StoreRoot::IsRoot(db)) {
-    auto live = replay::StoreRoot(db).Live();
-    if (!live.ok()) return Fail(log, "cannot find the live generation", live.status());
-    dir = *live;
-  }
-  storage::StoreOptions so;
-  so.read_only = true;
-  so.create_if_missing = false;
-  auto store = storage::Store::Open(dir, so);
+  auto store = OpenStoreReadOnly(db);
   if (!store.ok()) return Fail(log, "cannot open the store", store.status());
   replay::VerifyOptions options;
   options.rebuild = RebuildOptionsFrom(flags);
@@ -271,17 +281,6 @@ int RunVerify(const Flags& flags, common::Logger& log, const common::Clock& cloc
   if (!report.ok()) return Fail(log, "verify could not run", report.status());
   std::fputs(report->Text().c_str(), stdout);
   return report->ok() ? 0 : 1;
-}
-
-common::Result<std::unique_ptr<storage::Store>> OpenForQueries(const std::string& db) {
-  std::string dir = db;
-  if (replay::StoreRoot::IsRoot(db)) {
-    KL_ASSIGN_OR_RETURN(dir, replay::StoreRoot(db).Live());
-  }
-  storage::StoreOptions so;
-  so.read_only = true;
-  so.create_if_missing = false;
-  return storage::Store::Open(dir, so);
 }
 
 int RunAudit(const Flags& flags, common::Logger& log) {
@@ -296,7 +295,7 @@ int RunAudit(const Flags& flags, common::Logger& log) {
     std::fprintf(stderr, "keyledger audit: --db and --team are required\n");
     return 2;
   }
-  auto store = OpenForQueries(db);
+  auto store = OpenStoreReadOnly(db);
   if (!store.ok()) return Fail(log, "cannot open the store", store.status());
   if (flags.Bool("export")) {
     common::Status s = replay::ExportTeam(**store, team, [](const replay::AuditRecord& r) {
@@ -312,11 +311,7 @@ int RunAudit(const Flags& flags, common::Logger& log) {
   q.key_id = flags.Get("key", nullptr, "");
   q.actor_id = flags.Get("actor", nullptr, "");
   if (flags.Has("type")) {
-    std::string type = flags.Get("type", nullptr, "");
-    for (auto t : {events::EventType::kKeyCreated, events::EventType::kKeyRenamed,
-                   events::EventType::kKeyRegenerated, events::EventType::kKeyDeleted}) {
-      if (type == events::EventTypeName(t)) q.event_type = t;
-    }
+    q.event_type = events::ParseEventTypeName(flags.Get("type", nullptr, ""));
     if (!q.event_type) {
       std::fprintf(stderr, "keyledger audit: --type must be key_created, key_renamed, key_regenerated or key_deleted\n");
       return 2;
@@ -341,18 +336,7 @@ int RunAudit(const Flags& flags, common::Logger& log) {
   q.cursor = flags.Get("cursor", nullptr, "");
   auto page = replay::QueryAudit(**store, q);
   if (!page.ok()) return Fail(log, "audit query failed", page.status());
-  std::string out = "{\"audit_events\":[";
-  for (size_t i = 0; i < page->records.size(); ++i) {
-    if (i) out += ",";
-    out += replay::AuditRecordJson(page->records[i]);
-  }
-  out += "],\"next_cursor\":";
-  if (page->next_cursor.empty()) {
-    out += "null";
-  } else {
-    common::AppendJsonString(out, page->next_cursor);
-  }
-  out += "}\n";
+  std::string out = replay::AuditPageJson(*page) + "\n";
   std::fputs(out.c_str(), stdout);
   return 0;
 }
@@ -379,7 +363,7 @@ int RunAsOf(const Flags& flags, common::Logger& log) {
   } else {
     as_of.offset = std::atoll(flags.Get("offset", nullptr, "0").c_str());
   }
-  auto store = OpenForQueries(db);
+  auto store = OpenStoreReadOnly(db);
   if (!store.ok()) return Fail(log, "cannot open the store", store.status());
   if (flags.Has("key")) {
     auto state = replay::KeyAsOf(**store, team, flags.Get("key", nullptr, ""), as_of);
@@ -387,9 +371,7 @@ int RunAsOf(const Flags& flags, common::Logger& log) {
     std::printf("%s\n", *state ? replay::KeyStateJson(**state).c_str() : "null");
     return 0;
   }
-  std::string catalog_path = flags.Get("catalog", "KEYLEDGER_CATALOG", "");
-  auto catalog = catalog_path.empty() ? common::Result<events::Catalog>(events::Catalog::Default())
-                                      : events::Catalog::LoadFile(catalog_path);
+  auto catalog = LoadCatalog(flags);
   if (!catalog.ok()) return Fail(log, "cannot load the catalog", catalog.status());
   auto keys = replay::CallableAsOf(**store, team, flags.Get("model", nullptr, ""), flags.Get("vpc", nullptr, ""),
                                    as_of, *catalog);
@@ -426,9 +408,7 @@ int RunImportLegacy(const Flags& flags, common::Logger& log, const common::Clock
     std::fprintf(stderr, "keyledger import-legacy: %zu bad line(s); nothing was imported\n", errors.size());
     return 1;
   }
-  std::string catalog_path = flags.Get("catalog", "KEYLEDGER_CATALOG", "");
-  auto catalog = catalog_path.empty() ? common::Result<events::Catalog>(events::Catalog::Default())
-                                      : events::Catalog::LoadFile(catalog_path);
+  auto catalog = LoadCatalog(flags);
   if (!catalog.ok()) return Fail(log, "cannot load the catalog", catalog.status());
   common::OsRandom random;
   writer::WriterOptions wo;
@@ -476,9 +456,7 @@ int RunServe(const Flags& flags, common::Logger& log, const common::Clock& clock
     std::fprintf(stderr, "keyledger serve: --db is required\n");
     return 2;
   }
-  std::string catalog_path = flags.Get("catalog", "KEYLEDGER_CATALOG", "");
-  auto catalog = catalog_path.empty() ? common::Result<events::Catalog>(events::Catalog::Default())
-                                      : events::Catalog::LoadFile(catalog_path);
+  auto catalog = LoadCatalog(flags);
   if (!catalog.ok()) return Fail(log, "cannot load the catalog", catalog.status());
 
   JwtConfig jwt_config;
@@ -570,9 +548,7 @@ int RunValidator(const Flags& flags, common::Logger& log) {
     std::fprintf(stderr, "keyledger validator: unknown flag --%s\n", unknown.c_str());
     return 2;
   }
-  std::string catalog_path = flags.Get("catalog", "KEYLEDGER_CATALOG", "");
-  auto catalog = catalog_path.empty() ? common::Result<events::Catalog>(events::Catalog::Default())
-                                      : events::Catalog::LoadFile(catalog_path);
+  auto catalog = LoadCatalog(flags);
   if (!catalog.ok()) return Fail(log, "cannot load the catalog", catalog.status());
   validator::ReplicaOptions options;
   options.kafka.bootstrap_servers = flags.Get("bootstrap", "KEYLEDGER_BOOTSTRAP", "127.0.0.1:9092");
@@ -634,9 +610,7 @@ int RunToken(const Flags& flags) {
 }
 
 int RunCatalog(const Flags& flags) {
-  std::string path = flags.Get("catalog", "KEYLEDGER_CATALOG", "");
-  auto catalog = path.empty() ? common::Result<events::Catalog>(events::Catalog::Default())
-                              : events::Catalog::LoadFile(path);
+  auto catalog = LoadCatalog(flags);
   if (!catalog.ok()) {
     std::fprintf(stderr, "keyledger catalog: %s\n", catalog.status().ToString().c_str());
     return 1;

@@ -143,6 +143,14 @@ std::string_view EventTypeName(EventType type) {
   return "unknown";
 }
 
+std::optional<EventType> ParseEventTypeName(std::string_view name) {
+  for (EventType t : {EventType::kKeyCreated, EventType::kKeyRenamed, EventType::kKeyRegenerated,
+                      EventType::kKeyDeleted}) {
+    if (name == EventTypeName(t)) return t;
+  }
+  return std::nullopt;
+}
+
 Status ValidateEvent(const Event& e) {
   KL_RETURN_IF_ERROR(CheckId(e.event_id, "event_id", true));
   KL_RETURN_IF_ERROR(CheckId(e.team_id, "team_id", false));

@@ -360,4 +360,20 @@ std::string AuditRecordJson(const AuditRecord& r) {
   return out;
 }
 
+std::string AuditPageJson(const AuditPage& page) {
+  std::string out = "{\"audit_events\":[";
+  for (size_t i = 0; i < page.records.size(); ++i) {
+    if (i) out += ",";
+    out += AuditRecordJson(page.records[i]);
+  }
+  out += "],\"next_cursor\":";
+  if (page.next_cursor.empty()) {
+    out += "null";
+  } else {
+    common::AppendJsonString(out, page.next_cursor);
+  }
+  out += "}";
+  return out;
+}
+
 }  // namespace keyledger::replay

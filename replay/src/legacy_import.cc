@@ -184,9 +184,7 @@ Result<ImportReport> ImportLegacy(writer::Writer& writer, const std::vector<Lega
     auto now = std::chrono::steady_clock::now();
     if (progress && (now - last >= std::chrono::seconds(1) || i + kWindow >= fresh.size())) {
       double secs = std::chrono::duration<double>(now - started).count();
-      Progress p{report.imported, fresh.size(), secs > 0 ? report.imported / secs : 0, 0};
-      p.eta_seconds = p.per_second > 0 ? (p.total - p.done) / p.per_second : 0;
-      progress(p);
+      progress(Progress::Of(report.imported, fresh.size(), secs));
       last = now;
     }
   }

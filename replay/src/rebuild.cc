@@ -66,6 +66,15 @@ std::string HumanCount(std::uint64_t n) {
 
 }  // namespace
 
+Progress Progress::Of(std::uint64_t done, std::uint64_t total, double seconds) {
+  Progress p;
+  p.done = done;
+  p.total = std::max(total, done);
+  p.per_second = seconds > 0 ? done / seconds : 0;
+  p.eta_seconds = p.per_second > 0 ? (p.total - p.done) / p.per_second : 0;
+  return p;
+}
+
 bool StoreRoot::IsRoot(const std::string& path) { return fs::exists(fs::path(path) / kLiveFile); }
 
 Result<std::string> StoreRoot::LiveName() const {
@@ -173,12 +182,7 @@ Status ProjectInto(storage::Store* store, const RebuildOptions& options,
   auto started = std::chrono::steady_clock::now();
   auto report = [&] {
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    Progress p;
-    p.done = projector.stats().events_applied;
-    p.total = std::max(total, p.done);
-    p.per_second = secs > 0 ? p.done / secs : 0;
-    p.eta_seconds = p.per_second > 0 ? (p.total - p.done) / p.per_second : 0;
-    options.progress(p);
+    options.progress(Progress::Of(projector.stats().events_applied, total, secs));
   };
   if (options.progress) {
     reporter = std::thread([&] {
@@ -302,9 +306,7 @@ Result<VerifyReport> Verify(const storage::Store& store, const VerifyOptions& op
     if (options.rebuild.progress &&
         std::chrono::steady_clock::now() - last_report >= std::chrono::milliseconds(options.rebuild.progress_interval_ms)) {
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - log_start).count();
-      Progress p{report.events, std::max(total, report.events), report.events / secs, 0};
-      p.eta_seconds = p.per_second > 0 ? (p.total - p.done) / p.per_second : 0;
-      options.rebuild.progress(p);
+      options.rebuild.progress(Progress::Of(report.events, total, secs));
       last_report = std::chrono::steady_clock::now();
     }
   }

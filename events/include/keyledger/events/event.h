@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -21,6 +22,8 @@ std::string_view RoleName(Role role);
 
 enum class EventType { kKeyCreated, kKeyRenamed, kKeyRegenerated, kKeyDeleted };
 std::string_view EventTypeName(EventType type);  // "key_created", ...
+// The inverse of EventTypeName; nullopt for anything else.
+std::optional<EventType> ParseEventTypeName(std::string_view name);
 
 struct Actor {
   std::string user_id;

@@ -87,5 +87,7 @@ bool CouldCall(const events::KeyState& key, const std::string& model, const std:
 // JSON renderings shared by the API and the CLI (field names follow the admin API's key object).
 std::string KeyStateJson(const events::KeyState& key);
 std::string AuditRecordJson(const AuditRecord& record);
+// {"audit_events": [...], "next_cursor": "..." | null}
+std::string AuditPageJson(const AuditPage& page);
 
 }  // namespace keyledger::replay

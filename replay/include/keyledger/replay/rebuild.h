@@ -40,6 +40,8 @@ struct Progress {
   std::uint64_t total = 0;  // expected in all (an estimate: offsets include transaction markers)
   double per_second = 0;
   double eta_seconds = 0;
+  // Rate and ETA from what was done in `seconds`; `total` is raised to `done` if it was low.
+  static Progress Of(std::uint64_t done, std::uint64_t total, double seconds);
 };
 using ProgressCallback = std::function<void(const Progress&)>;
 
