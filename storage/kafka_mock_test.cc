@@ -8,30 +8,15 @@
 #include <chrono>
 
 #include "keyledger/storage/kafka.h"
+#include "support/mock_cluster.h"
 
 namespace keyledger::storage {
 namespace {
 
-class MockCluster {
+// One broker, topic "events" with three partitions.
+class MockCluster : public testing::MockCluster {
  public:
-  MockCluster() {
-    char errstr[256];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof errstr);
-    rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    cluster_ = rd_kafka_mock_cluster_new(rk_, 1);
-    rd_kafka_mock_topic_create(cluster_, "events", 3, 1);
-  }
-  ~MockCluster() {
-    rd_kafka_mock_cluster_destroy(cluster_);
-    rd_kafka_destroy(rk_);
-  }
-  KafkaConfig config() const { return KafkaConfig{rd_kafka_mock_cluster_bootstraps(cluster_), {}}; }
-  rd_kafka_mock_cluster_t* cluster() { return cluster_; }
-
- private:
-  rd_kafka_t* rk_;
-  rd_kafka_mock_cluster_t* cluster_;
+  MockCluster() : testing::MockCluster("events", 3) {}
 };
 
 TEST(KafkaAdapter, ProducedTransactionIsReadBackInOrderPerPartition) {

@@ -230,6 +230,10 @@ bool AdminApi::Ready(std::string* why) const {
   }
   auto committed = writer_->CommittedOffsets();
   auto ps = live_->Acquire()->projector().stats();
+  if (!ps.failure.empty()) {
+    *why = "projector stopped: " + ps.failure;
+    return false;
+  }
   if (ps.halts > 0) {
     *why = "projection halted on " + std::to_string(ps.halts) + " partition(s)";
     return false;
@@ -692,7 +696,7 @@ Result<replay::AsOf> ParseAsOf(const std::map<std::string, std::string>& query) 
 HttpResponse AdminApi::AuditEvents(const Parsed& parsed, const events::Caller& caller) {
   static const char* kKnown[] = {"key_id", "actor_id", "event_type", "since", "until", "order", "limit", "cursor"};
   for (const auto& [k, v] : parsed.query) {
-    if (std::find_if(std::begin(kKnown), std::end(kKnown), [&](const char* n) { return k == n; }) == std::end(kKnown)) {
+    if (std::find(std::begin(kKnown), std::end(kKnown), std::string_view(k)) == std::end(kKnown)) {
       return ErrorResponse(common::InvalidArgument("unknown query parameter " + k));
     }
   }

@@ -41,6 +41,21 @@ void OnSignal(int) {
   g_cancel_flag.store(true);
 }
 
+// A last structured line when the process dies of a fatal signal (for example RocksDB's abort on
+// a write after a failed file write), then the default action (core dump, exit status 128+N).
+// Only async-signal-safe calls.
+void OnFatalSignal(int signal) {
+  const char* name = signal == SIGABRT ? "SIGABRT" : signal == SIGSEGV ? "SIGSEGV" : signal == SIGBUS ? "SIGBUS" : "SIGFPE";
+  constexpr char kHead[] = "{\"level\":\"fatal\",\"msg\":\"keyledger is terminating on a fatal signal; stores are "
+                           "left at a consistent log prefix and the next start resumes from it\",\"signal\":\"";
+  ssize_t written = write(STDERR_FILENO, kHead, sizeof kHead - 1);
+  written = write(STDERR_FILENO, name, std::strlen(name));
+  written = write(STDERR_FILENO, "\"}\n", 3);
+  (void)written;
+  std::signal(signal, SIG_DFL);
+  std::raise(signal);
+}
+
 constexpr char kUsage[] = R"(usage: keyledger COMMAND [flags]
 
 commands:
@@ -60,6 +75,8 @@ common flags (environment variable in brackets):
   --bootstrap HOST:PORT   Kafka bootstrap servers            [KEYLEDGER_BOOTSTRAP]
   --topic NAME            key-event topic (keyledger.key-events) [KEYLEDGER_TOPIC]
   --catalog FILE          model catalog JSON (default: built in) [KEYLEDGER_CATALOG]
+  --min-free-mb N         serve, project, replay, verify: stop writing stores, and say so, when
+                          their disk has less than N MiB free (64)
 
 serve flags:
   --listen HOST:PORT      address to serve on (127.0.0.1:8080; port 0 picks one) [KEYLEDGER_LISTEN]
@@ -128,10 +145,17 @@ int Fail(common::Logger& log, const std::string& what, const common::Status& s) 
   return 1;
 }
 
+// --min-free-mb (default 64): stores refuse writes, and the command stops saying so, while their
+// filesystem has less free space than this (see storage::StoreOptions::min_free_bytes).
+std::uint64_t MinFreeBytes(const Flags& flags) {
+  return std::strtoull(flags.Get("min-free-mb", nullptr, "64").c_str(), nullptr, 10) << 20;
+}
+
 int RunProject(const Flags& flags, common::Logger& log, const common::Clock& clock) {
   for (const auto& unknown : flags.Unknown({"bootstrap", "topic", "db", "exit-when-caught-up",
                                             "skip", "note", "sync", "catalog",
-                                            "max-events-per-second", "max-batch", "write-buffer-kb"})) {
+                                            "max-events-per-second", "max-batch", "write-buffer-kb",
+                                            "min-free-mb"})) {
     std::fprintf(stderr, "keyledger project: unknown flag --%s\n", unknown.c_str());
     return 2;
   }
@@ -147,6 +171,7 @@ int RunProject(const Flags& flags, common::Logger& log, const common::Clock& clo
   store_options.write_ahead_log = flags.Bool("sync");
   store_options.write_buffer_bytes =
       std::strtoull(flags.Get("write-buffer-kb", nullptr, "32768").c_str(), nullptr, 10) * 1024;
+  store_options.min_free_bytes = MinFreeBytes(flags);
   if (store_options.write_buffer_bytes < 64 * 1024) {
     std::fprintf(stderr, "keyledger project: --write-buffer-kb must be at least 64\n");
     return 2;
@@ -195,6 +220,13 @@ int RunProject(const Flags& flags, common::Logger& log, const common::Clock& clo
   auto last_time = std::chrono::steady_clock::now();
   while (!g_stop) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (std::string failure = projector.stats().failure; !failure.empty()) {
+      // The store refused a write (disk full, read-only directory): exit so that a supervisor
+      // restarts the projector from its stored offsets once the disk is fixed.
+      projector.Stop();
+      log.Error("projector stopped", {{"reason", failure}});
+      return 1;
+    }
     auto now = std::chrono::steady_clock::now();
     if (now - last_time >= std::chrono::seconds(5)) {
       auto stats = projector.stats();
@@ -218,13 +250,14 @@ replay::RebuildOptions RebuildOptionsFrom(const Flags& flags) {
   o.topic = flags.Get("topic", "KEYLEDGER_TOPIC", "keyledger.key-events");
   o.max_events_per_second = std::strtoull(flags.Get("max-events-per-second", nullptr, "0").c_str(), nullptr, 10);
   o.cancel = &g_cancel_flag;
+  o.min_free_bytes = MinFreeBytes(flags);
   return o;
 }
 
 bool StderrIsTerminal() { return isatty(fileno(stderr)) != 0; }
 
 int RunReplay(const Flags& flags, common::Logger& log, const common::Clock& clock) {
-  for (const auto& unknown : flags.Unknown({"bootstrap", "topic", "db", "max-events-per-second"})) {
+  for (const auto& unknown : flags.Unknown({"bootstrap", "topic", "db", "max-events-per-second", "min-free-mb"})) {
     std::fprintf(stderr, "keyledger replay: unknown flag --%s\n", unknown.c_str());
     return 2;
   }
@@ -262,7 +295,7 @@ common::Result<std::unique_ptr<storage::Store>> OpenStoreReadOnly(const std::str
 }
 
 int RunVerify(const Flags& flags, common::Logger& log, const common::Clock& clock) {
-  for (const auto& unknown : flags.Unknown({"bootstrap", "topic", "db", "scratch"})) {
+  for (const auto& unknown : flags.Unknown({"bootstrap", "topic", "db", "scratch", "min-free-mb"})) {
     std::fprintf(stderr, "keyledger verify: unknown flag --%s\n", unknown.c_str());
     return 2;
   }
@@ -447,7 +480,7 @@ int RunServe(const Flags& flags, common::Logger& log, const common::Clock& clock
   for (const auto& unknown : flags.Unknown({"bootstrap", "topic", "db", "catalog", "listen", "port-file",
                                             "partitions", "writer-id", "jwt-secret", "jwt-public-key",
                                             "jwt-issuer", "jwt-audience", "tls-cert", "tls-key",
-                                            "body-limit", "commands-per-second"})) {
+                                            "body-limit", "commands-per-second", "min-free-mb"})) {
     std::fprintf(stderr, "keyledger serve: unknown flag --%s\n", unknown.c_str());
     return 2;
   }
@@ -497,6 +530,7 @@ int RunServe(const Flags& flags, common::Logger& log, const common::Clock& clock
   replay::LiveStoreOptions live_options;
   live_options.projector.kafka = kafka;
   live_options.projector.topic = topic;
+  live_options.min_free_bytes = MinFreeBytes(flags);
   replay::LiveStore live(replay::StoreRoot(db), live_options, &log, &clock);
   started = live.Start();
   if (!started.ok()) return Fail(log, "the projector could not start", started);
@@ -532,7 +566,17 @@ int RunServe(const Flags& flags, common::Logger& log, const common::Clock& clock
   }
   log.Info("serving the admin API", {{"address", http.address}, {"port", static_cast<int>(server.port())},
                                      {"tls", !http.tls_cert_file.empty()}, {"topic", topic}});
-  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  int exit_code = 0;
+  while (!g_stop) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (std::string failure = live.Acquire()->projector().stats().failure; !failure.empty()) {
+      // Reads would go stale and commands could not be read back: stop, and let the supervisor
+      // restart the server from the stored offsets once the disk is fixed.
+      log.Error("the projector stopped; shutting down", {{"reason", failure}});
+      exit_code = 1;
+      break;
+    }
+  }
   // Shutdown order: stop taking requests (in-flight ones finish), then the writer, then the
   // projector, then the store.
   log.Info("shutting down", {});
@@ -540,7 +584,7 @@ int RunServe(const Flags& flags, common::Logger& log, const common::Clock& clock
   writer.Stop();
   live.Stop();
   log.Info("stopped", {});
-  return 0;
+  return exit_code;
 }
 
 int RunValidator(const Flags& flags, common::Logger& log) {
@@ -642,6 +686,7 @@ int main(int argc, char** argv) {
   using namespace keyledger;
   std::signal(SIGINT, api::OnSignal);
   std::signal(SIGTERM, api::OnSignal);
+  for (int fatal : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE}) std::signal(fatal, api::OnFatalSignal);
   std::string command = argc > 1 ? argv[1] : "help";
   if (command == "help" || command == "--help" || command == "-h") {
     std::fputs(api::kUsage, stdout);

@@ -288,6 +288,7 @@ void Projector::Loop() {
       logger_->Error("projector stopped: cannot write the store", {{"error", applied.message()}});
       std::lock_guard lock(mu_);
       for (auto& [p, ps] : partitions_) ps.halted = true;
+      stats_.failure = "cannot write the store: " + applied.message();
       applied_cv_.notify_all();
       return;
     }

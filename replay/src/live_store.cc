@@ -25,6 +25,7 @@ common::Result<std::shared_ptr<Generation>> LiveStore::Open(const std::string& n
   generation->dir_ = (fs::path(root_.path()) / name).string();
   storage::StoreOptions so;
   so.write_ahead_log = false;
+  so.min_free_bytes = options_.min_free_bytes;
   KL_ASSIGN_OR_RETURN(generation->store_, storage::Store::Open(generation->dir_, so));
   generation->projector_ = std::make_unique<projector::Projector>(options_.projector, generation->store_.get(),
                                                                   logger_, clock_);

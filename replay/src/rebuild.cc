@@ -213,6 +213,7 @@ Result<RebuildReport> Rebuild(const StoreRoot& root, const RebuildOptions& optio
     storage::StoreOptions so;
     so.write_ahead_log = false;  // atomic flushes keep it a prefix of the log; see store.h
     so.write_buffer_bytes = options.write_buffer_bytes;
+    so.min_free_bytes = options.min_free_bytes;
     KL_ASSIGN_OR_RETURN(auto store, storage::Store::Open(report.generation_dir, so));
     if (report.resumed) {
       projector::ReadModel model(store.get());
@@ -321,6 +322,7 @@ Result<VerifyReport> Verify(const storage::Store& store, const VerifyOptions& op
     storage::StoreOptions so;
     so.write_ahead_log = false;
     so.write_buffer_bytes = options.rebuild.write_buffer_bytes;
+    so.min_free_bytes = options.rebuild.min_free_bytes;
     KL_ASSIGN_OR_RETURN(auto scratch, storage::Store::Open(options.scratch_dir, so));
     RebuildOptions ro = options.rebuild;
     ro.progress = nullptr;

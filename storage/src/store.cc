@@ -6,6 +6,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 
@@ -143,6 +144,17 @@ Store::Batch Store::NewBatch() const {
 }
 
 Status Store::Write(Batch& batch) {
+  if (options_.min_free_bytes > 0) {
+    struct statvfs fs;
+    if (statvfs(path_.c_str(), &fs) == 0) {
+      std::uint64_t free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+      if (free_bytes < options_.min_free_bytes) {
+        return common::Unavailable("disk nearly full: " + std::to_string(free_bytes >> 20) + " MiB free under " +
+                                   path_ + ", the store needs at least " +
+                                   std::to_string(options_.min_free_bytes >> 20) + " MiB; nothing was written");
+      }
+    }
+  }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
   wo.disableWAL = !options_.write_ahead_log;

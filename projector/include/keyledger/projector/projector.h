@@ -53,6 +53,9 @@ struct ProjectorStats {
   std::uint64_t batches_written = 0;
   std::uint64_t halts = 0;          // partitions currently halted
   std::uint64_t decode_errors = 0;  // events that could not be decoded or applied, ever seen
+  // Set when the running projector stopped itself because the store refused a write (disk full,
+  // read-only directory, I/O error); only a restart from the stored offsets can go on.
+  std::string failure;
   std::map<std::int32_t, std::int64_t> next_offsets;
 };
 

@@ -45,6 +45,7 @@ struct LiveStoreOptions {
   projector::ProjectorOptions projector;
   int poll_interval_ms = 500;
   int switch_catch_up_timeout_ms = 60000;
+  std::uint64_t min_free_bytes = 0;  // see storage::StoreOptions
 };
 
 class LiveStore {

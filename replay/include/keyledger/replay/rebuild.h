@@ -75,6 +75,7 @@ struct RebuildOptions {
   std::uint64_t max_events_per_second = 0;  // 0 = no limit
   size_t max_batch_events = 20000;
   size_t write_buffer_bytes = 64u << 20;
+  std::uint64_t min_free_bytes = 0;  // see storage::StoreOptions
   // Set from another thread (a signal handler's flag) to stop early; the rebuild stays resumable.
   const std::atomic<bool>* cancel = nullptr;
   ProgressCallback progress;

@@ -51,6 +51,10 @@ struct StoreOptions {
   size_t block_cache_bytes = 64u << 20;
   // Memtable size per column family; without a WAL this bounds the work lost in a crash.
   size_t write_buffer_bytes = 32u << 20;
+  // Write refuses (Unavailable, "disk nearly full ...") while the filesystem holding the store has
+  // less free space than this, before RocksDB meets a failed write: Debian's RocksDB 7.8 aborts the
+  // process on a write after a failed file write, so stopping early is the clean way out. 0: off.
+  std::uint64_t min_free_bytes = 0;
 };
 
 class Store {
