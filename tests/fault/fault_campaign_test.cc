@@ -430,24 +430,25 @@ TEST_F(FaultCampaign, NothingAcknowledgedIsLostOrDuplicatedWhenBrokerApiProjecto
 // appending and says so; clients that retry on the other server lose nothing.
 TEST_F(FaultCampaign, SecondWriterFencesTheFirstWhichSaysSoAndNothingAcknowledgedIsLost) {
   KL_REQUIRE_BROKER(bootstrap);
-  const std::string topic = testing::UniqueTopic("keyledger.fault.fencing");
-  ASSERT_TRUE(storage::CreateTopic({bootstrap, {}}, topic, kPartitions, {}, 30000).ok());
-  std::filesystem::create_directories(dir_.path("a"));
-  std::filesystem::create_directories(dir_.path("b"));
   const std::vector<std::string> extra = {"--partitions", "4", "--writer-id", "shared"};
-  ServerProcess a(bootstrap, topic, dir_.path("a"), extra);
-  ASSERT_NE(a.port(), 0) << a.LogText();
-  std::atomic<std::uint16_t> b_port{0};
-  Load load(3, [&](int client, int attempt) {
-    std::uint16_t b = b_port.load();
-    return b != 0 && (client + attempt) % 2 == 1 ? b : a.port();
-  });
-  load.Start();
-  ASSERT_TRUE(load.Progress(10, 60s));
-
   for (int round = 0; round < Rounds(1); ++round) {
-    // Each round a new second writer takes the identity over from whichever held it.
-    ServerProcess b(bootstrap, topic, dir_.path("b"), extra);
+    const std::string topic = testing::UniqueTopic("keyledger.fault.fencing");
+    ASSERT_TRUE(storage::CreateTopic({bootstrap, {}}, topic, kPartitions, {}, 30000).ok());
+    const std::string a_dir = dir_.path("a" + std::to_string(round)), b_dir = dir_.path("b" + std::to_string(round));
+    std::filesystem::create_directories(a_dir);
+    std::filesystem::create_directories(b_dir);
+    ServerProcess a(bootstrap, topic, a_dir, extra);
+    ASSERT_NE(a.port(), 0) << a.LogText();
+    std::atomic<std::uint16_t> b_port{0};
+    Load load(3, [&](int client, int attempt) {
+      std::uint16_t b = b_port.load();
+      return b != 0 && (client + attempt) % 2 == 1 ? b : a.port();
+    });
+    load.Start();
+    ASSERT_TRUE(load.Progress(10, 60s));
+
+    // The second writer takes the identity over while commands are in flight.
+    ServerProcess b(bootstrap, topic, b_dir, extra);
     ASSERT_NE(b.port(), 0) << b.LogText();
     b_port = b.port();
     Campaign::Get().Fault("writer-fenced");
@@ -478,7 +479,7 @@ TEST_F(FaultCampaign, SecondWriterFencesTheFirstWhichSaysSoAndNothingAcknowledge
     }
     b_port = 0;
     if (b.Stop() != 0) Campaign::Get().Anomaly("the new writer did not stop cleanly");
-    ExpectStoreEqualsReplay("the new writer's store", bootstrap, topic, dir_.path("b") + "/db");
+    ExpectStoreEqualsReplay("the new writer's store", bootstrap, topic, b_dir + "/db");
   }
 }
 

@@ -5,10 +5,6 @@
 // directly, by code the projector does not use.
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <map>
@@ -17,6 +13,7 @@
 
 #include "keyledger/common/crypto.h"
 #include "keyledger/projector/projector.h"
+#include "support/child_process.h"
 #include "support/event_stream.h"
 #include "support/temp_dir.h"
 #include "support/test_broker.h"
@@ -64,30 +61,16 @@ std::map<std::string, std::string> ChecksumPerColumnFamily(const std::string& pa
 //   wal           --sync: a write-ahead log replayed at open
 enum class Mode { kAtomicFlush, kWal };
 
-pid_t SpawnProjector(Mode mode, const std::string& bootstrap, const std::string& topic,
-                     const std::string& db, const std::string& log_path) {
+std::unique_ptr<testing::ChildProcess> SpawnProjector(Mode mode, const std::string& bootstrap,
+                                                     const std::string& topic, const std::string& db,
+                                                     const std::string& log_path) {
   // Paced so that the kills below land throughout the stream, many inside a batch write.
   std::vector<std::string> args = {KEYLEDGER_BINARY, "project", "--bootstrap", bootstrap,
                                    "--topic", topic, "--db", db,
                                    "--max-events-per-second", "3000", "--max-batch", "256",
                                    "--write-buffer-kb", "128"};
   if (mode == Mode::kWal) args.push_back("--sync");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* log = std::freopen(log_path.c_str(), "a", stderr);
-    (void)log;
-      // Die with the test process, and keep ctest's output pipe free, so a crashed test
-      // never leaves a server behind or hangs ctest.
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      FILE* out = std::freopen("/dev/null", "w", stdout);
-      (void)out;
-    execv(KEYLEDGER_BINARY, argv.data());
-    _exit(127);
-  }
-  return pid;
+  return std::make_unique<testing::ChildProcess>(args, log_path);
 }
 
 class ProjectorCrash : public ::testing::TestWithParam<Mode> {};
@@ -115,12 +98,10 @@ TEST_P(ProjectorCrash, StoreEqualsAReplayOfALogPrefixAfterEverySigkill) {
   std::vector<std::int64_t> totals;  // sum of stored offsets after each kill
   std::int64_t last_total = -1;
   for (int kill = 0; kill < kKills; ++kill) {
-    pid_t pid = SpawnProjector(GetParam(), bootstrap, topic, live, dir.path("projector.log"));
-    ASSERT_GT(pid, 0);
+    auto projector = SpawnProjector(GetParam(), bootstrap, topic, live, dir.path("projector.log"));
+    ASSERT_TRUE(projector->running());
     std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 450));
-    ASSERT_EQ(::kill(pid, SIGKILL), 0);
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    projector->Kill();
 
     std::map<std::int32_t, std::int64_t> offsets;
     {

@@ -17,6 +17,7 @@
 #include "support/event_stream.h"
 #include "support/temp_dir.h"
 #include "support/test_broker.h"
+#include "support/topic_log.h"
 
 namespace keyledger {
 namespace {
@@ -60,24 +61,13 @@ struct Env {
   }
   // Every record of a topic in log order per partition, decoded.
   std::vector<Logged> ReadAll(const std::string& t) {
-    std::map<std::int32_t, std::int64_t> start;
-    for (int p = 0; p < partitions; ++p) start[p] = 0;
-    auto reader = storage::LogReader::Create(config, t, start);
-    EXPECT_TRUE(reader.ok());
+    auto log = testing::ReadTopic(config, t, partitions);
+    EXPECT_TRUE(log.complete);
     std::vector<Logged> out;
-    while (!(*reader)->AtEnd()) {
-      auto batch = (*reader)->Poll(200, 10000);
-      EXPECT_TRUE(batch.ok());
-      if (!batch.ok()) break;
-      for (auto& r : *batch) {
-        auto e = events::Decode(r.value);
-        EXPECT_TRUE(e.ok());
-        out.push_back({std::move(r), std::move(*e)});
-      }
+    for (auto& l : log.records) {
+      EXPECT_TRUE(l.decoded) << "partition " << l.record.partition << " offset " << l.record.offset;
+      out.push_back({std::move(l.record), std::move(l.event)});
     }
-    std::stable_sort(out.begin(), out.end(), [](const Logged& a, const Logged& b) {
-      return std::pair(a.record.partition, a.record.offset) < std::pair(b.record.partition, b.record.offset);
-    });
     return out;
   }
 };

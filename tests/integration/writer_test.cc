@@ -14,6 +14,7 @@
 #include "keyledger/writer/writer.h"
 #include "support/private_broker.h"
 #include "support/test_broker.h"
+#include "support/topic_log.h"
 
 namespace keyledger {
 namespace {
@@ -74,25 +75,11 @@ CommandRequest Rename(const Caller& caller, const std::string& key_id, const std
 
 // Every event of the topic, decoded, with the hash chain of each partition verified.
 std::vector<std::pair<storage::LogRecord, events::Event>> ReadLog(const Env& env) {
-  std::map<std::int32_t, std::int64_t> start;
-  for (int p = 0; p < kPartitions; ++p) start[p] = 0;
-  auto reader = storage::LogReader::Create({env.bootstrap, {}}, env.topic, start);
-  EXPECT_TRUE(reader.ok());
+  auto log = testing::ReadTopic({env.bootstrap, {}}, env.topic, kPartitions);
+  EXPECT_TRUE(log.complete);
+  for (const auto& problem : log.problems) ADD_FAILURE() << problem;
   std::vector<std::pair<storage::LogRecord, events::Event>> out;
-  std::map<int, events::HashChain> chains;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!(*reader)->AtEnd() && std::chrono::steady_clock::now() < deadline) {
-    auto batch = (*reader)->Poll(300, 10000);
-    EXPECT_TRUE(batch.ok());
-    if (!batch.ok()) break;
-    for (auto& r : *batch) {
-      auto e = events::Decode(r.value);
-      EXPECT_TRUE(e.ok()) << e.status().ToString();
-      EXPECT_TRUE(chains[r.partition].Append(*e, r.value).ok()) << "chain broken at " << r.offset;
-      out.emplace_back(std::move(r), std::move(*e));
-    }
-  }
-  EXPECT_TRUE((*reader)->AtEnd());
+  for (auto& l : log.records) out.emplace_back(std::move(l.record), std::move(l.event));
   return out;
 }
 
