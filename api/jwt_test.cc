@@ -173,5 +173,67 @@ TEST_F(Jwt, ExtremeExpiryValuesAreJudgedWithoutOverflow) {
   }
 }
 
+// Regression (found by fuzz_jwt_verify): base64url decoding ignored the unused low bits of the
+// last character, so the last character of a valid token's signature could be changed (for
+// example 'A' to 'B' when 4 bits are unused) and the altered token still verified.
+TEST_F(Jwt, NonCanonicalBase64UrlIsRefused) {
+  EXPECT_EQ(*Base64UrlDecode("AQ"), std::string("\x01"));
+  EXPECT_FALSE(Base64UrlDecode("AR").ok());
+  EXPECT_EQ(*Base64UrlDecode("AAE"), std::string("\x00\x01", 2));
+  EXPECT_FALSE(Base64UrlDecode("AAF").ok());
+  for (const std::string& bytes : {std::string(""), std::string("a"), std::string("ab"), std::string("abc"),
+                                   std::string("\xff\xfe\xfd\xfc")}) {
+    EXPECT_EQ(*Base64UrlDecode(Base64UrlEncode(bytes)), bytes);
+  }
+
+  auto v = Verifier({kSecret, "", "", "", 30});
+  std::string token = MintHs256(Claims(), kSecret);
+  ASSERT_TRUE(v->Verify("Bearer " + token).ok());
+  // An HS256 signature is 32 bytes: 43 characters, the last of which carries 2 unused bits.
+  const std::string kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  size_t last = kAlphabet.find(token.back());
+  ASSERT_EQ(last % 4, 0u);
+  for (size_t low = 1; low < 4; ++low) {
+    std::string altered = token;
+    altered.back() = kAlphabet[last + low];
+    auto r = v->Verify("Bearer " + altered);
+    ASSERT_FALSE(r.ok()) << altered;
+    EXPECT_EQ(r.status().code(), common::StatusCode::kUnauthenticated);
+  }
+}
+
+// Regression (found by fuzz_jwt_verify): nbf was checked only when it was a signed 64-bit
+// integer, so a future nbf written as a fraction or an unsigned value, or an nbf that is not a
+// number at all, let a not-yet-valid token through.
+TEST_F(Jwt, NbfIsANumericDateInEveryJsonNumberForm) {
+  auto v = Verifier({kSecret, "", "", "", 30});
+  auto with_nbf = [](const std::string& nbf) {
+    std::string input = Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})") + "." +
+                        Base64UrlEncode(R"({"sub":"u1","team_id":"t1","role":"member","exp":)" +
+                                        std::to_string(kNow + 3600) + ",\"nbf\":" + nbf + "}");
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), kSecret, sizeof(kSecret) - 1, reinterpret_cast<const unsigned char*>(input.data()),
+         input.size(), mac, &len);
+    return "Bearer " + input + "." + Base64UrlEncode(std::string(reinterpret_cast<char*>(mac), len));
+  };
+  for (const std::string& past : {std::to_string(kNow - 60), std::to_string(kNow) + ".5", std::string("-1e300"),
+                                  std::to_string(kNow + 30)}) {
+    EXPECT_TRUE(v->Verify(with_nbf(past)).ok()) << past;
+  }
+  for (const std::string& future : {std::to_string(kNow + 3600), std::to_string(kNow + 3600) + ".5",
+                                    std::string("1e300"), std::string("18446744073709551615")}) {
+    auto r = v->Verify(with_nbf(future));
+    ASSERT_FALSE(r.ok()) << future;
+    EXPECT_EQ(r.status().message(), "token is not valid yet (nbf)") << future;
+  }
+  for (const std::string& not_a_number : {std::string("\"2020-01-01\""), std::string("null"), std::string("true"),
+                                          std::string("[1]")}) {
+    auto r = v->Verify(with_nbf(not_a_number));
+    ASSERT_FALSE(r.ok()) << not_a_number;
+    EXPECT_EQ(r.status().message(), "token nbf claim is not a number") << not_a_number;
+  }
+}
+
 }  // namespace
 }  // namespace keyledger::api

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one command that installs what is missing, builds, and runs every test:
 #   compose/test.sh            (preset dev: Debug, warnings as errors)
-#   KEYLEDGER_PRESET=asan compose/test.sh
+#   KEYLEDGER_PRESET=asan compose/test.sh   (asan or tsan; skips the fuzz stage)
 # ctest starts the real Kafka broker (fixture `kafka`) before the first test that needs it and
 # stops it after the last; the trap below stops it too if the run is interrupted.
 set -euo pipefail
@@ -29,4 +29,17 @@ cmake --build --preset "$preset"
 step "running every test"
 cd "$build_dir"
 ctest --output-on-failure -j2 --timeout 900 --no-tests=error
+
+# The libFuzzer targets (clang, ASan + UBSan), each for a bounded 20 s from its seed corpus; any
+# finding fails the run. Only after the dev preset: KEYLEDGER_PRESET=asan or tsan runs skip it
+# (the fuzz build is a sanitizer build of its own, and one such stage per CI run is enough).
+if [[ $preset == dev ]]; then
+  cd "$root"
+  step "configuring (fuzz)"
+  cmake --preset fuzz >/dev/null
+  step "building the fuzz targets"
+  cmake --build --preset fuzz
+  step "running the fuzz targets"
+  ctest --test-dir "$root/build/fuzz" -L fuzz -j2 --output-on-failure --no-tests=error
+fi
 step "done"

@@ -1,5 +1,6 @@
 // libFuzzer target: the event decoder must return a Status for any input, never crash or throw.
-// Build with the `fuzz` preset (clang); run: build/fuzz/events/fuzz_event_decoder tests/fuzz/events
+// Build with the `fuzz` preset (clang); run: build/fuzz/events/fuzz_event_decoder
+// build/fuzz/fuzz-corpus/fuzz_event_decoder (the build tree's copy of tests/fuzz/events).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

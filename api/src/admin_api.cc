@@ -138,7 +138,9 @@ struct AdminApi::Parsed {
 };
 
 HttpResponse ErrorResponse(int http_status, const std::string& id, const std::string& message) {
-  return JsonResponse(http_status, json::object{{"id", id}, {"message", message}});
+  // Messages quote paths, query parameters and field names from the request, which need not be
+  // UTF-8; JSON must be.
+  return JsonResponse(http_status, json::object{{"id", id}, {"message", common::ToValidUtf8(message)}});
 }
 
 HttpResponse ErrorResponse(const Status& status) {
@@ -149,8 +151,12 @@ HttpResponse ErrorResponse(const Status& status) {
 }
 
 void Metrics::Observe(const std::string& route, const std::string& method, int status, double seconds) {
+  // The method comes from the client, and any token is a method to HTTP: a label per distinct
+  // method would let requests grow the maps and /metrics without bound.
+  static constexpr std::string_view kMethods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
+  bool known = std::find(std::begin(kMethods), std::end(kMethods), method) != std::end(kMethods);
   std::lock_guard lock(mu_);
-  ++requests_[route + "|" + method + "|" + std::to_string(status)];
+  ++requests_[route + "|" + (known ? method : "other") + "|" + std::to_string(status)];
   Series& s = latency_[route];
   if (s.buckets.empty()) s.buckets.assign(std::size(kLatencyBuckets), 0);
   ++s.count;

@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "http_request.h"
+
 namespace keyledger::api {
 
 namespace asio = boost::asio;
@@ -54,19 +56,6 @@ struct HttpServer::Impl {
   Impl(HttpServerOptions o, Handler h, NeedsWorker n, common::Logger* l)
       : options(std::move(o)), handler(std::move(h)), needs_worker(std::move(n)), logger(l),
         workers(static_cast<size_t>(std::max(1, options.worker_threads))) {}
-
-  static HttpRequest ToRequest(const http::request<http::string_body>& req) {
-    HttpRequest r;
-    r.method = std::string(req.method_string());
-    r.target = std::string(req.target());
-    for (const auto& field : req) {
-      std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-      r.headers[name] = std::string(field.value());
-    }
-    r.body = req.body();
-    return r;
-  }
 
   static http::response<http::string_body> ToBeast(const HttpResponse& res, unsigned version, bool keep_alive) {
     http::response<http::string_body> out{static_cast<http::status>(res.status), version};
@@ -123,8 +112,7 @@ struct HttpServer::Impl {
     auto& lowest = beast::get_lowest_layer(stream);
     while (!stopping) {
       http::request_parser<http::string_body> parser;
-      parser.body_limit(options.body_limit);
-      parser.header_limit(16 * 1024);
+      LimitRequestParser(parser, options.body_limit);
       lowest.expires_after(std::chrono::milliseconds(options.idle_timeout_ms));
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
       if (!ec) {
@@ -149,7 +137,7 @@ struct HttpServer::Impl {
       }
       http::request<http::string_body> req = parser.release();
       ++in_flight;
-      HttpResponse response = co_await Run(ToRequest(req));
+      HttpResponse response = co_await Run(ToHttpRequest(req));
       bool keep_alive = req.keep_alive() && !stopping;
       if (response.stream) {
         bool written = co_await WriteStream(stream, response, req.version(), keep_alive);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include <openssl/bio.h>
 #include <openssl/ecdsa.h>
@@ -58,6 +59,20 @@ std::string StringClaim(const boost::json::object& o, std::string_view key) {
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
+// A NumericDate claim (exp, nbf) in whole seconds, clamped to +-1e15 s (tens of millions of
+// years) so that no conversion or addition can overflow; nullopt unless it is a finite number.
+std::optional<std::int64_t> NumericDate(const boost::json::value& v) {
+  constexpr std::int64_t kFarSeconds = 1000000000000000ll;
+  if (v.is_int64()) return std::clamp<std::int64_t>(v.as_int64(), -kFarSeconds, kFarSeconds);
+  if (v.is_uint64()) {
+    return static_cast<std::int64_t>(std::min<std::uint64_t>(v.as_uint64(), kFarSeconds));
+  }
+  if (v.is_double() && std::isfinite(v.as_double())) {
+    return static_cast<std::int64_t>(std::clamp(v.as_double(), -1e15, 1e15));
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string Base64UrlEncode(std::string_view bytes) {
@@ -107,6 +122,9 @@ Result<std::string> Base64UrlDecode(std::string_view text) {
       out.push_back(static_cast<char>((acc >> bits) & 0xFF));
     }
   }
+  // The last character's unused low bits must be zero: otherwise several texts decode to the same
+  // bytes, and a signed token could be altered and still verify.
+  if ((acc & ((1u << bits) - 1)) != 0) return Unauthenticated("token is not valid base64url");
   return out;
 }
 
@@ -215,22 +233,15 @@ Result<events::Caller> JwtVerifier::Verify(std::string_view authorization) const
   if (exp == nullptr || !(exp->is_int64() || exp->is_uint64() || exp->is_double())) {
     return Unauthenticated("token has no exp claim");
   }
-  // Clamped to +-1e15 s (tens of millions of years) so no conversion or addition can overflow.
-  constexpr std::int64_t kFarSeconds = 1000000000000000ll;
-  std::int64_t expires;
-  if (exp->is_double()) {
-    double d = exp->as_double();
-    if (!std::isfinite(d)) return Unauthenticated("token exp claim is not a finite number");
-    expires = static_cast<std::int64_t>(std::clamp(d, -1e15, 1e15));
-  } else if (exp->is_int64()) {
-    expires = std::clamp<std::int64_t>(exp->as_int64(), -kFarSeconds, kFarSeconds);
-  } else {
-    expires = static_cast<std::int64_t>(std::min<std::uint64_t>(exp->as_uint64(), kFarSeconds));
-  }
-  if (expires < now - config_.leeway_seconds) return Unauthenticated("token has expired");
-  if (const auto* nbf = claims->if_contains("nbf"); nbf && nbf->is_int64() &&
-                                                    nbf->as_int64() > now + config_.leeway_seconds) {
-    return Unauthenticated("token is not valid yet (nbf)");
+  std::optional<std::int64_t> expires = NumericDate(*exp);
+  if (!expires) return Unauthenticated("token exp claim is not a finite number");
+  if (*expires < now - config_.leeway_seconds) return Unauthenticated("token has expired");
+  // nbf is optional, but when present it must be a NumericDate like exp: a string, a fraction or
+  // an unsigned 64-bit value must not make a future nbf go unchecked.
+  if (const auto* nbf = claims->if_contains("nbf")) {
+    std::optional<std::int64_t> not_before = NumericDate(*nbf);
+    if (!not_before) return Unauthenticated("token nbf claim is not a number");
+    if (*not_before > now + config_.leeway_seconds) return Unauthenticated("token is not valid yet (nbf)");
   }
   if (!config_.issuer.empty() && StringClaim(*claims, "iss") != config_.issuer) {
     return Unauthenticated("token issuer is not accepted");

@@ -4,8 +4,64 @@
 
 namespace keyledger::common {
 
+namespace {
+
+// Length of the well-formed UTF-8 sequence at the start of `text`, or 0 if there is none
+// (Unicode 15, table 3-7).
+size_t Utf8SequenceLength(std::string_view text) {
+  auto byte = [&text](size_t i) { return static_cast<unsigned char>(text[i]); };
+  unsigned char c = byte(0);
+  if (c < 0x80) return 1;
+  size_t len = c >= 0xC2 && c <= 0xDF   ? 2
+               : c >= 0xE0 && c <= 0xEF ? 3
+               : c >= 0xF0 && c <= 0xF4 ? 4
+                                        : 0;
+  if (len == 0 || text.size() < len) return 0;
+  unsigned char low = 0x80, high = 0xBF;  // the second byte's range
+  if (c == 0xE0) low = 0xA0;
+  if (c == 0xED) high = 0x9F;
+  if (c == 0xF0) low = 0x90;
+  if (c == 0xF4) high = 0x8F;
+  if (byte(1) < low || byte(1) > high) return 0;
+  for (size_t i = 2; i < len; ++i) {
+    if ((byte(i) & 0xC0) != 0x80) return 0;
+  }
+  return len;
+}
+
+bool IsAscii(std::string_view text) {
+  for (unsigned char c : text) {
+    if (c >= 0x80) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string ToValidUtf8(std::string_view text) {
+  if (IsAscii(text)) return std::string(text);
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    size_t len = Utf8SequenceLength(text);
+    if (len == 0) {
+      out += "\xEF\xBF\xBD";
+      len = 1;
+    } else {
+      out.append(text.substr(0, len));
+    }
+    text.remove_prefix(len);
+  }
+  return out;
+}
+
 void AppendJsonString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
+  std::string valid;
+  if (!IsAscii(text)) {
+    valid = ToValidUtf8(text);
+    text = valid;
+  }
   out.push_back('"');
   for (unsigned char c : text) {
     switch (c) {

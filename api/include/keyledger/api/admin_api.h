@@ -63,7 +63,9 @@ struct HttpResponse {
   std::function<bool(std::string&)> stream;
 };
 
-// Request counts and latency histograms per route and status, in Prometheus text format.
+// Request counts and latency histograms per route and status, in Prometheus text format. `route`
+// must come from a fixed set (RouteOf); methods other than GET, HEAD, POST, PUT, DELETE, PATCH and
+// OPTIONS are counted as "other", so clients cannot add series.
 // Thread: thread-safe (a mutex guards the maps).
 class Metrics {
  public:
@@ -140,7 +142,8 @@ class AdminApi {
   std::map<std::string, Bucket> buckets_;
 };
 
-// {"id": "...", "message": "..."} with the status of `status`.
+// {"id": "...", "message": "..."} with the status of `status`; bytes of the message that are not
+// UTF-8 are replaced (U+FFFD), since messages quote the request.
 HttpResponse ErrorResponse(const common::Status& status);
 HttpResponse ErrorResponse(int http_status, const std::string& id, const std::string& message);
 

@@ -1,8 +1,8 @@
 // Bearer-token authentication (SPEC section 5): JWTs signed with HS256 (shared secret), RS256 or
-// ES256 (public key, PEM). Claims: sub (user id), name, team_id, role (owner|member), exp;
-// iss and aud are checked when configured. Missing, malformed, expired, not-yet-valid, forged,
-// unsigned (alg=none) or wrongly-algorithmed tokens are Unauthenticated, with a message that
-// names the problem but never echoes the token.
+// ES256 (public key, PEM). Claims: sub (user id), name, team_id, role (owner|member), exp, and
+// nbf when present (exp and nbf must be numbers); iss and aud are checked when configured.
+// Missing, malformed, expired, not-yet-valid, forged, unsigned (alg=none) or wrongly-algorithmed
+// tokens are Unauthenticated, with a message that names the problem but never echoes the token.
 // Thread: JwtVerifier is immutable after Create; safe to share between threads.
 #pragma once
 
@@ -55,6 +55,8 @@ struct TokenClaims {
 // An HS256 token for development and tests (`keyledger token`).
 std::string MintHs256(const TokenClaims& claims, std::string_view secret);
 
+// Unpadded base64url (RFC 7515). Decoding accepts only the canonical encoding (what
+// Base64UrlEncode produces): Unauthenticated for any other character or non-zero unused bits.
 std::string Base64UrlEncode(std::string_view bytes);
 common::Result<std::string> Base64UrlDecode(std::string_view text);
 

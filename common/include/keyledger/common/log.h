@@ -35,8 +35,14 @@ struct LogField {
   Value value;
 };
 
-// Appends `text` as a JSON string literal (quotes included), escaping as RFC 8259 requires.
+// Appends `text` as a JSON string literal (quotes included), escaping as RFC 8259 requires;
+// bytes that are not well-formed UTF-8 come out as U+FFFD (see ToValidUtf8).
 void AppendJsonString(std::string& out, std::string_view text);
+
+// `text` with every byte that does not belong to a well-formed UTF-8 sequence (stray
+// continuation bytes, truncated or overlong sequences, surrogates, code points past U+10FFFF)
+// replaced by U+FFFD, so that text taken from a request can be put into JSON, which must be UTF-8.
+std::string ToValidUtf8(std::string_view text);
 
 class Logger {
  public:
