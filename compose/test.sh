@@ -26,6 +26,14 @@ cmake --preset "$preset" >/dev/null
 step "building"
 cmake --build --preset "$preset"
 
+# Sanitizer runs stop at the first report. TSan's suppressions cover only uninstrumented
+# third-party code (librdkafka, RocksDB); tests/tsan.supp justifies each.
+case $preset in
+  asan) export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+        export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} ;;
+  tsan) export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp} ;;
+esac
+
 step "running every test"
 cd "$build_dir"
 ctest --output-on-failure -j2 --timeout 900 --no-tests=error

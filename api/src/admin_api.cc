@@ -418,9 +418,14 @@ HttpResponse AdminApi::RunCommand(const HttpRequest& request, const events::Call
   }
   std::string idempotency_key = request.Header("idempotency-key");
   if (idempotency_key.size() > 255) return ErrorResponse(common::InvalidArgument("Idempotency-Key is longer than 255 characters"));
+  if (idempotency_key.empty() && request.headers.count("idempotency-key")) {
+    return ErrorResponse(common::InvalidArgument("Idempotency-Key is empty; omit it or send 1 to 255 characters"));
+  }
   std::string request_id = request.Header("x-request-id");
-  if (request_id.empty() || request_id.size() > 128) request_id = common::NewUuidV4(*random_).value();
-  std::string correlation_id = request.Header("x-correlation-id").substr(0, 128);
+  if (request_id.size() > 128) return ErrorResponse(common::InvalidArgument("X-Request-Id is longer than 128 characters"));
+  if (request_id.empty()) request_id = common::NewUuidV4(*random_).value();
+  std::string correlation_id = request.Header("x-correlation-id");
+  if (correlation_id.size() > 128) return ErrorResponse(common::InvalidArgument("X-Correlation-Id is longer than 128 characters"));
   auto outcome = writer_->Submit(writer::CommandRequest{caller, std::move(command), request_id,
                                                         idempotency_key, correlation_id});
   if (!outcome.ok()) {

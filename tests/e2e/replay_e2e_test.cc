@@ -267,7 +267,7 @@ TEST_F(ReplayE2E, ImportLegacyValidatesTheWholeFileFirstAndIsIdempotent) {
 
   StartServer();
   HttpResult legacy = HttpCall(api_->port(), "GET", std::string(kKeys) + "?view=legacy", "", auth_);
-  ASSERT_EQ(legacy.status, 200);
+  ASSERT_EQ(legacy.status, 200) << legacy.error << "\n" << Slurp(api_->log());
   json::object page = json::parse(legacy.body).as_object();
   EXPECT_EQ(page.at("meta").at("total").as_int64(), 2);
   EXPECT_EQ(page.at("api_key_infos").as_array().at(0).at("name").as_string(), "batch jobs");
