@@ -4,11 +4,16 @@
 #   (bench_bare_http: the same transport with a fixed small JSON body), measured in this run;
 #   create-key throughput with p50/p99 latency through HTTP against the real broker.
 # Usage: bench/http_bench.sh [DURATION_SECONDS]   (builds the release preset first)
+# Also prints one RESULT line per figure (see bench/bench_result.h) for bench/run_all.sh.
+# Environment: KEYLEDGER_BOOTSTRAP uses that broker instead of starting a private one;
+# KEYLEDGER_BENCH_NO_BUILD=1 skips the build.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 duration=${1:-10}
-cmake --preset release >/dev/null
-cmake --build --preset release --target keyledger bench_bare_http >/dev/null
+if [[ -z ${KEYLEDGER_BENCH_NO_BUILD:-} ]]; then
+  cmake --preset release >/dev/null
+  cmake --build --preset release --target keyledger bench_bare_http >/dev/null
+fi
 bin=$root/build/release/api/keyledger
 bare=$root/build/release/bench/bench_bare_http
 work=$(mktemp -d /tmp/keyledger-http-bench.XXXXXX)
@@ -20,8 +25,15 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# A signal otherwise ends the shell without the EXIT trap while wrk runs in a command substitution.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-bootstrap=$(bash "$root/compose/kafka/broker.sh" start "$work/broker" 2>/dev/null)
+if [[ -n ${KEYLEDGER_BOOTSTRAP:-} ]]; then
+  bootstrap=$KEYLEDGER_BOOTSTRAP
+else
+  bootstrap=$(bash "$root/compose/kafka/broker.sh" start "$work/broker" 2>/dev/null)
+fi
 secret=bench-secret-0123456789abcdef0123456789
 "$bin" serve --bootstrap "$bootstrap" --db "$work/db" --listen 127.0.0.1:0 --port-file "$work/port" \
   --jwt-secret "$secret" --commands-per-second 1000000 >"$work/api.log" 2>&1 &
@@ -80,3 +92,11 @@ echo "|---|---|---|---|---|"
 echo "| GET one key | $one | $ref | $(ratio "$one" "$ref") | >= 0.5 |"
 echo "| GET a view page (20 keys) | $list | $ref | $(ratio "$list" "$ref") | - |"
 echo "| POST create key (real broker; p50 $p50, p99 $p99; non-2xx: ${non2xx:-0}) | $create | - | - | - |"
+echo "RESULT name=http.get_one label=\"GET one key (wrk -t2 -c32, ${duration}s)\" value=$one unit=req/s" \
+  "reference=$ref reference_label=\"same transport, fixed JSON\" ratio=$(ratio "$one" "$ref")" \
+  "target=\"ratio >= 0.5\""
+echo "RESULT name=http.get_page label=\"GET a view page of 20 keys (wrk -t2 -c32, ${duration}s)\"" \
+  "value=$list unit=req/s reference=$ref reference_label=\"same transport, fixed JSON\"" \
+  "ratio=$(ratio "$list" "$ref")"
+echo "RESULT name=http.create label=\"POST create key through HTTP, real broker (wrk -t2 -c32, ${duration}s)\"" \
+  "value=$create unit=req/s detail=\"p50 $p50, p99 $p99, non-2xx ${non2xx:-0}\""

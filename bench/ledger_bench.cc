@@ -23,6 +23,7 @@
 #include "keyledger/projector/projector.h"
 #include "keyledger/writer/writer.h"
 #include "bench_broker.h"
+#include "bench_result.h"
 #include "support/event_stream.h"
 #include "support/temp_dir.h"
 
@@ -207,5 +208,17 @@ int main(int argc, char** argv) {
               ref_produce > 0 ? w.per_second / ref_produce : 0);
   std::printf("| projector: events/s into RocksDB | %.0f | %.0f (plain read_committed consume) | %.2f | >= 200000/s |\n",
               projected, ref_consume, ref_consume > 0 ? projected / ref_consume : 0);
+  bench::PrintResult({"writer.create",
+                      "writer: create commands/s, group commit, acked after commit",
+                      w.per_second, "commands/s", ref_produce,
+                      bench::Format("plain transactional produce of the same events, %zu/txn",
+                                    per_txn),
+                      "value >= 20000",
+                      bench::Format("p50 %.0f ms, p99 %.0f ms at %zu in flight, %.0f commands/txn, "
+                                    "%zu commands",
+                                    w.p50_ms, w.p99_ms, window, w.mean_batch, commands)});
+  bench::PrintResult({"projector.apply", "projector: events/s into RocksDB", projected, "events/s",
+                      ref_consume, "plain read_committed consume", "value >= 200000",
+                      bench::Format("%zu events", events)});
   return 0;
 }

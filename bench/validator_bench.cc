@@ -16,6 +16,7 @@
 
 #include "keyledger/common/secret.h"
 #include "keyledger/validator/secret_index.h"
+#include "bench_result.h"
 
 namespace {
 
@@ -111,5 +112,17 @@ int main(int argc, char** argv) {
   std::printf("| resident memory per key at %zu keys (index accounting %.0f B/key) | %.0f B | - | - | <= 200 B |\n",
               keys, static_cast<double>(index.MemoryBytes()) / static_cast<double>(keys),
               static_cast<double>(rss_after - rss_before) / static_cast<double>(keys));
+  bench::PrintResult({"validator.in_process",
+                      bench::Format("validator in-process checks/s, 1 thread, %zu keys", keys),
+                      rate, "checks/s", floor_rate,
+                      "format check + SHA-256 + std::unordered_map lookup", "value >= 1000000",
+                      bench::Format("p50 %.0f ns, p99 %.0f ns", p50, p99)});
+  bench::PrintResult({"validator.memory",
+                      bench::Format("validator resident memory per key at %zu keys", keys),
+                      static_cast<double>(rss_after - rss_before) / static_cast<double>(keys),
+                      "B/key", std::nullopt, "", "value <= 200",
+                      bench::Format("index accounting %.0f B/key",
+                                    static_cast<double>(index.MemoryBytes()) /
+                                        static_cast<double>(keys))});
   return found == checks ? 0 : 1;
 }

@@ -4,13 +4,21 @@
 #   validator process denies the old secret (p50/p99/max over N operations, real broker);
 #   HTTP checks/s with wrk as a ratio to bench_bare_http (same transport, fixed body), same run;
 #   in-process checks/s and memory per key at 1M keys (bench_validator).
-# Usage: bench/validator_bench.sh [OPERATIONS] [WRK_SECONDS]
+# Usage: bench/validator_bench.sh [OPERATIONS] [WRK_SECONDS] [KEYS] [CHECKS]
+#   (KEYS and CHECKS go to bench_validator: 1,000,000 keys and 3,000,000 checks by default)
+# Also prints one RESULT line per figure (see bench/bench_result.h) for bench/run_all.sh.
+# Environment: KEYLEDGER_BOOTSTRAP uses that broker instead of starting a private one;
+# KEYLEDGER_BENCH_NO_BUILD=1 skips the build.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 operations=${1:-1000}
 duration=${2:-10}
-cmake --preset release >/dev/null
-cmake --build --preset release --target keyledger bench_bare_http bench_validator >/dev/null
+keys=${3:-1000000}
+checks=${4:-3000000}
+if [[ -z ${KEYLEDGER_BENCH_NO_BUILD:-} ]]; then
+  cmake --preset release >/dev/null
+  cmake --build --preset release --target keyledger bench_bare_http bench_validator >/dev/null
+fi
 bin=$root/build/release/api/keyledger
 work=$(mktemp -d /tmp/keyledger-validator-bench.XXXXXX)
 pids=()
@@ -21,9 +29,16 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# A signal otherwise ends the shell without the EXIT trap while wrk runs in a command substitution.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 wait_file() { for _ in $(seq 1 600); do [[ -s $1 ]] && return 0; sleep 0.1; done; echo "no $1" >&2; exit 1; }
 
-bootstrap=$(bash "$root/compose/kafka/broker.sh" start "$work/broker" 2>/dev/null)
+if [[ -n ${KEYLEDGER_BOOTSTRAP:-} ]]; then
+  bootstrap=$KEYLEDGER_BOOTSTRAP
+else
+  bootstrap=$(bash "$root/compose/kafka/broker.sh" start "$work/broker" 2>/dev/null)
+fi
 secret=bench-secret-0123456789abcdef0123456789
 "$bin" serve --bootstrap "$bootstrap" --db "$work/db" --listen 127.0.0.1:0 --port-file "$work/api.port" \
   --jwt-secret "$secret" --commands-per-second 1000000 >"$work/api.log" 2>&1 &
@@ -89,4 +104,10 @@ echo "| validator benchmark | keyledger | reference (same run) | ratio | target 
 echo "|---|---|---|---|---|"
 echo "| propagation: API answered regenerate/delete -> separate validator denies the old secret ($operations ops) | p50 $p50 ms, p99 $p99 ms, max $max ms | - | - | p99 <= 25 ms |"
 echo "| HTTP checks/s (wrk -t2 -c32) | $checks | $ref (same transport, fixed body) | $ratio | >= 0.6 |"
-"$root/build/release/bench/bench_validator" 2>/dev/null
+echo "RESULT name=validator.propagation label=\"validator propagation p99: API answered regenerate/delete ->" \
+  "a separate validator process denies the old secret ($operations ops)\" value=$p99 unit=ms" \
+  "target=\"value <= 25\" detail=\"p50 $p50 ms, max $max ms\""
+echo "RESULT name=validator.http label=\"validator HTTP checks/s (wrk -t2 -c32, ${duration}s)\"" \
+  "value=$checks unit=checks/s reference=$ref reference_label=\"same transport, fixed body\"" \
+  "ratio=$ratio target=\"ratio >= 0.6\""
+"$root/build/release/bench/bench_validator" "$keys" "$checks" 2>/dev/null
