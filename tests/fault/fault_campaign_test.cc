@@ -39,6 +39,7 @@
 #include "keyledger/storage/store.h"
 #include "keyledger/writer/writer.h"
 #include "support/child_process.h"
+#include "support/commands.h"
 #include "support/event_stream.h"
 #include "support/http_client.h"
 #include "support/mock_cluster.h"
@@ -162,6 +163,28 @@ void ExpectStoreEqualsReplay(const std::string& what, const std::string& bootstr
   int code = RunCommand({"verify", "--bootstrap", bootstrap, "--topic", topic, "--db", db}, db + ".verify.log",
                         &output);
   if (code != 0) Campaign::Get().Anomaly(what + " is not a replay of the log (verify exit " + std::to_string(code) + "): " + Tail(output));
+}
+
+// The stores at `got` and `want` hold the same entries in every column family but `skip`;
+// each difference is an anomaly named after `what`.
+void ExpectSameStores(const std::string& what, const std::string& got, const std::string& want,
+                      const std::string& skip = "") {
+  storage::StoreOptions ro;
+  ro.read_only = true;
+  auto a = storage::Store::Open(got, ro);
+  auto b = storage::Store::Open(want, ro);
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto sa = replay::Checksums(**a);
+  auto sb = replay::Checksums(**b);
+  ASSERT_TRUE(sa.ok() && sb.ok());
+  ASSERT_EQ(sa->size(), sb->size());
+  for (size_t i = 0; i < sa->size(); ++i) {
+    const auto& g = (*sa)[i];
+    if (g.column == skip) continue;
+    if (g.entries != (*sb)[i].entries || g.sha256 != (*sb)[i].sha256) {
+      Campaign::Get().Anomaly(what + ": column " + g.column + " differs from a clean projection");
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -628,37 +651,12 @@ TEST_F(FaultCampaign, CorruptEventHaltsItsPartitionWithTheOffsetAndAnOperatorSki
     projector::Projector p(options, store->get(), &logger_, &clock_);
     ASSERT_TRUE(p.RunUntil(120000).ok());
   }
-  storage::StoreOptions ro;
-  ro.read_only = true;
-  auto got = storage::Store::Open(db, ro);
-  auto want = storage::Store::Open(reference, ro);
-  ASSERT_TRUE(got.ok() && want.ok());
-  auto got_sums = replay::Checksums(**got);
-  auto want_sums = replay::Checksums(**want);
-  ASSERT_TRUE(got_sums.ok() && want_sums.ok());
-  ASSERT_EQ(got_sums->size(), want_sums->size());
-  for (size_t i = 0; i < got_sums->size(); ++i) {
-    const auto& g = (*got_sums)[i];
-    if (g.column == storage::ColumnName(storage::Column::kMeta)) continue;
-    if (g.entries != (*want_sums)[i].entries || g.sha256 != (*want_sums)[i].sha256) {
-      Campaign::Get().Anomaly("after the skip, column " + g.column + " differs from a clean projection");
-    }
-  }
+  ExpectSameStores("after the skip", db, reference, std::string(storage::ColumnName(storage::Column::kMeta)));
 }
 
 // ---------------------------------------------------------------------------------------------
 // The mock cluster: errors and latency injected into the writer's produce and transaction commit
 // and into the projector's fetches.
-
-events::CreateKeyCommand NewKey(const std::string& name, common::OsRandom& random) {
-  std::string secret = *common::GenerateSecret(random);
-  events::CreateKeyCommand c;
-  c.name = name;
-  c.all_models = true;
-  c.secret_sha256 = common::HashSecret(secret);
-  c.secret_hint = common::SecretHint(secret);
-  return c;
-}
 
 // Kafka protocol API keys (librdkafka's RD_KAFKAP_* constants are not in its public headers).
 constexpr std::int16_t kApiProduce = 0, kApiFetch = 1, kApiAddPartitionsToTxn = 24, kApiEndTxn = 26;
@@ -709,7 +707,7 @@ TEST_F(FaultCampaign, MockClusterWriterAcknowledgesThroughInjectedProduceCommitE
       events::Caller owner{"user-" + std::to_string(c), "Owner", "team-mock-" + std::to_string(c), events::Role::kOwner};
       for (int i = 0; !stop; ++i) {
         std::string idem = owner.team_id + "-" + std::to_string(i);
-        writer::CommandRequest request{owner, NewKey(idem, r), "req-" + idem, idem, "corr"};
+        writer::CommandRequest request{owner, testing::NewKeyCommand(idem, r), "req-" + idem, idem, "corr"};
         while (!stop) {
           auto result = w.Submit(request);
           if (result.ok()) {
@@ -811,19 +809,11 @@ TEST_F(FaultCampaign, MockClusterProjectorEqualsACleanProjectionDespiteFetchErro
     projector::Projector p(options, store->get(), &logger_, &clock_);
     ASSERT_TRUE(p.RunUntil(120000).ok());
   }
+  ExpectSameStores("under fetch faults", faulty, clean);
   storage::StoreOptions ro;
   ro.read_only = true;
   auto a = storage::Store::Open(faulty, ro);
-  auto b = storage::Store::Open(clean, ro);
-  ASSERT_TRUE(a.ok() && b.ok());
-  auto sa = replay::Checksums(**a);
-  auto sb = replay::Checksums(**b);
-  ASSERT_TRUE(sa.ok() && sb.ok());
-  for (size_t i = 0; i < sa->size(); ++i) {
-    if ((*sa)[i].entries != (*sb)[i].entries || (*sa)[i].sha256 != (*sb)[i].sha256) {
-      Campaign::Get().Anomaly("under fetch faults, column " + (*sa)[i].column + " differs from a clean projection");
-    }
-  }
+  ASSERT_TRUE(a.ok());
   auto stats = projector::ReadModel(a->get()).Halts();
   ASSERT_TRUE(stats.ok());
   if (!stats->empty()) Campaign::Get().Anomaly("the projector halted a partition under fetch faults");

@@ -12,6 +12,7 @@
 #include "keyledger/events/codec.h"
 #include "keyledger/events/hash_chain.h"
 #include "keyledger/writer/writer.h"
+#include "support/commands.h"
 #include "support/private_broker.h"
 #include "support/test_broker.h"
 #include "support/topic_log.h"
@@ -59,13 +60,7 @@ Caller Member(const std::string& user = "user-mia") { return {user, "Mia", "team
 
 CommandRequest Create(const Caller& caller, const std::string& name, const std::string& idem = "") {
   common::OsRandom random;
-  std::string secret = *common::GenerateSecret(random);
-  events::CreateKeyCommand c;
-  c.name = name;
-  c.all_models = true;
-  c.secret_sha256 = common::HashSecret(secret);
-  c.secret_hint = common::SecretHint(secret);
-  return CommandRequest{caller, c, "req-" + name, idem, "corr"};
+  return CommandRequest{caller, testing::NewKeyCommand(name, random), "req-" + name, idem, "corr"};
 }
 
 CommandRequest Rename(const Caller& caller, const std::string& key_id, const std::string& name,
