@@ -244,10 +244,18 @@ bool AdminApi::Ready(std::string* why) const {
     *why = "projection halted on " + std::to_string(ps.halts) + " partition(s)";
     return false;
   }
+  // Under load the projector is always a batch or two behind what the writer has just committed,
+  // for milliseconds: being behind counts only if it does not catch up within a short grace, or a
+  // load balancer would take a busy, healthy server out of rotation.
+  constexpr auto kCatchUpGrace = std::chrono::milliseconds(1000);
+  const auto deadline = std::chrono::steady_clock::now() + kCatchUpGrace;
   for (const auto& [p, offset] : committed) {
     auto it = ps.next_offsets.find(p);
     std::int64_t applied = it == ps.next_offsets.end() ? 0 : it->second;
-    if (applied < offset) {
+    if (applied >= offset) continue;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 ||
+        !live_->Acquire()->projector().WaitForOffset(p, offset - 1, static_cast<int>(left.count())).ok()) {
       *why = "projector is behind on partition " + std::to_string(p);
       return false;
     }

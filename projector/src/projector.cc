@@ -146,6 +146,7 @@ Status Projector::Load() {
                                                        {"reason", h.reason}});
   }
   for (const auto& [p, ps] : partitions_) stats_.next_offsets[p] = ps.next_offset;
+  prepared_ = partitions_;
   return Status::Ok();
 }
 
@@ -160,17 +161,92 @@ Status Projector::OpenReader() {
   return Status::Ok();
 }
 
-Status Projector::ApplyBatch(const std::vector<storage::LogRecord>& records) {
-  storage::Store::Batch batch = store_->NewBatch();
-  std::map<std::int32_t, PartitionState> touched;
-  std::unordered_map<std::string, std::optional<events::KeyState>> pending;
-  std::vector<Halt> new_halts;
+// A batch decoded and applied on the projector's thread, to be written on the committer's.
+struct Projector::Prepared {
+  storage::Store::Batch batch;
+  std::map<std::int32_t, PartitionState> touched;  // each partition's state after the batch
+  std::vector<Halt> halts;
   std::uint64_t applied = 0;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& r : records) {
-      if (!touched.count(r.partition)) touched[r.partition] = partitions_[r.partition];
+};
+
+// Writes prepared batches on a thread of its own, one at a time and in order, so that the
+// projector's thread decodes and applies the next batch while the store writes this one (the
+// two take about the same time). Destruction waits for the batch in hand.
+class Projector::Committer {
+ public:
+  explicit Committer(Projector* projector) : projector_(projector), thread_([this] { Run(); }) {}
+  ~Committer() {
+    {
+      std::unique_lock lock(mu_);
+      idle_.wait(lock, [&] { return !next_ && !busy_; });
+      quit_ = true;
     }
+    work_.notify_all();
+    thread_.join();
+  }
+  Committer(const Committer&) = delete;
+  Committer& operator=(const Committer&) = delete;
+
+  // Waits for the previous batch's write. If that failed, returns its error and drops `next`
+  // (nothing after a failed write is written); otherwise hands `next` over and returns.
+  Status Submit(std::unique_ptr<Prepared> next) {
+    std::unique_lock lock(mu_);
+    idle_.wait(lock, [&] { return !next_ && !busy_; });
+    if (!failed_.ok()) return failed_;
+    next_ = std::move(next);
+    work_.notify_all();
+    return Status::Ok();
+  }
+  // Waits until every batch handed over is written; the first write error, if any.
+  Status Drain() {
+    std::unique_lock lock(mu_);
+    idle_.wait(lock, [&] { return !next_ && !busy_; });
+    return failed_;
+  }
+  // The first write error so far, without waiting.
+  Status failure() const {
+    std::lock_guard lock(mu_);
+    return failed_;
+  }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      work_.wait(lock, [&] { return next_ != nullptr || quit_; });
+      if (!next_) return;
+      std::unique_ptr<Prepared> batch = std::move(next_);
+      busy_ = true;
+      lock.unlock();
+      Status written = projector_->Commit(*batch);
+      batch.reset();  // the batch's memory is freed here too, off the projector's thread
+      lock.lock();
+      busy_ = false;
+      if (!written.ok() && failed_.ok()) failed_ = written;
+      idle_.notify_all();
+    }
+  }
+
+  Projector* projector_;
+  mutable std::mutex mu_;
+  std::condition_variable work_;  // next_ set, or quit_
+  std::condition_variable idle_;  // nothing handed over and nothing being written
+  std::unique_ptr<Prepared> next_;
+  bool busy_ = false;
+  bool quit_ = false;
+  Status failed_ = Status::Ok();
+  std::thread thread_;  // last: starts once the members above exist
+};
+
+Result<std::unique_ptr<Projector::Prepared>> Projector::Prepare(
+    const std::vector<storage::LogRecord>& records) {
+  auto prepared = std::make_unique<Prepared>();
+  prepared->batch = store_->NewBatch();
+  storage::Store::Batch& batch = prepared->batch;
+  std::map<std::int32_t, PartitionState>& touched = prepared->touched;
+  std::unordered_map<std::string, events::KeyState> pending;
+  for (const auto& r : records) {
+    if (!touched.count(r.partition)) touched[r.partition] = prepared_[r.partition];
   }
   for (const storage::LogRecord& record : records) {
     PartitionState& ps = touched[record.partition];
@@ -179,7 +255,7 @@ Status Projector::ApplyBatch(const std::vector<storage::LogRecord>& records) {
       ps.halted = true;
       Halt h{record.partition, record.offset, reason, common::Sha256Of(record.value)};
       batch.Put(Column::kMeta, HaltKey(record.partition), EncodeHalt(h));
-      new_halts.push_back(std::move(h));
+      prepared->halts.push_back(std::move(h));
     };
     auto event = events::Decode(record.value);
     if (!event.ok()) {
@@ -201,6 +277,7 @@ Status Projector::ApplyBatch(const std::vector<storage::LogRecord>& records) {
     } else if (auto cached = cache_.find(event->key_id); cached != cache_.end()) {
       before = cached->second;
     } else {
+      // Not prepared recently, so written already (the batch being written is all in cache_).
       KL_ASSIGN_OR_RETURN(auto stored, read_model_.GetKey(event->key_id));
       if (stored) before = std::move(stored->state);
     }
@@ -217,35 +294,36 @@ Status Projector::ApplyBatch(const std::vector<storage::LogRecord>& records) {
       batch.Delete(Column::kMeta, AltChainKey(record.partition));
     }
     ps.next_offset = record.offset + 1;
-    ++applied;
+    ++prepared->applied;
   }
   for (const auto& [p, ps] : touched) {
     batch.Put(Column::kMeta, OffsetKey(p), BigEndian64(static_cast<std::uint64_t>(ps.next_offset)));
     batch.Put(Column::kMeta, ChainKey(p), DigestBytes(ps.chain_head));
   }
-  Status written = store_->Write(batch);
-  if (!written.ok()) {
-    cache_.clear();
-    return written;
-  }
+  // The next batch starts from this one's states, written or not. If its write fails, the
+  // projector stops, and a restart (Load) reads states from the store again.
+  for (const auto& [p, ps] : touched) prepared_[p] = ps;
   constexpr size_t kMaxCachedKeys = 1u << 20;
   if (cache_.size() + pending.size() > kMaxCachedKeys) cache_.clear();
-  for (auto& [key_id, state] : pending) {
-    if (state) cache_[key_id] = std::move(*state);
-  }
+  for (auto& [key_id, state] : pending) cache_[key_id] = std::move(state);
+  return prepared;
+}
+
+Status Projector::Commit(Prepared& prepared) {
+  KL_RETURN_IF_ERROR(store_->Write(prepared.batch));
   {
     std::lock_guard lock(mu_);
-    for (auto& [p, ps] : touched) {
+    for (auto& [p, ps] : prepared.touched) {
       partitions_[p] = ps;
       stats_.next_offsets[p] = ps.next_offset;
     }
-    stats_.events_applied += applied;
+    stats_.events_applied += prepared.applied;
     stats_.batches_written += 1;
-    stats_.halts += new_halts.size();
-    stats_.decode_errors += new_halts.size();
+    stats_.halts += prepared.halts.size();
+    stats_.decode_errors += prepared.halts.size();
   }
   applied_cv_.notify_all();
-  for (const Halt& h : new_halts) {
+  for (const Halt& h : prepared.halts) {
     logger_->Error("projection of partition halted", {{"partition", h.partition},
                                                        {"offset", h.offset},
                                                        {"reason", h.reason}});
@@ -268,8 +346,18 @@ void Projector::Stop() {
 }
 
 void Projector::Loop() {
+  Committer committer(this);
+  auto stop_failed = [&](const Status& error) {
+    // The reader is past these records; only a restart from the stored offsets can retry them.
+    logger_->Error("projector stopped: cannot write the store", {{"error", error.message()}});
+    std::lock_guard lock(mu_);
+    for (auto& [p, ps] : partitions_) ps.halted = true;
+    stats_.failure = "cannot write the store: " + error.message();
+    applied_cv_.notify_all();
+  };
   auto last_warning = std::chrono::steady_clock::time_point();
   while (!stop_) {
+    if (Status failed = committer.failure(); !failed.ok()) return stop_failed(failed);
     auto records = reader_->Poll(options_.poll_timeout_ms, options_.max_batch_events);
     if (!records.ok()) {
       auto now = std::chrono::steady_clock::now();
@@ -282,51 +370,51 @@ void Projector::Loop() {
     }
     if (records->empty()) continue;
     auto batch_start = std::chrono::steady_clock::now();
-    Status applied = ApplyBatch(*records);
-    if (!applied.ok()) {
-      // The reader is past these records; only a restart from the stored offsets can retry them.
-      logger_->Error("projector stopped: cannot write the store", {{"error", applied.message()}});
-      std::lock_guard lock(mu_);
-      for (auto& [p, ps] : partitions_) ps.halted = true;
-      stats_.failure = "cannot write the store: " + applied.message();
-      applied_cv_.notify_all();
-      return;
+    auto prepared = Prepare(*records);
+    Status handed = prepared.ok() ? committer.Submit(std::move(*prepared)) : prepared.status();
+    if (!handed.ok()) {
+      Status written = committer.Drain();
+      return stop_failed(written.ok() ? handed : written);
     }
     if (options_.max_events_per_second > 0) {
       auto budget = std::chrono::microseconds(records->size() * 1000000 / options_.max_events_per_second);
       std::this_thread::sleep_until(batch_start + budget);
     }
   }
+  if (Status written = committer.Drain(); !written.ok()) stop_failed(written);
 }
 
 Status Projector::RunUntil(int timeout_ms,
                            const std::optional<std::map<std::int32_t, std::int64_t>>& stop_at) {
   KL_RETURN_IF_ERROR(Load());
   KL_RETURN_IF_ERROR(OpenReader());
+  Committer committer(this);
+  // Every return waits for the batch being written; its error, if any, comes first.
+  auto finish = [&](const Status& status) {
+    Status written = committer.Drain();
+    return written.ok() ? status : written;
+  };
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   auto reached = [&] {
-    std::lock_guard lock(mu_);
-    for (const auto& [p, ps] : partitions_) {
+    if (!stop_at) return false;
+    for (const auto& [p, ps] : prepared_) {
       if (ps.halted) continue;
-      std::int64_t target = 0;
-      if (stop_at) {
-        auto it = stop_at->find(p);
-        target = it == stop_at->end() ? 0 : it->second;
-      } else {
-        continue;
-      }
+      auto it = stop_at->find(p);
+      std::int64_t target = it == stop_at->end() ? 0 : it->second;
       if (ps.next_offset < target) return false;
     }
     return true;
   };
   while (true) {
-    if (stop_at && reached()) return Status::Ok();
-    if (options_.cancel != nullptr && options_.cancel->load()) return common::Unavailable("interrupted");
+    if (reached()) return finish(Status::Ok());
+    if (options_.cancel != nullptr && options_.cancel->load()) return finish(common::Unavailable("interrupted"));
     auto batch_start = std::chrono::steady_clock::now();
     if (std::chrono::steady_clock::now() > deadline) {
-      return common::Unavailable("projector did not catch up within " + std::to_string(timeout_ms) + " ms");
+      return finish(common::Unavailable("projector did not catch up within " + std::to_string(timeout_ms) + " ms"));
     }
-    KL_ASSIGN_OR_RETURN(auto records, reader_->Poll(options_.poll_timeout_ms, options_.max_batch_events));
+    auto polled = reader_->Poll(options_.poll_timeout_ms, options_.max_batch_events);
+    if (!polled.ok()) return finish(polled.status());
+    std::vector<storage::LogRecord> records = std::move(*polled);
     // At the end of the log there is nothing more to wait for, even if stop_at lies beyond it
     // (a shorter log than the one stop_at came from: verify compares against such logs).
     const bool log_exhausted = records.empty() && reader_->AtEnd();
@@ -338,8 +426,12 @@ Status Projector::RunUntil(int timeout_ms,
       }
       records = std::move(kept);
     }
-    if (!records.empty()) KL_RETURN_IF_ERROR(ApplyBatch(records));
-    if (log_exhausted) return Status::Ok();
+    if (!records.empty()) {
+      auto prepared = Prepare(records);
+      if (!prepared.ok()) return finish(prepared.status());
+      if (Status handed = committer.Submit(std::move(*prepared)); !handed.ok()) return finish(handed);
+    }
+    if (log_exhausted) return finish(Status::Ok());
     if (options_.max_events_per_second > 0 && !records.empty()) {
       auto budget = std::chrono::microseconds(records.size() * 1000000 / options_.max_events_per_second);
       std::this_thread::sleep_until(batch_start + budget);

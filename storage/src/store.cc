@@ -106,12 +106,32 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreO
 }
 
 struct Store::Batch::Rep {
+  // One mutation: its key and value are slices of `bytes` (offsets, as `bytes` grows).
   struct Mutation {
-    std::string key;
-    std::optional<std::string> value;  // nullopt: delete
+    size_t key_offset;
+    std::uint32_t key_size;
+    std::uint32_t value_size;  // the value follows the key in `bytes`
+    bool is_delete;
   };
   // Per column family, in arrival order; sorted (stable, last one wins) once, in Write.
   std::array<std::vector<Mutation>, kColumnCount> columns;
+  // Every key and value, back to back: one growing buffer instead of two allocations per
+  // mutation (the projector adds about ten mutations per event).
+  std::string bytes;
+
+  void Add(Column column, std::string_view key, std::string_view value, bool is_delete) {
+    Mutation m{bytes.size(), static_cast<std::uint32_t>(key.size()),
+               static_cast<std::uint32_t>(value.size()), is_delete};
+    bytes.append(key);
+    bytes.append(value);
+    columns[static_cast<int>(column)].push_back(m);
+  }
+  std::string_view Key(const Mutation& m) const {
+    return std::string_view(bytes).substr(m.key_offset, m.key_size);
+  }
+  std::string_view Value(const Mutation& m) const {
+    return std::string_view(bytes).substr(m.key_offset + m.key_size, m.value_size);
+  }
 };
 
 Store::Batch::Batch() : rep_(std::make_unique<Rep>()) {}
@@ -120,11 +140,11 @@ Store::Batch::Batch(Batch&&) noexcept = default;
 Store::Batch& Store::Batch::operator=(Batch&&) noexcept = default;
 
 void Store::Batch::Put(Column column, std::string_view key, std::string_view value) {
-  rep_->columns[static_cast<int>(column)].push_back({std::string(key), std::string(value)});
+  rep_->Add(column, key, value, false);
 }
 
 void Store::Batch::Delete(Column column, std::string_view key) {
-  rep_->columns[static_cast<int>(column)].push_back({std::string(key), std::nullopt});
+  rep_->Add(column, key, {}, true);
 }
 
 size_t Store::Batch::count() const {
@@ -135,6 +155,7 @@ size_t Store::Batch::count() const {
 
 void Store::Batch::Clear() {
   for (auto& m : rep_->columns) m.clear();
+  rep_->bytes.clear();
 }
 
 Store::Batch Store::NewBatch() const {
@@ -158,18 +179,22 @@ Status Store::Write(Batch& batch) {
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
   wo.disableWAL = !options_.write_ahead_log;
-  rocksdb::WriteBatch wb;
+  const Batch::Rep& rep = *batch.rep_;
+  // Room for every key and value plus RocksDB's per-record header (tag, column, two varints).
+  rocksdb::WriteBatch wb(rep.bytes.size() + 24 * batch.count() + 64);
   for (int c = 0; c < kColumnCount; ++c) {
     rocksdb::ColumnFamilyHandle* handle = handles_->columns[c];
     auto& mutations = batch.rep_->columns[c];
+    // In key order: the memtable's skip list inserts ascending keys fastest.
     std::stable_sort(mutations.begin(), mutations.end(),
-                     [](const auto& a, const auto& b) { return a.key < b.key; });
+                     [&rep](const auto& a, const auto& b) { return rep.Key(a) < rep.Key(b); });
     for (size_t i = 0; i < mutations.size(); ++i) {
-      // Of several mutations of one key, only the last one counts.
-      if (i + 1 < mutations.size() && mutations[i + 1].key == mutations[i].key) continue;
       const auto& m = mutations[i];
-      rocksdb::Status s = m.value ? wb.Put(handle, SliceOf(m.key), SliceOf(*m.value))
-                                  : wb.Delete(handle, SliceOf(m.key));
+      std::string_view key = rep.Key(m);
+      // Of several mutations of one key, only the last one counts.
+      if (i + 1 < mutations.size() && rep.Key(mutations[i + 1]) == key) continue;
+      rocksdb::Status s = m.is_delete ? wb.Delete(handle, SliceOf(key))
+                                      : wb.Put(handle, SliceOf(key), SliceOf(rep.Value(m)));
       if (!s.ok()) return FromRocks(s, "building a write batch");
     }
   }

@@ -13,7 +13,10 @@
 //
 // Threads: Start() runs the consumer loop on a thread the projector owns; WaitForOffset, stats()
 // and the ReadModel may be used from any thread. RunUntil runs the loop on the caller's thread
-// (tools, tests, replay) and must not be combined with Start().
+// (tools, tests, replay) and must not be combined with Start(). Either way the loop decodes and
+// applies a batch while a second thread writes the previous one to the store: batches are written
+// one at a time and in order, and a batch counts as applied (offsets, WaitForOffset, stats) only
+// once its write has returned.
 #pragma once
 
 #include <atomic>
@@ -97,10 +100,16 @@ class Projector {
     bool halted = false;
   };
 
+  struct Prepared;
+  class Committer;
+
   common::Status Load();
   common::Status OpenReader();
-  // Applies records (in partition order) as one WriteBatch.
-  common::Status ApplyBatch(const std::vector<storage::LogRecord>& records);
+  // Decodes and applies records (in partition order) to the prepared state and builds the one
+  // WriteBatch that stores them; nothing is written yet.
+  common::Result<std::unique_ptr<Prepared>> Prepare(const std::vector<storage::LogRecord>& records);
+  // Writes a prepared batch and publishes it (offsets, stats, halts). On the committer's thread.
+  common::Status Commit(Prepared& prepared);
   void Loop();
 
   ProjectorOptions options_;
@@ -110,12 +119,15 @@ class Projector {
   ReadModel read_model_;
   std::int32_t partition_count_ = 0;
   std::unique_ptr<storage::LogReader> reader_;  // Owned by the projector thread.
-  // Recently applied key states, so most events need no store read. Projector thread only.
+  // Recently prepared key states, so most events need no store read. Projector thread only.
   std::unordered_map<std::string, events::KeyState> cache_;
+  // Partition states as of the last prepared batch (ahead of partitions_ by at most the batch
+  // being written). Projector thread only.
+  std::map<std::int32_t, PartitionState> prepared_;
 
   mutable std::mutex mu_;  // Guards partitions_ and stats_ for readers on other threads.
   std::condition_variable applied_cv_;
-  std::map<std::int32_t, PartitionState> partitions_;
+  std::map<std::int32_t, PartitionState> partitions_;  // As of the last written batch.
   ProjectorStats stats_;
 
   std::atomic<bool> stop_{false};
