@@ -221,7 +221,8 @@ run bench_replay yes "$release/bench/bench_replay" "${replay_args[@]}"
 
 # The table.
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ -n $(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null) ]]; then
+# Only source changes count: an earlier run's bench/RESULTS.md is this script's own output.
+if [[ -n $(git -C "$root" status --porcelain --untracked-files=no -- . ':!bench/RESULTS.md' 2>/dev/null) ]]; then
   commit="$commit (with uncommitted changes in the tree)"
 fi
 cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)
