@@ -44,6 +44,58 @@ TEST(Store, BatchIsAppliedAtomicallyAndSurvivesReopen) {
   EXPECT_FALSE((*store)->Get(Column::kKeys, "offset")->has_value());  // columns are separate
 }
 
+TEST(Store, OfSeveralMutationsOfOneKeyInABatchTheLastOneCounts) {
+  TempDir dir;
+  auto store = Store::Open(dir.path(), {});
+  ASSERT_TRUE(store.ok());
+  {
+    auto seed = (*store)->NewBatch();
+    seed.Put(Column::kKeys, "deleted-later", "old");
+    ASSERT_TRUE((*store)->Write(seed).ok());
+  }
+  const std::string binary_key("k\0\xff\x01", 4), binary_value("\0value\0", 7);
+  auto batch = (*store)->NewBatch();
+  batch.Put(Column::kKeys, "b", "first");
+  batch.Put(Column::kKeys, "a", "only");
+  batch.Put(Column::kKeys, "b", "second");
+  batch.Delete(Column::kKeys, "deleted-later");
+  batch.Delete(Column::kKeys, "c");
+  batch.Put(Column::kKeys, "c", "put after delete");
+  batch.Put(Column::kKeys, "d", "deleted after put");
+  batch.Delete(Column::kKeys, "d");
+  batch.Put(Column::kKeys, "empty", "");
+  batch.Put(Column::kViewTeam, binary_key, binary_value);
+  batch.Put(Column::kViewTeam, "b", "other column");
+  // Large enough that the batch's buffer grows many times while keys and values are added.
+  for (int i = 0; i < 5000; ++i) {
+    batch.Put(Column::kEvents, "event-" + std::to_string(i), std::string(100, static_cast<char>('a' + i % 26)));
+  }
+  EXPECT_EQ(batch.count(), 5011u);
+  ASSERT_TRUE((*store)->Write(batch).ok());
+
+  EXPECT_EQ(**(*store)->Get(Column::kKeys, "a"), "only");
+  EXPECT_EQ(**(*store)->Get(Column::kKeys, "b"), "second");
+  EXPECT_FALSE((*store)->Get(Column::kKeys, "deleted-later")->has_value());
+  EXPECT_EQ(**(*store)->Get(Column::kKeys, "c"), "put after delete");
+  EXPECT_FALSE((*store)->Get(Column::kKeys, "d")->has_value());
+  auto empty = (*store)->Get(Column::kKeys, "empty");
+  ASSERT_TRUE(empty.ok() && empty->has_value());
+  EXPECT_EQ(**empty, "");
+  EXPECT_EQ(**(*store)->Get(Column::kViewTeam, binary_key), binary_value);
+  EXPECT_EQ(**(*store)->Get(Column::kViewTeam, "b"), "other column");
+  for (int i : {0, 1, 2499, 4999}) {
+    EXPECT_EQ(**(*store)->Get(Column::kEvents, "event-" + std::to_string(i)),
+              std::string(100, static_cast<char>('a' + i % 26)));
+  }
+  // A cleared batch writes nothing.
+  auto cleared = (*store)->NewBatch();
+  cleared.Put(Column::kKeys, "never", "x");
+  cleared.Clear();
+  EXPECT_EQ(cleared.count(), 0u);
+  ASSERT_TRUE((*store)->Write(cleared).ok());
+  EXPECT_FALSE((*store)->Get(Column::kKeys, "never")->has_value());
+}
+
 TEST(Store, ScansInOrderBothWaysWithinBounds) {
   TempDir dir;
   auto store = Store::Open(dir.path(), {});
