@@ -43,5 +43,25 @@ TEST(Metrics, ClientChosenMethodsDoNotAddSeries) {
   EXPECT_LT(std::count(text.begin(), text.end(), '\n'), 40) << text;
 }
 
+TEST(AdminApiThreads, BlockingRequestsRunOnWorkersAndPlainReadsOnTheEventLoop) {
+  auto request = [](std::string method, std::string target) {
+    HttpRequest r;
+    r.method = std::move(method);
+    r.target = std::move(target);
+    return r;
+  };
+  // Commands wait for the log and the projector; /readyz may wait up to a second for the
+  // projector; audit queries page through many events.
+  EXPECT_TRUE(AdminApi::NeedsWorker(request("POST", "/v2/gen-ai/models/api_keys")));
+  EXPECT_TRUE(AdminApi::NeedsWorker(request("DELETE", "/v2/gen-ai/models/api_keys/k")));
+  EXPECT_TRUE(AdminApi::NeedsWorker(request("GET", "/readyz")));
+  EXPECT_TRUE(AdminApi::NeedsWorker(request("GET", "/readyz?verbose=1")));
+  EXPECT_TRUE(AdminApi::NeedsWorker(request("GET", "/v2/gen-ai/audit/events?team=t")));
+  EXPECT_FALSE(AdminApi::NeedsWorker(request("GET", "/healthz")));
+  EXPECT_FALSE(AdminApi::NeedsWorker(request("GET", "/metrics")));
+  EXPECT_FALSE(AdminApi::NeedsWorker(request("GET", "/readyzz")));
+  EXPECT_FALSE(AdminApi::NeedsWorker(request("GET", "/v2/gen-ai/models/api_keys/k")));
+}
+
 }  // namespace
 }  // namespace keyledger::api

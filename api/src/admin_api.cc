@@ -200,9 +200,11 @@ AdminApi::AdminApi(AdminApiOptions options, writer::Writer* writer, replay::Live
       clock_(clock), random_(random), logger_(logger), metrics_(metrics) {}
 
 bool AdminApi::NeedsWorker(const HttpRequest& request) {
-  // Audit queries fold and page through many stored events: not on an event-loop thread.
+  // Audit queries fold and page through many stored events, and /readyz may wait up to a second
+  // for the projector to catch up: not on an event-loop thread.
+  std::string_view path = std::string_view(request.target).substr(0, request.target.find('?'));
   return request.method == "POST" || request.method == "PUT" || request.method == "DELETE" ||
-         request.target.rfind("/v2/gen-ai/audit/", 0) == 0;
+         path.rfind("/v2/gen-ai/audit/", 0) == 0 || path == "/readyz";
 }
 
 std::string AdminApi::RouteOf(const std::string& method, const std::string& path) {
