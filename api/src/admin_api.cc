@@ -237,7 +237,8 @@ bool AdminApi::Ready(std::string* why) const {
     return false;
   }
   auto committed = writer_->CommittedOffsets();
-  auto ps = live_->Acquire()->projector().stats();
+  auto generation = live_->Acquire();
+  auto ps = generation->projector().stats();
   if (!ps.failure.empty()) {
     *why = "projector stopped: " + ps.failure;
     return false;
@@ -257,7 +258,7 @@ bool AdminApi::Ready(std::string* why) const {
     if (applied >= offset) continue;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0 ||
-        !live_->Acquire()->projector().WaitForOffset(p, offset - 1, static_cast<int>(left.count())).ok()) {
+        !generation->projector().WaitForOffset(p, offset - 1, static_cast<int>(left.count())).ok()) {
       *why = "projector is behind on partition " + std::to_string(p);
       return false;
     }

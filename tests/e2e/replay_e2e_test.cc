@@ -89,12 +89,7 @@ class ReplayE2E : public ::testing::Test {
   void StartServer() {
     api_ = std::make_unique<testing::ServerProcess>(bootstrap_, topic_, dir_.path());
     ASSERT_NE(api_->port(), 0) << Slurp(api_->log());
-    // Listening comes before the projector has caught up with the log; /readyz says when it has.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (HttpCall(api_->port(), "GET", "/readyz").status != 200) {
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "not ready: " << Slurp(api_->log());
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    ASSERT_TRUE(api_->WaitReady(std::chrono::seconds(30))) << "not ready: " << Slurp(api_->log());
   }
   std::string CreateKey(const std::string& name) {
     HttpResult r = HttpCall(api_->port(), "POST", kKeys, R"({"name": ")" + name + R"(", "all_models": true})", auth_);

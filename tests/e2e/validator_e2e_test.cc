@@ -52,11 +52,7 @@ class ValidatorE2E : public ::testing::Test {
                                  "127.0.0.1:0", "--snapshot", dir_.path("validator.snapshot")},
         dir_.path(), "validator");
     ASSERT_NE(validator_->port(), 0) << validator_->log();
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (HttpCall(validator_->port(), "GET", "/readyz").status != 200) {
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "validator never became ready";
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    ASSERT_TRUE(validator_->WaitReady(std::chrono::seconds(30))) << "validator never became ready";
   }
   Key Create(const std::string& name, const std::string& extra) {
     HttpResult r = HttpCall(api_->port(), "POST", kKeys, R"({"name": ")" + name + R"(", )" + extra + "}",

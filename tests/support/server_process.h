@@ -7,9 +7,11 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/child_process.h"
+#include "support/http_client.h"
 
 namespace keyledger::testing {
 
@@ -39,6 +41,16 @@ class ServerProcess {
   }
   // 0 if the server did not come up (see log()).
   std::uint16_t port() const { return port_; }
+  // Listening comes before the server has caught up with the log: true once /readyz answers 200,
+  // false if it has not within `timeout`.
+  bool WaitReady(std::chrono::milliseconds timeout) const {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (port_ == 0 || HttpCall(port_, "GET", "/readyz").status != 200) {
+      if (port_ == 0 || std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+  }
   const std::string& log() const { return child_.log(); }
   std::string LogText() const { return child_.LogText(); }
   // Graceful stop; returns the exit status (or -1).
