@@ -1,66 +1,351 @@
+// Every admin route against fakes of the API's two interfaces (testing/fakes.h): the success and
+// the error answers a client relies on, without a broker or a store.
 #include "keyledger/api/admin_api.h"
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <string>
-
 #include <boost/json.hpp>
+
+#include "keyledger/common/secret.h"
+#include "testing/fakes.h"
 
 namespace keyledger::api {
 namespace {
 
-// Regression (found by fuzz_api_request): a path with raw bytes that are not UTF-8 (Beast's parser
-// accepts them) or a query parameter name such as %FF was quoted into the error message as it
-// was, and the response body was not valid JSON.
-TEST(ErrorResponse, QuotedRequestBytesThatAreNotUtf8StillMakeValidJson) {
-  HttpResponse r = ErrorResponse(404, "not_found", "api key 12\xff\xc3-x not found");
-  EXPECT_EQ(r.status, 404);
-  boost::system::error_code ec;
-  boost::json::value body = boost::json::parse(r.body, ec);
-  ASSERT_FALSE(ec) << r.body;
-  EXPECT_EQ(body.at("id").as_string(), "not_found");
-  EXPECT_EQ(body.at("message").as_string(), "api key 12\xEF\xBF\xBD\xEF\xBF\xBD-x not found");
+namespace json = boost::json;
+using http::Request;
+using http::Response;
 
-  HttpResponse from_status = ErrorResponse(common::InvalidArgument("unknown query parameter \x80"));
-  body = boost::json::parse(from_status.body, ec);
-  ASSERT_FALSE(ec) << from_status.body;
-  EXPECT_EQ(body.at("message").as_string(), "unknown query parameter \xEF\xBF\xBD");
+constexpr std::int64_t kNow = 1795384512;
+constexpr char kSecret[] = "0123456789abcdef0123456789abcdef-admin-test";
+constexpr char kKeys[] = "/v2/gen-ai/models/api_keys";
+constexpr char kAcmeVpc[] = "5f0c8e3a-2b7d-4c1e-9a6f-1d2e3f4a5b6c";
+constexpr char kUnknownKey[] = "00000000-0000-4000-8000-00000000dead";
+
+class AdminApiTest : public ::testing::Test {
+ protected:
+  AdminApiTest() {
+    auto v = JwtVerifier::Create({kSecret, "", "", "", 30}, &clock_);
+    EXPECT_TRUE(v.ok());
+    jwt_ = std::move(*v);
+    MakeApi(50);
+  }
+  void MakeApi(std::uint32_t rate) {
+    AdminApiOptions options;
+    options.command_wait_ms = 0;
+    options.commands_per_second_per_user = rate;
+    api_ = std::make_unique<AdminApi>(options, &ledger_, &ledger_, &catalog_, jwt_.get(), &clock_, &random_, &logger_,
+                                      &metrics_);
+  }
+  std::string Token(const std::string& user, const std::string& team, const std::string& role) {
+    return "Bearer " + MintHs256({user, user + " Name", team, role, kNow + 3600, "", ""}, kSecret);
+  }
+  std::string Owner() { return Token("user-olga", "team-acme", "owner"); }
+  std::string Member() { return Token("user-mia", "team-acme", "member"); }
+  std::string Stranger() { return Token("user-gina", "team-globex", "owner"); }
+
+  Response Call(const std::string& method, const std::string& target, const std::string& auth, const std::string& body = "",
+                std::vector<std::pair<std::string, std::string>> headers = {}) {
+    Request r = Request::For(method, target, body);
+    if (!auth.empty()) r.headers.emplace_back("authorization", auth);
+    if (!body.empty()) r.headers.emplace_back("content-type", "application/json");
+    for (auto& h : headers) r.headers.push_back(std::move(h));
+    return api_->Handle(r);
+  }
+  static json::value Body(const Response& r) {
+    boost::system::error_code ec;
+    json::value v = json::parse(r.body, ec);
+    EXPECT_FALSE(ec) << r.body;
+    return v;
+  }
+  static std::string Id(const Response& r) {
+    json::value v = Body(r);
+    return v.is_object() && v.as_object().contains("id") ? std::string(v.at("id").as_string()) : "";
+  }
+  // Creates a key as `auth`; returns its uuid and secret.
+  std::pair<std::string, std::string> Create(const std::string& auth, const std::string& name,
+                                             const std::string& extra = R"("all_models":true)") {
+    Response r = Call("POST", kKeys, auth, R"({"name":")" + name + "\"," + extra + "}");
+    EXPECT_EQ(r.status, 201) << r.body;
+    json::value v = Body(r);
+    return {std::string(v.at("api_key_info").at("uuid").as_string()),
+            std::string(v.at("api_key_info").at("secret_key").as_string())};
+  }
+
+  common::ManualClock clock_{kNow * 1000000};
+  common::SeededRandom random_{3};
+  common::Logger logger_{stderr, &clock_, common::LogLevel::kError};
+  events::Catalog catalog_ = events::Catalog::Default();
+  testing::FakeLedger ledger_{&catalog_, &clock_, &random_};
+  std::unique_ptr<JwtVerifier> jwt_;
+  http::RequestMetrics metrics_;
+  std::unique_ptr<AdminApi> api_;
+};
+
+TEST_F(AdminApiTest, UnknownRoutesAre404WithoutCredentialsAndWrongMethods405WithAllow) {
+  EXPECT_EQ(Call("GET", "/nope", "").status, 404);
+  EXPECT_EQ(Call("GET", std::string(kKeys) + "/a/b/c", "").status, 404);
+  Response wrong = Call("PATCH", kKeys, Owner());
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(wrong.Header("Allow"), "POST, GET");
+  EXPECT_EQ(Call("POST", "/healthz", "").status, 405);
 }
 
-// Regression (found by fuzz_api_request): every distinct request method, which any client can
-// choose freely (HTTP accepts any token), added series to the metrics, so requests could grow
-// memory and /metrics without bound.
-TEST(Metrics, ClientChosenMethodsDoNotAddSeries) {
-  Metrics metrics;
-  metrics.Observe("/healthz", "GET", 200, 0.001);
-  for (int i = 0; i < 1000; ++i) metrics.Observe("/healthz", "GET" + std::to_string(i), 405, 0.001);
-  std::string text = metrics.Render();
-  EXPECT_NE(text.find(R"(keyledger_http_requests_total{route="/healthz",method="GET",status="200"} 1)"),
-            std::string::npos) << text;
-  EXPECT_NE(text.find(R"(keyledger_http_requests_total{route="/healthz",method="other",status="405"} 1000)"),
-            std::string::npos) << text;
-  EXPECT_LT(std::count(text.begin(), text.end(), '\n'), 40) << text;
+TEST_F(AdminApiTest, EveryKeyRouteNeedsAValidToken) {
+  for (auto [method, target] : std::vector<std::pair<std::string, std::string>>{
+           {"GET", kKeys}, {"POST", kKeys}, {"GET", std::string(kKeys) + "/" + kUnknownKey},
+           {"GET", "/v2/gen-ai/models"}, {"GET", "/v2/gen-ai/audit/events"}}) {
+    Response r = Call(method, target, "");
+    EXPECT_EQ(r.status, 401) << method << " " << target;
+    EXPECT_EQ(r.Header("WWW-Authenticate"), "Bearer");
+    EXPECT_EQ(Call(method, target, "Bearer not-a-token").status, 401);
+  }
 }
 
-TEST(AdminApiThreads, BlockingRequestsRunOnWorkersAndPlainReadsOnTheEventLoop) {
-  auto request = [](std::string method, std::string target) {
-    HttpRequest r;
-    r.method = std::move(method);
-    r.target = std::move(target);
-    return r;
+TEST_F(AdminApiTest, HealthReadinessMetricsAndTheCatalog) {
+  EXPECT_EQ(Call("GET", "/healthz", "").status, 200);
+  EXPECT_EQ(Call("GET", "/readyz", "").status, 200);
+  ledger_.SetProjectorBehind(true);
+  Create(Owner(), "k");
+  Response behind = Call("GET", "/readyz", "");
+  EXPECT_EQ(behind.status, 503);
+  EXPECT_NE(behind.body.find("projector is behind"), std::string::npos) << behind.body;
+  ledger_.SetProjectorBehind(false);
+  ledger_.SetWriterState(writer::WriterState::kFenced);
+  Response fenced = Call("GET", "/readyz", "");
+  EXPECT_EQ(fenced.status, 503);
+  EXPECT_NE(fenced.body.find("writer is fenced"), std::string::npos);
+
+  Response metrics = Call("GET", "/metrics", "");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("# TYPE keyledger_writer_state gauge"), std::string::npos);
+  EXPECT_NE(metrics.body.find("keyledger_writer_fenced 1"), std::string::npos);
+  EXPECT_NE(metrics.body.find("process_resident_memory_bytes"), std::string::npos);
+  EXPECT_NE(metrics.body.find(R"(keyledger_http_requests_total{route="/readyz",method="GET",status="503"} 2)"),
+            std::string::npos) << metrics.body;
+
+  Response models = Call("GET", "/v2/gen-ai/models", Member());
+  ASSERT_EQ(models.status, 200);
+  EXPECT_EQ(Body(models).at("object").as_string(), "list");
+  EXPECT_EQ(Body(models).at("data").as_array().size(), catalog_.models().size());
+}
+
+TEST_F(AdminApiTest, CreateShowsTheSecretOnceAndRefusesBadBodies) {
+  Response r = Call("POST", kKeys, Owner(), R"({"name":"first","all_models":true,"batch_inference":true})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  json::value info = Body(r).at("api_key_info");
+  std::string secret(info.at("secret_key").as_string());
+  EXPECT_TRUE(common::CheckSecretFormat(secret).ok());
+  EXPECT_EQ(info.at("secret_hint").as_string(), common::SecretHint(secret));
+  EXPECT_FALSE(r.Header("X-Request-Id").empty());
+  // The secret is in no other answer.
+  std::string uuid(info.at("uuid").as_string());
+  EXPECT_EQ(Call("GET", std::string(kKeys) + "/" + uuid, Owner()).body.find(secret), std::string::npos);
+
+  struct Bad {
+    std::string body;
+    int status;
+    std::string words;
   };
-  // Commands wait for the log and the projector; /readyz may wait up to a second for the
-  // projector; audit queries page through many events.
-  EXPECT_TRUE(AdminApi::NeedsWorker(request("POST", "/v2/gen-ai/models/api_keys")));
-  EXPECT_TRUE(AdminApi::NeedsWorker(request("DELETE", "/v2/gen-ai/models/api_keys/k")));
-  EXPECT_TRUE(AdminApi::NeedsWorker(request("GET", "/readyz")));
-  EXPECT_TRUE(AdminApi::NeedsWorker(request("GET", "/readyz?verbose=1")));
-  EXPECT_TRUE(AdminApi::NeedsWorker(request("GET", "/v2/gen-ai/audit/events?team=t")));
-  EXPECT_FALSE(AdminApi::NeedsWorker(request("GET", "/healthz")));
-  EXPECT_FALSE(AdminApi::NeedsWorker(request("GET", "/metrics")));
-  EXPECT_FALSE(AdminApi::NeedsWorker(request("GET", "/readyzz")));
-  EXPECT_FALSE(AdminApi::NeedsWorker(request("GET", "/v2/gen-ai/models/api_keys/k")));
+  for (const Bad& bad : std::vector<Bad>{
+           {"{", 400, "not valid JSON"},
+           {"[]", 400, "must be a JSON object"},
+           {R"({"name":"x","all_models":true,"color":"red"})", 400, "unknown field \"color\""},
+           {R"({"name":"x","all_models":false})", 400, "at least one model"},
+           {R"({"name":"x","models":["no-such-model"]})", 400, "no-such-model"},
+           {R"({"name":"x","models":["openai-gpt-4o"],"batch_inference":true})", 400, "batch_inference"},
+           {R"({"name":"x","all_models":true,"vpc_uuid":"c0ffee00-1234-4abc-8def-0123456789ab"})", 400, "not a VPC of your team"},
+           {R"({"name":"x","all_models":"yes"})", 400, "all_models must be true or false"},
+           {R"({"all_models":true})", 400, "name is required"},
+       }) {
+    Response refused = Call("POST", kKeys, Owner(), bad.body);
+    EXPECT_EQ(refused.status, bad.status) << bad.body << " -> " << refused.body;
+    std::string message(Body(refused).at("message").as_string());
+    EXPECT_NE(message.find(bad.words), std::string::npos) << message;
+  }
+  Request no_type = Request::For("POST", kKeys, R"({"name":"x","all_models":true})");
+  no_type.headers.emplace_back("authorization", Owner());
+  EXPECT_EQ(api_->Handle(no_type).status, 415);
+  EXPECT_EQ(ledger_.event_count(), 1u);  // nothing half-written by the refusals
+}
+
+TEST_F(AdminApiTest, AnIdempotentRetryAnswersWithoutTheSecret) {
+  std::vector<std::pair<std::string, std::string>> key{{"idempotency-key", "retry-1"}};
+  Response first = Call("POST", kKeys, Owner(), R"({"name":"once","all_models":true})", key);
+  ASSERT_EQ(first.status, 201);
+  Response again = Call("POST", kKeys, Owner(), R"({"name":"once","all_models":true})", key);
+  ASSERT_EQ(again.status, 201);
+  EXPECT_TRUE(Body(again).at("idempotent_replay").as_bool());
+  EXPECT_FALSE(Body(again).at("api_key_info").as_object().contains("secret_key"));
+  EXPECT_EQ(Body(again).at("api_key_info").at("uuid"), Body(first).at("api_key_info").at("uuid"));
+  EXPECT_EQ(Call("POST", kKeys, Owner(), R"({"name":"x","all_models":true})", {{"idempotency-key", ""}}).status, 400);
+  EXPECT_EQ(Call("POST", kKeys, Owner(), R"({"name":"x","all_models":true})",
+                 {{"idempotency-key", std::string(256, 'k')}}).status, 400);
+}
+
+TEST_F(AdminApiTest, CommandsBeyondTheRateAre429AndAnUnavailableLogIs503) {
+  MakeApi(1);  // one a second, bursts of two
+  EXPECT_EQ(Call("POST", kKeys, Owner(), R"({"name":"a","all_models":true})").status, 201);
+  EXPECT_EQ(Call("POST", kKeys, Owner(), R"({"name":"b","all_models":true})").status, 201);
+  Response limited = Call("POST", kKeys, Owner(), R"({"name":"c","all_models":true})");
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(limited.Header("Retry-After"), "1");
+  clock_.Advance(2'000'000);
+  ledger_.FailNextCommand(common::Unavailable("the event log is unavailable"));
+  Response unavailable = Call("POST", kKeys, Owner(), R"({"name":"d","all_models":true})");
+  EXPECT_EQ(unavailable.status, 503);
+  EXPECT_EQ(unavailable.Header("Retry-After"), "1");
+  EXPECT_EQ(Id(unavailable), "service_unavailable");
+}
+
+TEST_F(AdminApiTest, ViewsListNewestFirstWithPagesAndTheTeamViewIsForOwners) {
+  Create(Owner(), "one");
+  clock_.Advance(1000);
+  Create(Owner(), "two");
+  Create(Member(), "members");
+  Response mine = Call("GET", std::string(kKeys) + "?view=mine&per_page=1", Owner());
+  ASSERT_EQ(mine.status, 200);
+  json::value body = Body(mine);
+  EXPECT_EQ(body.at("api_key_infos").as_array()[0].at("name").as_string(), "two");
+  EXPECT_EQ(body.at("meta").at("total").as_int64(), 2);
+  EXPECT_EQ(body.at("links").at("pages").at("next").as_string(), "/v2/gen-ai/models/api_keys?view=mine&page=2&per_page=1");
+  Response team = Call("GET", std::string(kKeys) + "?view=team", Owner());
+  ASSERT_EQ(team.status, 200);
+  ASSERT_EQ(Body(team).at("api_key_infos").as_array().size(), 1u);
+  EXPECT_EQ(Body(team).at("api_key_infos").as_array()[0].at("creator_name").as_string(), "user-mia Name");
+  EXPECT_EQ(Call("GET", std::string(kKeys) + "?view=team", Member()).status, 403);
+  EXPECT_EQ(Call("GET", std::string(kKeys) + "?view=everything", Owner()).status, 400);
+  Response bad_page = Call("GET", std::string(kKeys) + "?page=0", Owner());
+  EXPECT_EQ(bad_page.status, 400);
+  EXPECT_NE(bad_page.body.find("page must be an integer from 1 to 1000000"), std::string::npos);
+  EXPECT_EQ(Call("GET", std::string(kKeys) + "?per_page=201", Owner()).status, 400);
+}
+
+TEST_F(AdminApiTest, OneKeyIsReadableByOwnersAndItsCreatorAndHiddenFromOtherTeams) {
+  auto [owners_key, secret] = Create(Owner(), "owners");
+  auto [members_key, member_secret] = Create(Member(), "members");
+  EXPECT_EQ(Call("GET", std::string(kKeys) + "/" + owners_key, Owner()).status, 200);
+  EXPECT_EQ(Call("GET", std::string(kKeys) + "/" + members_key, Owner()).status, 200);
+  EXPECT_EQ(Call("GET", std::string(kKeys) + "/" + owners_key, Member()).status, 403);
+  EXPECT_EQ(Call("GET", std::string(kKeys) + "/" + owners_key, Stranger()).status, 404);
+  EXPECT_EQ(Call("GET", std::string(kKeys) + "/" + kUnknownKey, Owner()).status, 404);
+  Response malformed = Call("GET", std::string(kKeys) + "/not-a-uuid", Owner());
+  EXPECT_EQ(malformed.status, 404);
+  EXPECT_NE(malformed.body.find("api key not-a-uuid not found"), std::string::npos);
+}
+
+TEST_F(AdminApiTest, RenameChangesTheNameOnlyAndScopeCannotBeChanged) {
+  auto [key, secret] = Create(Owner(), "old", R"("models":["openai-gpt-4o"],"vpc_uuid":")" + std::string(kAcmeVpc) + "\"");
+  std::string path = std::string(kKeys) + "/" + key;
+  Response renamed = Call("PUT", path, Owner(), R"({"name":"new"})");
+  ASSERT_EQ(renamed.status, 200) << renamed.body;
+  EXPECT_EQ(Body(renamed).at("api_key_info").at("name").as_string(), "new");
+  EXPECT_EQ(Body(renamed).at("api_key_info").at("vpc_uuid").as_string(), kAcmeVpc);
+  Response scope = Call("PUT", path, Owner(), R"({"name":"x","all_models":true})");
+  EXPECT_EQ(scope.status, 400);
+  EXPECT_NE(scope.body.find("all_models cannot be changed"), std::string::npos);
+  Response other_id = Call("PUT", path, Owner(), R"({"name":"x","uuid":")" + std::string(kUnknownKey) + "\"}");
+  EXPECT_EQ(other_id.status, 400);
+  EXPECT_NE(other_id.body.find("does not match the key in the path"), std::string::npos);
+  EXPECT_EQ(Call("PUT", path, Member(), R"({"name":"x"})").status, 403);
+  EXPECT_EQ(Call("PUT", std::string(kKeys) + "/" + kUnknownKey, Owner(), R"({"name":"x"})").status, 404);
+  EXPECT_EQ(Call("PUT", path, Owner(), R"({"name":"   "})").status, 400);
+}
+
+TEST_F(AdminApiTest, RegenerateAndDeleteNeedTheCurrentName) {
+  auto [key, secret] = Create(Owner(), "prod");
+  std::string path = std::string(kKeys) + "/" + key;
+  EXPECT_EQ(Call("PUT", path + "/regenerate", Owner(), R"({"confirm_name":"wrong"})").status, 409);
+  EXPECT_EQ(Call("PUT", path + "/regenerate", Owner(), R"({})").status, 400);
+  Response regenerated = Call("PUT", path + "/regenerate", Owner(), R"({"confirm_name":"prod"})");
+  ASSERT_EQ(regenerated.status, 200);
+  std::string fresh(Body(regenerated).at("api_key_info").at("secret_key").as_string());
+  EXPECT_NE(fresh, secret);
+  EXPECT_EQ(Body(regenerated).at("api_key_info").at("revision").as_int64(), 2);
+
+  EXPECT_EQ(Call("DELETE", path, Owner()).status, 400);
+  EXPECT_EQ(Call("DELETE", path + "?confirm_name=wrong", Owner()).status, 409);
+  EXPECT_EQ(Call("DELETE", path + "?confirm_name=prod", Owner()).status, 200);
+  EXPECT_EQ(Call("GET", path, Owner()).status, 404);
+  EXPECT_EQ(Call("GET", path + "/events", Owner()).status, 404);
+  auto [other, other_secret] = Create(Owner(), "by body");
+  EXPECT_EQ(Call("DELETE", std::string(kKeys) + "/" + other, Owner(), R"({"confirm_name":"by body"})").status, 200);
+}
+
+TEST_F(AdminApiTest, AKeysHistoryListsItsEventsOldestFirst) {
+  auto [key, secret] = Create(Owner(), "k");
+  ASSERT_EQ(Call("PUT", std::string(kKeys) + "/" + key, Owner(), R"({"name":"k2"})").status, 200);
+  Response history = Call("GET", std::string(kKeys) + "/" + key + "/events", Owner());
+  ASSERT_EQ(history.status, 200);
+  json::value body = Body(history);
+  const auto& events = body.at("events").as_array();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].at("event_type").as_string(), "key_created");
+  EXPECT_EQ(events[1].at("changes").at("new_name").as_string(), "k2");
+  EXPECT_EQ(history.body.find(secret), std::string::npos);
+  EXPECT_EQ(Call("GET", std::string(kKeys) + "/" + key + "/events", Member()).status, 403);
+}
+
+TEST_F(AdminApiTest, AuditQueriesAreForOwnersAndCheckTheirParameters) {
+  auto [key, secret] = Create(Owner(), "audited");
+  const std::string audit = "/v2/gen-ai/audit";
+  Response events = Call("GET", audit + "/events?key_id=" + key, Owner());
+  ASSERT_EQ(events.status, 200) << events.body;
+  ASSERT_EQ(Body(events).at("audit_events").as_array().size(), 1u);
+  EXPECT_TRUE(Body(events).at("next_cursor").is_null());
+  EXPECT_EQ(Call("GET", audit + "/events", Member()).status, 403);
+  EXPECT_EQ(Call("GET", audit + "/events?color=red", Owner()).status, 400);
+  EXPECT_EQ(Call("GET", audit + "/events?event_type=key_exploded", Owner()).status, 400);
+  EXPECT_EQ(Call("GET", audit + "/events?limit=0", Owner()).status, 400);
+  EXPECT_EQ(Call("GET", audit + "/events?key_id=nope", Owner()).status, 400);
+  EXPECT_EQ(Call("GET", audit + "/events?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z", Owner()).status, 400);
+
+  Response exported = Call("GET", audit + "/export", Owner());
+  ASSERT_EQ(exported.status, 200);
+  ASSERT_TRUE(exported.stream);
+  std::string lines;
+  while (exported.stream(lines)) {
+  }
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 1);
+  EXPECT_EQ(Call("GET", audit + "/export", Member()).status, 403);
+
+  Response at = Call("GET", audit + "/keys/" + key + "?offset=0", Owner());
+  ASSERT_EQ(at.status, 200) << at.body;
+  EXPECT_EQ(Body(at).at("api_key").at("name").as_string(), "audited");
+  EXPECT_EQ(Call("GET", audit + "/keys/" + key, Owner()).status, 400);
+  EXPECT_EQ(Call("GET", audit + "/keys/" + key + "?offset=0&at=2026-01-01T00:00:00Z", Owner()).status, 400);
+  EXPECT_EQ(Call("GET", audit + "/keys/" + std::string(kUnknownKey) + "?offset=0", Owner()).status, 404);
+
+  Response callable = Call("GET", audit + "/callable?model=openai-gpt-4o&offset=0", Owner());
+  ASSERT_EQ(callable.status, 200) << callable.body;
+  EXPECT_EQ(Body(callable).at("api_keys").as_array().size(), 1u);
+  EXPECT_EQ(Call("GET", audit + "/callable?offset=0", Owner()).status, 400);
+  EXPECT_EQ(Call("GET", audit + "/callable?model=m&vpc_uuid=x&offset=0", Owner()).status, 400);
+}
+
+TEST_F(AdminApiTest, AReadSideFailureIs500WithoutItsDetails) {
+  auto [key, secret] = Create(Owner(), "k");
+  ledger_.FailReads(common::DataLoss("key record is malformed at /var/lib/keyledger/gen-000001"));
+  Response r = Call("GET", std::string(kKeys) + "/" + key, Owner());
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(Body(r).at("message").as_string(), "internal error");
+  ledger_.FailReads(common::Unavailable("the store is closing"));
+  EXPECT_EQ(Call("GET", kKeys, Owner()).status, 503);
+}
+
+TEST_F(AdminApiTest, CommandsAndHeavyReadsRunOnWorkersAndPlainReadsOnTheEventLoop) {
+  auto worker = [&](const std::string& method, const std::string& target) {
+    return api_->NeedsWorker(Request::For(method, target));
+  };
+  EXPECT_TRUE(worker("POST", kKeys));
+  EXPECT_TRUE(worker("DELETE", std::string(kKeys) + "/" + kUnknownKey));
+  EXPECT_TRUE(worker("GET", "/readyz"));
+  EXPECT_TRUE(worker("GET", "/readyz?verbose=1"));
+  EXPECT_TRUE(worker("GET", "/v2/gen-ai/audit/events?team=t"));
+  EXPECT_FALSE(worker("GET", "/healthz"));
+  EXPECT_FALSE(worker("GET", "/metrics"));
+  EXPECT_FALSE(worker("GET", "/readyzz"));
+  EXPECT_FALSE(worker("GET", std::string(kKeys) + "/" + kUnknownKey));
 }
 
 }  // namespace

@@ -1,14 +1,11 @@
 // libFuzzer target: the admin API's request handling (admin_api.h) in process, without a network
-// or a broker. Bytes go through the server's own request side (Beast's request_parser with the
-// server's body and header limits, then the conversion to HttpRequest, src/http_request.h) or are
-// read as a plain "METHOD TARGET / header lines / blank line / body" text that puts the fuzzer
-// straight onto paths, query strings and JSON bodies. AdminApi::Handle then routes, authenticates,
-// parses the query and body and validates them:
-//   - the read side is a real store root (RocksDB in a temp dir) with its projector; the
-//     projector's Kafka client runs against librdkafka's built-in mock broker
-//     (test.mock.num.brokers), so the store stays empty and reads answer from it;
-//   - the writer is constructed but never started: a command that passes validation is answered
-//     503 "writer is not running", so nothing past the parse and validation layer runs.
+// or a broker. Bytes go through the server's own request side (http/raw_request.h: Beast's parser
+// with the server's body and header limits) or are read as a plain "METHOD TARGET / header lines /
+// blank line / body" text that puts the fuzzer straight onto paths, query strings and JSON
+// bodies. AdminApi::Handle then routes, authenticates, parses the query and body and validates
+// them, on the in-memory fakes of its two interfaces (testing/fakes.h): the read side is empty,
+// and the command sink is a writer that is not running, so a command that passes validation is
+// answered 503 and nothing past the parse and validation layer runs.
 // Byte 0 picks the caller whose valid token is put into Authorization (bits 0-1: team owner,
 // team member, another team's owner, or the header as sent) and the input form (bit 2: raw HTTP
 // or plain text). Invariants, each a __builtin_trap when broken: Handle never crashes and never
@@ -17,7 +14,6 @@
 // caller's token; a streamed body ends.
 // Build with the `fuzz` preset; run: build/fuzz/api/fuzz_api_request
 // build/fuzz/fuzz-corpus/fuzz_api_request (the build tree's copy of tests/fuzz/api_request).
-#include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -25,29 +21,27 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "keyledger/api/admin_api.h"
-#include "keyledger/api/http_server.h"
 #include "keyledger/api/jwt.h"
 #include "keyledger/common/clock.h"
 #include "keyledger/common/crypto.h"
 #include "keyledger/common/log.h"
 #include "keyledger/events/catalog.h"
-#include "keyledger/replay/live_store.h"
-#include "keyledger/replay/rebuild.h"
-#include "keyledger/writer/writer.h"
-#include "src/http_request.h"
+#include "keyledger/http/metrics.h"
+#include "keyledger/http/raw_request.h"
+#include "keyledger/http/server.h"
+#include "testing/fakes.h"
 
 namespace {
 
 namespace api = keyledger::api;
 namespace common = keyledger::common;
-namespace http = boost::beast::http;
+namespace http = keyledger::http;
 
 constexpr std::int64_t kNow = 1800000000;
 constexpr char kJwtSecret[] = "fuzz-api-hs256-secret-0123456789abcdef";
@@ -59,68 +53,35 @@ void Check(bool ok) {
   if (!ok) __builtin_trap();
 }
 
-std::string MakeTempDir() {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/fuzz_api_request.XXXXXX";
-  Check(mkdtemp(pattern.data()) != nullptr);
-  return pattern;
-}
-
 struct Harness {
   common::ManualClock clock{kNow * 1000000};
   common::SeededRandom random{7};
   std::FILE* log_sink = std::fopen("/dev/null", "w");
   common::Logger logger{log_sink, &clock, common::LogLevel::kError};
   keyledger::events::Catalog catalog = keyledger::events::Catalog::Default();
-  std::string dir = MakeTempDir();
   std::unique_ptr<api::JwtVerifier> jwt;
-  std::unique_ptr<keyledger::writer::Writer> writer;
-  std::unique_ptr<keyledger::replay::LiveStore> live;
-  api::Metrics metrics;
+  api::testing::FakeLedger ledger{&catalog, &clock, &random};
+  http::RequestMetrics metrics;
   std::unique_ptr<api::AdminApi> admin;
   std::string tokens[3];
-  size_t body_limit = api::HttpServerOptions{}.body_limit;
+  size_t body_limit = http::ServerOptions{}.body_limit;
 
   Harness() {
     auto verifier = api::JwtVerifier::Create(api::JwtConfig{kJwtSecret, "", "", "", 30}, &clock);
     Check(verifier.ok());
     jwt = std::move(*verifier);
-
-    keyledger::writer::WriterOptions writer_options;
-    writer_options.kafka.bootstrap_servers = "127.0.0.1:1";  // never contacted: never started
-    writer = std::make_unique<keyledger::writer::Writer>(writer_options, &catalog, &clock, &random,
-                                                         &logger);
-
-    keyledger::replay::LiveStoreOptions live_options;
-    live_options.projector.kafka.bootstrap_servers = "mock";
-    live_options.projector.kafka.properties = {{"test.mock.num.brokers", "1"}};
-    live_options.poll_interval_ms = 60000;
-    live = std::make_unique<keyledger::replay::LiveStore>(
-        keyledger::replay::StoreRoot(dir + "/db"), live_options, &logger, &clock);
-    common::Status started = live->Start();
-    if (!started.ok()) {
-      std::fprintf(stderr, "fuzz_api_request: the read side did not start: %s\n",
-                   started.ToString().c_str());
-      std::abort();
-    }
-
+    ledger.SetWriterState(keyledger::writer::WriterState::kStopped);
     api::AdminApiOptions options;
     options.command_wait_ms = 0;
     options.commands_per_second_per_user = 0;  // no rate limit: every input reaches validation
-    admin = std::make_unique<api::AdminApi>(options, writer.get(), live.get(), &catalog, jwt.get(),
-                                            &clock, &random, &logger, &metrics);
-
+    admin = std::make_unique<api::AdminApi>(options, &ledger, &ledger, &catalog, jwt.get(), &clock, &random, &logger,
+                                            &metrics);
     const char* roles[3][3] = {{"u-owner", "team-a", "owner"}, {"u-member", "team-a", "member"},
                                {"u-other", "team-b", "owner"}};
     for (int i = 0; i < 3; ++i) {
-      api::TokenClaims claims{roles[i][0], roles[i][0], roles[i][1], roles[i][2], kNow + 3600,
-                              "", ""};
+      api::TokenClaims claims{roles[i][0], roles[i][0], roles[i][1], roles[i][2], kNow + 3600, "", ""};
       tokens[i] = api::MintHs256(claims, kJwtSecret);
     }
-    std::atexit([] {
-      std::error_code ignored;
-      std::filesystem::remove_all(Get().dir, ignored);
-    });
   }
 
   static Harness& Get() {
@@ -129,33 +90,9 @@ struct Harness {
   }
 };
 
-// One request through Beast's parser with the server's limits, fed the way http::read feeds it
-// when the client has sent `bytes` and closed: put the unconsumed bytes while it makes progress;
-// at need_more the stream is at its end, so put_eof (or end_of_stream if nothing came). nullopt
-// where the server answers 400/413/431 itself or closes the connection.
-// (Resuming after need_more with fewer new bytes than Beast expects trips an assertion in Boost
-// 1.81's chunk parser, boostorg/beast#2861; that needs a client sending in pieces, not modelled
-// here.)
-std::optional<api::HttpRequest> ParseRaw(std::string_view bytes, size_t body_limit) {
-  http::request_parser<http::string_body> parser;
-  api::LimitRequestParser(parser, body_limit);
-  boost::beast::error_code ec;
-  while (!parser.is_done()) {
-    size_t n = parser.put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
-    bytes.remove_prefix(n);
-    if (!ec && n > 0) continue;
-    if (ec && ec != http::error::need_more) return std::nullopt;
-    if (!parser.got_some()) return std::nullopt;
-    ec = {};
-    parser.put_eof(ec);
-    if (ec || !parser.is_done()) return std::nullopt;
-  }
-  return api::ToHttpRequest(parser.release());
-}
-
 // "METHOD TARGET\nname: value\n...\n\nbody"
-api::HttpRequest ParsePlain(std::string_view text) {
-  api::HttpRequest request;
+http::Request ParsePlain(std::string_view text) {
+  http::Request request;
   auto line = [&text]() {
     size_t nl = text.find('\n');
     std::string_view l = text.substr(0, nl);
@@ -164,8 +101,8 @@ api::HttpRequest ParsePlain(std::string_view text) {
   };
   std::string_view first = line();
   size_t space = first.find(' ');
-  request.method = std::string(first.substr(0, space));
-  request.target = space == std::string_view::npos ? "" : std::string(first.substr(space + 1));
+  request = http::Request::For(std::string(first.substr(0, space)),
+                               space == std::string_view::npos ? "" : std::string(first.substr(space + 1)));
   while (!text.empty()) {
     std::string_view header = line();
     if (header.empty()) break;
@@ -174,15 +111,14 @@ api::HttpRequest ParsePlain(std::string_view text) {
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     std::string_view value = colon == std::string_view::npos ? "" : header.substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    request.headers[name] = std::string(value);
+    request.headers.emplace_back(name, std::string(value));
   }
   request.body = std::string(text);
   return request;
 }
 
 // Prints the exchange (what a finding needs for triage) and stops.
-[[noreturn]] void Fail(const char* broken, const api::HttpRequest& request,
-                       const api::HttpResponse& response) {
+[[noreturn]] void Fail(const char* broken, const http::Request& request, const http::Response& response) {
   std::fprintf(stderr, "fuzz_api_request: %s\nrequest: %s %s\n", broken, request.method.c_str(),
                request.target.c_str());
   for (const auto& [name, value] : request.headers) {
@@ -193,8 +129,7 @@ api::HttpRequest ParsePlain(std::string_view text) {
   __builtin_trap();
 }
 
-void CheckResponse(const api::HttpRequest& request, api::HttpResponse& response,
-                   const std::string* token) {
+void CheckResponse(const http::Request& request, http::Response& response, const std::string* token) {
   switch (response.status) {
     case 200: case 400: case 401: case 403: case 404: case 405: case 409: case 410: case 413:
     case 415: case 429: case 503:
@@ -239,20 +174,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Harness& h = Harness::Get();
   if (size < 1) return 0;
   std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
-  std::optional<api::HttpRequest> request;
+  std::optional<http::Request> request;
   if (data[0] & 4) {
     request = ParsePlain(bytes);
   } else {
-    request = ParseRaw(bytes, h.body_limit);
-    if (!request) return 0;  // the server answers these itself (400, 413, 431)
+    auto raw = http::ParseRawRequest(bytes, h.body_limit);
+    if (!raw.ok()) return 0;  // the server answers these itself (400, 413, 431)
+    request = std::move(*raw);
   }
   const std::string* token = nullptr;
   if ((data[0] & 3) != 3) {
     token = &h.tokens[data[0] & 3];
-    request->headers["authorization"] = "Bearer " + *token;
+    std::erase_if(request->headers, [](const auto& header) { return header.first == "authorization"; });
+    request->headers.emplace_back("authorization", "Bearer " + *token);
   }
-  (void)api::AdminApi::NeedsWorker(*request);
-  api::HttpResponse response = h.admin->Handle(*request);
+  (void)h.admin->NeedsWorker(*request);
+  http::Response response = h.admin->Handle(*request);
   // FUZZ_API_REQUEST_TRACE=1 prints each exchange, to see where the seeds lead.
   static const bool trace = std::getenv("FUZZ_API_REQUEST_TRACE") != nullptr;
   if (trace) {
@@ -263,7 +200,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The metrics stay bounded whatever the requests: routes, methods and statuses are few.
   static std::uint64_t handled = 0;
   if (++handled % 512 == 0) {
-    std::string text = h.metrics.Render();
+    http::MetricsText rendered;
+    h.metrics.Render(rendered);
+    std::string text = rendered.Take();
     size_t lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
     if (lines > kMaxMetricsLines) {
       std::fprintf(stderr, "fuzz_api_request: %zu lines of metrics after %llu requests\n%s\n", lines,

@@ -16,11 +16,7 @@
 // nbf (if present) a number not in the future, and the caller must equal the claims.
 // Build with the `fuzz` preset; run: build/fuzz/api/fuzz_jwt_verify
 // build/fuzz/fuzz-corpus/fuzz_jwt_verify (the build tree's copy of tests/fuzz/jwt_verify).
-#include <openssl/bio.h>
-#include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/pem.h>
 
 #include <boost/json.hpp>
 
@@ -37,6 +33,7 @@
 
 #include "keyledger/api/jwt.h"
 #include "keyledger/common/clock.h"
+#include "support/jwt_keys.h"
 
 namespace {
 
@@ -90,54 +87,21 @@ std::optional<std::string> StrictUnB64(std::string_view text) {
   return out;
 }
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using keyledger::testing::Pkey;
+using keyledger::testing::PublicPem;
 
-std::string PublicPem(EVP_PKEY* key) {
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PUBKEY(bio, key);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<size_t>(len));
-  BIO_free(bio);
-  return pem;
-}
-
-std::string Hmac(std::string_view key, std::string_view input) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
-  return std::string(reinterpret_cast<char*>(mac), len);
-}
+std::string Hmac(std::string_view key, std::string_view input) { return keyledger::testing::HmacSha256(key, input); }
 
 std::string SignDer(EVP_PKEY* key, std::string_view input) {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  size_t len = 0;
-  Check(EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1);
-  const auto* in = reinterpret_cast<const unsigned char*>(input.data());
-  Check(EVP_DigestSign(ctx, nullptr, &len, in, input.size()) == 1);
-  std::string sig(len, '\0');
-  Check(EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len, in, input.size()) ==
-        1);
-  EVP_MD_CTX_free(ctx);
-  sig.resize(len);
+  std::string sig = keyledger::testing::SignSha256(key, input);
+  Check(!sig.empty());
   return sig;
 }
 
-// JOSE ES256 signature: r || s, 32 bytes each.
 std::string SignEs256(EVP_PKEY* key, std::string_view input) {
-  std::string der = SignDer(key, input);
-  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size()));
-  Check(sig != nullptr);
-  unsigned char rs[64];
-  BN_bn2binpad(ECDSA_SIG_get0_r(sig), rs, 32);
-  BN_bn2binpad(ECDSA_SIG_get0_s(sig), rs + 32, 32);
-  ECDSA_SIG_free(sig);
-  return std::string(reinterpret_cast<char*>(rs), 64);
+  std::string sig = keyledger::testing::SignEs256(key, input);
+  Check(sig.size() == 64);
+  return sig;
 }
 
 struct Harness {

@@ -1,10 +1,8 @@
 #include "keyledger/api/jwt.h"
 
 #include <gtest/gtest.h>
-#include <openssl/ec.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/pem.h>
+
+#include "support/jwt_keys.h"
 
 namespace keyledger::api {
 namespace {
@@ -78,33 +76,15 @@ TEST_F(Jwt, RefusesWeakSecretsAtConfiguration) {
 // ES256: sign with a fresh P-256 key, verify with its public half; an HS256 token signed with the
 // public key's PEM as secret (the classic algorithm-confusion attack) is refused.
 TEST_F(Jwt, VerifiesEs256AndRefusesAlgorithmConfusion) {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
+  testing::Pkey key = testing::NewP256Key();
   ASSERT_NE(key, nullptr);
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PUBKEY(bio, key);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<size_t>(len));
-  BIO_free(bio);
-
+  std::string pem = testing::PublicPem(key.get());
   std::string input = Base64UrlEncode(R"({"alg":"ES256","typ":"JWT"})") + "." +
                       Base64UrlEncode(R"({"sub":"u1","name":"U","team_id":"t1","role":"member","exp":)" +
                                       std::to_string(kNow + 60) + "}");
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  size_t der_len = 0;
-  ASSERT_EQ(EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key), 1);
-  ASSERT_EQ(EVP_DigestSign(ctx, nullptr, &der_len, reinterpret_cast<const unsigned char*>(input.data()), input.size()), 1);
-  std::vector<unsigned char> der(der_len);
-  ASSERT_EQ(EVP_DigestSign(ctx, der.data(), &der_len, reinterpret_cast<const unsigned char*>(input.data()), input.size()), 1);
-  EVP_MD_CTX_free(ctx);
-  const unsigned char* p = der.data();
-  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der_len));
-  unsigned char rs[64] = {0};
-  BN_bn2binpad(ECDSA_SIG_get0_r(sig), rs, 32);
-  BN_bn2binpad(ECDSA_SIG_get0_s(sig), rs + 32, 32);
-  ECDSA_SIG_free(sig);
-  EVP_PKEY_free(key);
-  std::string token = input + "." + Base64UrlEncode(std::string(reinterpret_cast<char*>(rs), 64));
+  std::string rs = testing::SignEs256(key.get(), input);
+  ASSERT_EQ(rs.size(), 64u);
+  std::string token = input + "." + Base64UrlEncode(rs);
 
   auto v = Verifier({"", pem, "", "", 30});
   auto caller = v->Verify("Bearer " + token);
@@ -117,27 +97,15 @@ TEST_F(Jwt, VerifiesEs256AndRefusesAlgorithmConfusion) {
 }
 
 TEST_F(Jwt, VerifiesRs256AndRefusesAnEs256KeyForIt) {
-  EVP_PKEY* key = EVP_RSA_gen(2048);
+  testing::Pkey key = testing::NewRsaKey();
   ASSERT_NE(key, nullptr);
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PUBKEY(bio, key);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<size_t>(len));
-  BIO_free(bio);
+  std::string pem = testing::PublicPem(key.get());
   std::string input = Base64UrlEncode(R"({"alg":"RS256","typ":"JWT"})") + "." +
                       Base64UrlEncode(R"({"sub":"u2","name":"U","team_id":"t2","role":"owner","exp":)" +
                                       std::to_string(kNow + 60) + "}");
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  size_t sig_len = 0;
-  ASSERT_EQ(EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key), 1);
-  ASSERT_EQ(EVP_DigestSign(ctx, nullptr, &sig_len, reinterpret_cast<const unsigned char*>(input.data()), input.size()), 1);
-  std::string sig(sig_len, '\0');
-  ASSERT_EQ(EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &sig_len,
-                           reinterpret_cast<const unsigned char*>(input.data()), input.size()), 1);
-  EVP_MD_CTX_free(ctx);
-  EVP_PKEY_free(key);
-  std::string token = input + "." + Base64UrlEncode(sig.substr(0, sig_len));
+  std::string sig = testing::SignSha256(key.get(), input);
+  ASSERT_FALSE(sig.empty());
+  std::string token = input + "." + Base64UrlEncode(sig);
   auto v = Verifier({"", pem, "", "", 30});
   auto caller = v->Verify("Bearer " + token);
   ASSERT_TRUE(caller.ok()) << caller.status().ToString();
@@ -153,11 +121,7 @@ TEST_F(Jwt, ExtremeExpiryValuesAreJudgedWithoutOverflow) {
   auto v = Verifier({kSecret, "", "", "", 30});
   auto sign = [](const std::string& payload) {
     std::string input = Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})") + "." + Base64UrlEncode(payload);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), kSecret, sizeof(kSecret) - 1, reinterpret_cast<const unsigned char*>(input.data()),
-         input.size(), mac, &len);
-    return "Bearer " + input + "." + Base64UrlEncode(std::string(reinterpret_cast<char*>(mac), len));
+    return "Bearer " + input + "." + Base64UrlEncode(testing::HmacSha256(kSecret, input));
   };
   auto with_exp = [&](const std::string& exp) {
     return sign(R"({"sub":"u1","name":"U","team_id":"t1","role":"member","exp":)" + exp + "}");
@@ -211,11 +175,7 @@ TEST_F(Jwt, NbfIsANumericDateInEveryJsonNumberForm) {
     std::string input = Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})") + "." +
                         Base64UrlEncode(R"({"sub":"u1","team_id":"t1","role":"member","exp":)" +
                                         std::to_string(kNow + 3600) + ",\"nbf\":" + nbf + "}");
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), kSecret, sizeof(kSecret) - 1, reinterpret_cast<const unsigned char*>(input.data()),
-         input.size(), mac, &len);
-    return "Bearer " + input + "." + Base64UrlEncode(std::string(reinterpret_cast<char*>(mac), len));
+    return "Bearer " + input + "." + Base64UrlEncode(testing::HmacSha256(kSecret, input));
   };
   for (const std::string& past : {std::to_string(kNow - 60), std::to_string(kNow) + ".5", std::string("-1e300"),
                                   std::to_string(kNow + 30)}) {

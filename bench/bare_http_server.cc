@@ -1,4 +1,4 @@
-// Reference for the HTTP benchmarks: the same Beast/coroutine transport (api::HttpServer, same
+// Reference for the HTTP benchmarks: the same Beast/coroutine transport (http::Server, same
 // thread count) answering every request with a fixed small JSON body, so the ratio isolates what
 // the admin API adds (JWT verification, routing, RocksDB reads, JSON) over the transport.
 #include <csignal>
@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <thread>
 
-#include "keyledger/api/http_server.h"
+#include "keyledger/http/server.h"
 
 namespace {
 volatile std::sig_atomic_t g_stop = 0;
@@ -19,16 +19,16 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, OnSignal);
   common::SystemClock clock;
   common::Logger log(stderr, &clock);
-  api::HttpServerOptions options;
+  http::ServerOptions options;
   options.port = static_cast<std::uint16_t>(argc > 1 ? std::atoi(argv[1]) : 0);
-  api::HttpServer server(
+  http::Server server(
       options,
-      [](const api::HttpRequest&) {
-        api::HttpResponse r;
+      [](const http::Request&) {
+        http::Response r;
         r.body = R"({"status":"ok","message":"fixed small JSON body"})";
         return r;
       },
-      [](const api::HttpRequest&) { return false; }, &log);
+      [](const http::Request&) { return false; }, &log);
   if (!server.Start().ok()) return 1;
   std::printf("%u\n", server.port());
   std::fflush(stdout);

@@ -14,7 +14,7 @@ if [[ -z ${KEYLEDGER_BENCH_NO_BUILD:-} ]]; then
   cmake --preset release >/dev/null
   cmake --build --preset release --target keyledger bench_bare_http >/dev/null
 fi
-bin=$root/build/release/api/keyledger
+bin=$root/build/release/cli/keyledger
 bare=$root/build/release/bench/bench_bare_http
 work=$(mktemp -d /tmp/keyledger-http-bench.XXXXXX)
 pids=()

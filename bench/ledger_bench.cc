@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "keyledger/common/secret.h"
+#include "keyledger/projector/layout.h"
 #include "keyledger/projector/projector.h"
 #include "keyledger/writer/writer.h"
 #include "bench_broker.h"
@@ -160,7 +161,7 @@ std::pair<double, double> ProjectorThroughput(const storage::KafkaConfig& config
   testing::TempDir dir;
   common::SystemClock clock;
   common::Logger logger(stderr, &clock, common::LogLevel::kWarn);
-  auto store = storage::Store::Open(dir.path("db"), {});
+  auto store = projector::OpenReadModelStore(dir.path("db"), {});
   if (!store.ok()) return {reference, 0};
   projector::ProjectorOptions options;
   options.kafka = config;

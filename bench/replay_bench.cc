@@ -19,9 +19,11 @@
 #include "keyledger/events/codec.h"
 #include "keyledger/events/hash_chain.h"
 #include "keyledger/events/key_rules.h"
+#include "keyledger/projector/layout.h"
 #include "keyledger/projector/read_model.h"
 #include "keyledger/replay/audit.h"
 #include "keyledger/replay/rebuild.h"
+#include "keyledger/replay/verify.h"
 #include "bench_broker.h"
 #include "bench_result.h"
 #include "support/event_stream.h"
@@ -99,7 +101,7 @@ int main(int argc, char** argv) {
   {
     storage::StoreOptions ro;
     ro.read_only = true;
-    auto live = storage::Store::Open(*root.Live(), ro);
+    auto live = projector::OpenReadModelStore(*root.Live(), ro);
     replay::VerifyOptions vo;
     vo.rebuild = options;
     vo.scratch_dir = dir.path("scratch");
@@ -150,7 +152,7 @@ int main(int argc, char** argv) {
     if (!(*producer)->CommitTransaction(30000).ok()) return 1;
     storage::StoreOptions so;
     so.write_ahead_log = false;
-    auto store = storage::Store::Open(dir.path("key-store"), so);
+    auto store = projector::OpenReadModelStore(dir.path("key-store"), so);
     replay::RebuildOptions ko = options;
     ko.topic = key_topic;
     if (!replay::ProjectInto(store->get(), ko, std::nullopt, &logger, &clock).ok()) return 1;

@@ -46,7 +46,7 @@ for tool in python3 curl java wrk setsid; do
 done
 
 release=$root/build/release
-binaries=(api/keyledger bench/bench_events bench/bench_ledger bench/bench_validator
+binaries=(cli/keyledger bench/bench_events bench/bench_ledger bench/bench_validator
   bench/bench_replay bench/bench_bare_http)
 started=$(date +%s)
 elapsed() {  # the time since $1 (epoch seconds) as 1m05s

@@ -19,7 +19,7 @@ if [[ -z ${KEYLEDGER_BENCH_NO_BUILD:-} ]]; then
   cmake --preset release >/dev/null
   cmake --build --preset release --target keyledger bench_bare_http bench_validator >/dev/null
 fi
-bin=$root/build/release/api/keyledger
+bin=$root/build/release/cli/keyledger
 work=$(mktemp -d /tmp/keyledger-validator-bench.XXXXXX)
 pids=()
 cleanup() {

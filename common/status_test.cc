@@ -15,16 +15,11 @@ Result<int> Doubled(int v) {
   return parsed * 2;
 }
 
-TEST(Status, CodesMapToOneHttpStatusEach) {
-  EXPECT_EQ(HttpStatusFor(StatusCode::kInvalidArgument), 400);
-  EXPECT_EQ(HttpStatusFor(StatusCode::kUnauthenticated), 401);
-  EXPECT_EQ(HttpStatusFor(StatusCode::kPermissionDenied), 403);
-  EXPECT_EQ(HttpStatusFor(StatusCode::kNotFound), 404);
-  EXPECT_EQ(HttpStatusFor(StatusCode::kConflict), 409);
-  EXPECT_EQ(HttpStatusFor(StatusCode::kPayloadTooLarge), 413);
-  EXPECT_EQ(HttpStatusFor(StatusCode::kUnsupportedMediaType), 415);
-  EXPECT_EQ(HttpStatusFor(StatusCode::kResourceExhausted), 429);
-  EXPECT_EQ(HttpStatusFor(StatusCode::kUnavailable), 503);
+TEST(Status, EveryCodeHasAName) {
+  EXPECT_EQ(StatusCodeName(StatusCode::kConflict), "conflict");
+  EXPECT_EQ(StatusCodeName(StatusCode::kFailedPrecondition), "failed_precondition");
+  EXPECT_EQ(StatusCodeName(StatusCode::kDeadlineExceeded), "deadline_exceeded");
+  EXPECT_EQ(FailedPrecondition("fenced").ToString(), "failed_precondition: fenced");
 }
 
 TEST(Status, ContextIsPrependedAndCodeKept) {
@@ -39,6 +34,18 @@ TEST(Result, PropagatesErrorsThroughAssignOrReturn) {
   Result<int> r = Doubled(-1);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(Result, AnOkStatusWithoutAValueBecomesAnInternalError) {
+  Result<int> r = Status::Ok();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+}
+
+TEST(ResultDeathTest, ValueOfAnErrorStopsTheProcessNamingTheError) {
+  Result<int> r = Unavailable("broker away");
+  EXPECT_DEATH((void)r.value(), "broker away");
+  EXPECT_DEATH((void)*r, "broker away");
 }
 
 }  // namespace

@@ -18,7 +18,7 @@ bash "$root/compose/kafka/broker.sh" fetch
 echo "building keyledger (release preset)..."
 cmake --preset release >/dev/null
 cmake --build --preset release --target keyledger >/dev/null
-bin=$root/build/release/api/keyledger
+bin=$root/build/release/cli/keyledger
 
 pids=()
 stop_all() {

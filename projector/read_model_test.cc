@@ -65,7 +65,7 @@ TEST(ReadModelViews, ListingSkipsAKeyDeletedBetweenTheScanAndTheRecordRead) {
   char dir_template[] = "/tmp/keyledger-read-model-XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
   {
-    auto store = storage::Store::Open(std::string(dir_template) + "/db", {});
+    auto store = OpenReadModelStore(std::string(dir_template) + "/db", {});
     ASSERT_TRUE(store.ok());
     storage::Store::Batch batch = (*store)->NewBatch();
     events::KeyState live = SampleKey(), gone = SampleKey();
@@ -73,12 +73,8 @@ TEST(ReadModelViews, ListingSkipsAKeyDeletedBetweenTheScanAndTheRecordRead) {
     gone.key_id = "00000000-0000-4000-8000-000000000002";
     gone.deleted = true;
     for (const events::KeyState* k : {&live, &gone}) {
-      batch.Put(storage::Column::kKeys, k->key_id, EncodeKeyRecord({*k, 0, 1}));
-      std::string view_key = k->team_id;
-      view_key.push_back('\0');
-      storage::AppendBigEndian64(view_key, ~static_cast<std::uint64_t>(k->created_at_micros));
-      view_key += k->key_id;
-      batch.Put(storage::Column::kViewLegacy, view_key, k->creator_id);
+      batch.Put(Column::kKeys, k->key_id, EncodeKeyRecord({*k, 0, 1}));
+      batch.Put(Column::kViewLegacy, layout::ViewKey(layout::TeamViewPrefix(k->team_id), *k), k->creator_id);
     }
     ASSERT_TRUE((*store)->Write(batch).ok());
     ReadModel model(store->get());

@@ -22,6 +22,7 @@ class Index : public ::testing::Test {
   events::Catalog catalog_ = events::Catalog::Default();
   SecretIndex index_{&catalog_};
   common::SeededRandom random_{11};
+  common::FileSystem* files_ = common::DefaultFileSystem();
   std::map<std::string, events::KeyState> states_;
   int n_ = 0;
 
@@ -134,10 +135,10 @@ TEST_F(Index, SnapshotRoundTripsAndADamagedOneIsRefused) {
   std::vector<std::pair<std::string, std::string>> keys;
   for (int i = 0; i < 300; ++i) keys.push_back(Create(i % 2 == 0, i % 2 ? std::vector<std::string>{"alibaba-qwen3-32b"} : std::vector<std::string>{}, i % 4 == 0, i % 5 == 0 ? kVpc : ""));
   std::string path = (std::filesystem::temp_directory_path() / ("kl-snap-" + std::to_string(::getpid()))).string();
-  ASSERT_TRUE(index_.SaveSnapshot(path, {{0, 42}, {3, 7}}).ok());
+  ASSERT_TRUE(index_.SaveSnapshot(path, {{0, 42}, {3, 7}}, files_).ok());
   SecretIndex loaded(&catalog_);
   std::map<std::int32_t, std::int64_t> offsets;
-  ASSERT_TRUE(loaded.LoadSnapshot(path, &offsets).ok());
+  ASSERT_TRUE(loaded.LoadSnapshot(path, &offsets, files_).ok());
   EXPECT_EQ(offsets, (std::map<std::int32_t, std::int64_t>{{0, 42}, {3, 7}}));
   EXPECT_EQ(loaded.size(), 300u);
   for (const auto& [id, secret] : keys) {
@@ -159,10 +160,39 @@ TEST_F(Index, SnapshotRoundTripsAndADamagedOneIsRefused) {
     f.seekp(100);
     f.put('\x7f');
   }
-  EXPECT_EQ(loaded.LoadSnapshot(path, &offsets).code(), common::StatusCode::kDataLoss);
+  EXPECT_EQ(loaded.LoadSnapshot(path, &offsets, files_).code(), common::StatusCode::kDataLoss);
   std::filesystem::remove(path);
-  EXPECT_EQ(loaded.LoadSnapshot(path, &offsets).code(), common::StatusCode::kNotFound);
+  EXPECT_EQ(loaded.LoadSnapshot(path, &offsets, files_).code(), common::StatusCode::kNotFound);
   EXPECT_EQ(loaded.size(), 300u);  // a failed load leaves the index as it was
+}
+
+// Snapshots of format 1 copied host-endian integers; they are refused by name (and the replica
+// rebuilds from the log), never misread.
+TEST_F(Index, ASnapshotOfTheOldHostEndianFormatIsRefusedCleanly) {
+  std::string path = (std::filesystem::temp_directory_path() / ("kl-snap-v1-" + std::to_string(::getpid()))).string();
+  ASSERT_TRUE(files_->WriteFileDurably(path, std::string("KLVSNAP1") + std::string(64, '\0')).ok());
+  std::map<std::int32_t, std::int64_t> offsets;
+  common::Status s = index_.LoadSnapshot(path, &offsets, files_);
+  EXPECT_EQ(s.code(), common::StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("format 1"), std::string::npos) << s.message();
+  std::filesystem::remove(path);
+}
+
+// A secret that comes back after its slot became a tombstone (regenerated away, then imported
+// again) must take one slot, not two: the live count and the answers stay right.
+TEST_F(Index, ASecretReturningAfterItsSlotWasFreedIsStoredOnce) {
+  auto [id, secret] = Create(true, {}, false, "");
+  Apply(*events::DecideDelete(states_[id], Owner(), {id, "k", {}}, Ctx()));
+  EXPECT_EQ(index_.size(), 0u);
+  // Another key with the same secret hash (only an import can bring one in).
+  events::Event again = *events::DecideCreate(std::nullopt, Owner(),
+                                              {*common::NewUuidV4(random_), "k2", true, {}, false, "",
+                                               common::HashSecret(secret), common::SecretHint(secret)},
+                                              catalog_, Ctx());
+  Apply(again);
+  index_.Apply(again);  // applied twice (a replay after a snapshot) stays one key
+  EXPECT_EQ(index_.size(), 1u);
+  EXPECT_TRUE(Check(secret, "openai-gpt-4o").allowed);
 }
 
 }  // namespace

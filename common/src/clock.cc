@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 namespace keyledger::common {
 
@@ -47,6 +48,16 @@ std::int64_t SystemClock::NowMicros() const {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+std::int64_t SystemClock::MonotonicMicros() const {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void SystemClock::SleepForMicros(std::int64_t micros) const {
+  if (micros > 0) std::this_thread::sleep_for(std::chrono::microseconds(micros));
 }
 
 std::string FormatRfc3339(std::int64_t micros) {

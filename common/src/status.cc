@@ -1,5 +1,7 @@
 #include "keyledger/common/status.h"
 
+#include "keyledger/common/log.h"
+
 namespace keyledger::common {
 
 std::string_view StatusCodeName(StatusCode code) {
@@ -10,34 +12,15 @@ std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kPermissionDenied: return "permission_denied";
     case StatusCode::kNotFound: return "not_found";
     case StatusCode::kConflict: return "conflict";
-    case StatusCode::kGone: return "gone";
-    case StatusCode::kPayloadTooLarge: return "payload_too_large";
-    case StatusCode::kUnsupportedMediaType: return "unsupported_media_type";
-    case StatusCode::kResourceExhausted: return "too_many_requests";
+    case StatusCode::kAborted: return "aborted";
+    case StatusCode::kFailedPrecondition: return "failed_precondition";
+    case StatusCode::kResourceExhausted: return "resource_exhausted";
     case StatusCode::kUnavailable: return "unavailable";
+    case StatusCode::kDeadlineExceeded: return "deadline_exceeded";
     case StatusCode::kDataLoss: return "data_loss";
     case StatusCode::kInternal: return "internal";
   }
   return "unknown";
-}
-
-int HttpStatusFor(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kConflict: return 409;
-    case StatusCode::kGone: return 410;
-    case StatusCode::kPayloadTooLarge: return 413;
-    case StatusCode::kUnsupportedMediaType: return 415;
-    case StatusCode::kResourceExhausted: return 429;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kDataLoss: return 500;
-    case StatusCode::kInternal: return 500;
-  }
-  return 500;
 }
 
 Status Status::WithContext(std::string_view context) const {
@@ -56,4 +39,17 @@ std::string Status::ToString() const {
   return s;
 }
 
+namespace internal {
+
+void DieBecause(const char* what, const Status& status) {
+  std::string line = "{\"level\":\"fatal\",\"msg\":";
+  AppendJsonString(line, what);
+  line += ",\"error\":";
+  AppendJsonString(line, status.ToString());
+  line += "}\n";
+  std::fputs(line.c_str(), stderr);
+  std::abort();
+}
+
+}  // namespace internal
 }  // namespace keyledger::common

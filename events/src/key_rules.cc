@@ -144,13 +144,49 @@ Status CheckManageable(const std::optional<KeyState>& key, const Caller& caller,
   return Status::Ok();
 }
 
+namespace {
+
+// What a new key may do: set once, at creation, and never changed.
+struct Scope {
+  bool all_models = false;
+  std::vector<std::string> models;
+  bool batch_inference = false;
+  std::string vpc_uuid;
+  bool legacy = false;
+};
+
+// The one place a KeyCreated event is built, for both kinds of creation.
+Event CreatedEvent(const Caller& actor, const std::string& team_id, const std::string& key_id, std::string name,
+                   const std::string& creator_id, const std::string& creator_name, std::int64_t created_at_micros,
+                   Scope scope, const common::SecretHash& secret_sha256, const std::string& secret_hint,
+                   const CommandContext& context) {
+  KeyCreated created;
+  created.name = std::move(name);
+  created.creator_id = creator_id;
+  created.creator_name = creator_name;
+  created.created_at_micros = created_at_micros;
+  created.all_models = scope.all_models;
+  created.models = std::move(scope.models);
+  created.batch_inference = scope.batch_inference;
+  created.vpc_uuid = std::move(scope.vpc_uuid);
+  created.legacy = scope.legacy;
+  created.secret_sha256 = secret_sha256;
+  created.secret_hint = secret_hint;
+  Event e = MakeEnvelope(actor, team_id, key_id, 1, context);
+  e.payload = std::move(created);
+  return e;
+}
+
+}  // namespace
+
 Result<Event> DecideCreate(const std::optional<KeyState>& current, const Caller& caller,
                            const CreateKeyCommand& command, const Catalog& catalog,
                            const CommandContext& context) {
   KL_RETURN_IF_ERROR(CheckCaller(caller));
   if (current) return Conflict("api key id " + command.key_id + " is already taken");
-  KeyCreated created;
-  KL_ASSIGN_OR_RETURN(created.name, NormalizeKeyName(command.name));
+  KL_ASSIGN_OR_RETURN(std::string name, NormalizeKeyName(command.name));
+  Scope scope;
+  scope.all_models = command.all_models;
   if (command.all_models) {
     if (!command.models.empty()) {
       return InvalidArgument("models must be omitted or empty when all_models is true");
@@ -164,7 +200,7 @@ Result<Event> DecideCreate(const std::optional<KeyState>& current, const Caller&
       if (catalog.FindModel(id) == nullptr) {
         return InvalidArgument("models: unknown model id \"" + id + "\"");
       }
-      if (seen.insert(id).second) created.models.push_back(id);
+      if (seen.insert(id).second) scope.models.push_back(id);
     }
   }
   if (command.batch_inference && !command.all_models) {
@@ -173,20 +209,12 @@ Result<Event> DecideCreate(const std::optional<KeyState>& current, const Caller&
   if (!command.vpc_uuid.empty() && !catalog.TeamHasVpc(caller.team_id, command.vpc_uuid)) {
     return InvalidArgument("vpc_uuid: \"" + command.vpc_uuid + "\" is not a VPC of your team");
   }
-  created.creator_id = caller.user_id;
-  created.creator_name = caller.display_name;
-  created.created_at_micros = context.now_micros;
-  created.all_models = command.all_models;
-  created.batch_inference = command.batch_inference;
-  created.vpc_uuid = command.vpc_uuid;
-  std::transform(created.vpc_uuid.begin(), created.vpc_uuid.end(), created.vpc_uuid.begin(),
+  scope.batch_inference = command.batch_inference;
+  scope.vpc_uuid = command.vpc_uuid;
+  std::transform(scope.vpc_uuid.begin(), scope.vpc_uuid.end(), scope.vpc_uuid.begin(),
                  [](unsigned char c) { return std::tolower(c); });
-  created.legacy = false;
-  created.secret_sha256 = command.secret_sha256;
-  created.secret_hint = command.secret_hint;
-  Event e = MakeEnvelope(caller, caller.team_id, command.key_id, 1, context);
-  e.payload = std::move(created);
-  return e;
+  return CreatedEvent(caller, caller.team_id, command.key_id, std::move(name), caller.user_id, caller.display_name,
+                      context.now_micros, std::move(scope), command.secret_sha256, command.secret_hint, context);
 }
 
 Result<Event> DecideImportLegacy(const std::optional<KeyState>& current, const Caller& caller,
@@ -199,19 +227,13 @@ Result<Event> DecideImportLegacy(const std::optional<KeyState>& current, const C
   if (current) return Conflict("api key id " + command.key_id + " is already taken");
   if (command.team_id.empty()) return InvalidArgument("team_id must not be empty");
   if (command.creator_id.empty()) return InvalidArgument("creator_id must not be empty");
-  KeyCreated created;
-  KL_ASSIGN_OR_RETURN(created.name, NormalizeKeyName(command.name));
-  created.creator_id = command.creator_id;
-  created.creator_name = command.creator_name;
-  created.created_at_micros = command.created_at_micros;
-  created.all_models = true;
-  created.batch_inference = false;
-  created.legacy = true;
-  created.secret_sha256 = command.secret_sha256;
-  created.secret_hint = command.secret_hint;
-  Event e = MakeEnvelope(caller, command.team_id, command.key_id, 1, context);
-  e.payload = std::move(created);
-  return e;
+  KL_ASSIGN_OR_RETURN(std::string name, NormalizeKeyName(command.name));
+  Scope legacy;  // created before scoping existed: all models, no VPC, no batch
+  legacy.all_models = true;
+  legacy.legacy = true;
+  return CreatedEvent(caller, command.team_id, command.key_id, std::move(name), command.creator_id,
+                      command.creator_name, command.created_at_micros, std::move(legacy), command.secret_sha256,
+                      command.secret_hint, context);
 }
 
 Result<Event> DecideRename(const std::optional<KeyState>& current, const Caller& caller,

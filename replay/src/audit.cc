@@ -4,75 +4,32 @@
 #include <map>
 #include <unordered_map>
 
-#include "keyledger/common/clock.h"
 #include "keyledger/common/crypto.h"
-#include "keyledger/common/log.h"
-#include "keyledger/events/codec.h"
+#include "keyledger/projector/layout.h"
 #include "keyledger/projector/read_model.h"
 
 namespace keyledger::replay {
 
 using common::Result;
 using common::Status;
-using storage::Column;
+using projector::Column;
+using projector::EventLocator;
+namespace layout = projector::layout;
 
 namespace {
-
-std::string Be64(std::uint64_t v) {
-  std::string s;
-  storage::AppendBigEndian64(s, v);
-  return s;
-}
-
-// The last 12 bytes of an audit index key are the event locator (partition, offset).
-projector::EventLocator LocatorAt(std::string_view index_key) {
-  std::string_view loc = index_key.substr(index_key.size() - 12);
-  return {static_cast<std::int32_t>(storage::ReadBigEndian32(loc.substr(0, 4))),
-          static_cast<std::int64_t>(storage::ReadBigEndian64(loc.substr(4)))};
-}
-
-Result<events::Event> LoadEvent(const storage::Store& store, projector::EventLocator locator) {
-  KL_ASSIGN_OR_RETURN(auto bytes, store.Get(Column::kEvents, projector::LocatorKey(locator)));
-  if (!bytes) {
-    return common::DataLoss("audit index points at partition " + std::to_string(locator.partition) +
-                            " offset " + std::to_string(locator.offset) + ", which is not stored");
-  }
-  return events::Decode(*bytes);
-}
-
-// Every stored event of a key, oldest first, with its locator.
-Result<std::vector<std::pair<projector::EventLocator, events::Event>>> KeyEvents(const storage::Store& store,
-                                                                                const std::string& key_id) {
-  std::vector<projector::EventLocator> locators;
-  std::string prefix = key_id;
-  prefix.push_back('\0');
-  KL_RETURN_IF_ERROR(store.ScanPrefix(Column::kAuditByKey, prefix, [&](std::string_view, std::string_view v) {
-    if (v.size() == 12) {
-      locators.push_back({static_cast<std::int32_t>(storage::ReadBigEndian32(v.substr(0, 4))),
-                          static_cast<std::int64_t>(storage::ReadBigEndian64(v.substr(4)))});
-    }
-    return true;
-  }));
-  std::vector<std::pair<projector::EventLocator, events::Event>> out;
-  for (const auto& loc : locators) {
-    KL_ASSIGN_OR_RETURN(events::Event e, LoadEvent(store, loc));
-    out.emplace_back(loc, std::move(e));
-  }
-  return out;
-}
 
 // Fills before/after for records of one key from its full history (cached per request).
 class StateCache {
  public:
-  explicit StateCache(const storage::Store& store) : store_(store) {}
+  explicit StateCache(const projector::ReadModel& model) : model_(model) {}
   Status Fill(AuditRecord& record) {
     auto it = states_.find(record.event.key_id);
     if (it == states_.end()) {
-      KL_ASSIGN_OR_RETURN(auto history, KeyEvents(store_, record.event.key_id));
+      KL_ASSIGN_OR_RETURN(auto history, model_.KeyHistory(record.event.key_id));
       std::vector<events::KeyState> states;  // states[i] = after revision i + 1
       std::optional<events::KeyState> current;
-      for (const auto& [loc, e] : history) {
-        KL_ASSIGN_OR_RETURN(events::KeyState next, events::Apply(current, e));
+      for (const auto& entry : history) {
+        KL_ASSIGN_OR_RETURN(events::KeyState next, events::Apply(current, entry.event));
         states.push_back(next);
         current = std::move(next);
       }
@@ -88,7 +45,7 @@ class StateCache {
   }
 
  private:
-  const storage::Store& store_;
+  const projector::ReadModel& model_;
   std::unordered_map<std::string, std::vector<events::KeyState>> states_;
 };
 
@@ -97,25 +54,24 @@ constexpr char kCursorByActor = 'a';
 constexpr char kCursorByTeam = 't';
 
 // Fold of a team's events (one partition) in log order, up to as_of.
-Result<std::map<std::string, events::KeyState>> FoldTeam(const storage::Store& store, const std::string& team_id,
+Result<std::map<std::string, events::KeyState>> FoldTeam(const projector::ReadModel& model, const std::string& team_id,
                                                          const AsOf& as_of) {
   if (as_of.time_micros.has_value() == as_of.offset.has_value()) {
     return common::InvalidArgument("give exactly one of a time or an offset");
   }
-  std::vector<projector::EventLocator> locators;
-  std::string prefix = team_id;
-  prefix.push_back('\0');
-  KL_RETURN_IF_ERROR(store.ScanPrefix(Column::kAuditByTeamTime, prefix, [&](std::string_view k, std::string_view) {
-    locators.push_back(LocatorAt(k));
-    return true;
-  }));
+  std::vector<EventLocator> locators;
+  KL_RETURN_IF_ERROR(model.store().ScanPrefix(Column::kAuditByTeamTime, layout::AuditByTeamPrefix(team_id),
+                                              [&](std::string_view k, std::string_view) {
+                                                if (auto loc = layout::LocatorAtEnd(k)) locators.push_back(*loc);
+                                                return true;
+                                              }));
   std::sort(locators.begin(), locators.end(), [](const auto& a, const auto& b) {
     return std::pair(a.partition, a.offset) < std::pair(b.partition, b.offset);
   });
   std::map<std::string, events::KeyState> keys;
   for (const auto& loc : locators) {
     if (as_of.offset && loc.offset > *as_of.offset) break;
-    KL_ASSIGN_OR_RETURN(events::Event e, LoadEvent(store, loc));
+    KL_ASSIGN_OR_RETURN(events::Event e, model.EventAt(loc));
     if (as_of.time_micros && e.occurred_at_micros > *as_of.time_micros) break;
     std::optional<events::KeyState> current;
     if (auto it = keys.find(e.key_id); it != keys.end()) current = it->second;
@@ -125,12 +81,20 @@ Result<std::map<std::string, events::KeyState>> FoldTeam(const storage::Store& s
   return keys;
 }
 
-void AppendField(std::string& out, const char* name, std::string_view value, bool comma = true) {
-  if (comma) out += ",";
-  out += "\"";
-  out += name;
-  out += "\":";
-  common::AppendJsonString(out, value);
+Result<std::string> DecodeCursor(const std::string& cursor) {
+  std::string raw;
+  if (cursor.size() % 2 != 0 || cursor.size() < 4) return common::InvalidArgument("cursor is malformed");
+  for (size_t i = 0; i < cursor.size(); i += 2) {
+    int v = 0;
+    for (size_t j = i; j < i + 2; ++j) {
+      char c = cursor[j];
+      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (d < 0) return common::InvalidArgument("cursor is malformed");
+      v = v * 16 + d;
+    }
+    raw.push_back(static_cast<char>(v));
+  }
+  return raw;
 }
 
 }  // namespace
@@ -141,6 +105,7 @@ Result<AuditPage> QueryAudit(const storage::Store& store, const AuditQuery& quer
   if (query.since_micros && query.until_micros && *query.since_micros >= *query.until_micros) {
     return common::InvalidArgument("since must be before until");
   }
+  projector::ReadModel model(&store);
   const bool newest = query.order == AuditOrder::kNewestFirst;
   Column column;
   std::string prefix;
@@ -149,38 +114,19 @@ Result<AuditPage> QueryAudit(const storage::Store& store, const AuditQuery& quer
   if (!query.key_id.empty()) {
     column = Column::kAuditByKey;
     kind = kCursorByKey;
-    prefix = query.key_id;
-    prefix.push_back('\0');
+    prefix = layout::AuditByKeyPrefix(query.key_id);
     lower = prefix;
-    upper = prefix;
-    upper.back() = '\1';
+    upper = storage::PrefixSuccessor(prefix);
   } else {
     kind = query.actor_id.empty() ? kCursorByTeam : kCursorByActor;
     column = query.actor_id.empty() ? Column::kAuditByTeamTime : Column::kAuditByActor;
-    prefix = query.team_id;
-    prefix.push_back('\0');
-    if (!query.actor_id.empty()) {
-      prefix += query.actor_id;
-      prefix.push_back('\0');
-    }
-    // Times are non-negative micros in big-endian: byte order is time order.
-    lower = prefix + Be64(static_cast<std::uint64_t>(std::max<std::int64_t>(0, query.since_micros.value_or(0))));
-    upper = query.until_micros ? prefix + Be64(static_cast<std::uint64_t>(std::max<std::int64_t>(0, *query.until_micros)))
-                               : prefix.substr(0, prefix.size() - 1) + std::string(1, '\1');
+    prefix = query.actor_id.empty() ? layout::AuditByTeamPrefix(query.team_id)
+                                    : layout::AuditByActorPrefix(query.team_id, query.actor_id);
+    lower = layout::AuditTimeBound(prefix, query.since_micros.value_or(0));
+    upper = query.until_micros ? layout::AuditTimeBound(prefix, *query.until_micros) : storage::PrefixSuccessor(prefix);
   }
   if (!query.cursor.empty()) {
-    std::string raw;
-    if (query.cursor.size() % 2 != 0 || query.cursor.size() < 4) return common::InvalidArgument("cursor is malformed");
-    for (size_t i = 0; i < query.cursor.size(); i += 2) {
-      int v = 0;
-      for (size_t j = i; j < i + 2; ++j) {
-        char c = query.cursor[j];
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        if (d < 0) return common::InvalidArgument("cursor is malformed");
-        v = v * 16 + d;
-      }
-      raw.push_back(static_cast<char>(v));
-    }
+    KL_ASSIGN_OR_RETURN(std::string raw, DecodeCursor(query.cursor));
     if (raw[0] != kind || raw.compare(1, prefix.size(), prefix) != 0) {
       return common::InvalidArgument("cursor does not belong to this query");
     }
@@ -194,27 +140,26 @@ Result<AuditPage> QueryAudit(const storage::Store& store, const AuditQuery& quer
   }
 
   AuditPage page;
-  StateCache cache(store);
+  StateCache cache(model);
   Status inner = Status::Ok();
   std::string last_key;
   bool more = false;
   Status scan = store.Scan(column, lower, upper, [&](std::string_view k, std::string_view v) {
-    projector::EventLocator loc;
+    std::optional<EventLocator> loc;
     if (column == Column::kAuditByKey) {
-      if (v.size() != 12) return true;
-      loc = {static_cast<std::int32_t>(storage::ReadBigEndian32(v.substr(0, 4))),
-             static_cast<std::int64_t>(storage::ReadBigEndian64(v.substr(4)))};
+      loc = layout::ParseLocator(v);
     } else {
       if (query.event_type && (v.size() != 1 || static_cast<int>(v[0]) != static_cast<int>(*query.event_type))) {
         return true;
       }
-      loc = LocatorAt(k);
+      loc = layout::LocatorAtEnd(k);
     }
+    if (!loc) return true;
     if (page.records.size() == query.limit) {
       more = true;
       return false;
     }
-    auto event = LoadEvent(store, loc);
+    auto event = model.EventAt(*loc);
     if (!event.ok()) {
       inner = event.status();
       return false;
@@ -225,7 +170,7 @@ Result<AuditPage> QueryAudit(const storage::Store& store, const AuditQuery& quer
     if (!query.actor_id.empty() && event->actor.user_id != query.actor_id) return true;
     if (query.since_micros && event->occurred_at_micros < *query.since_micros) return true;
     if (query.until_micros && event->occurred_at_micros >= *query.until_micros) return true;
-    AuditRecord record{std::move(*event), loc.partition, loc.offset, std::nullopt, {}};
+    AuditRecord record{std::move(*event), loc->partition, loc->offset, std::nullopt, {}};
     inner = cache.Fill(record);
     if (!inner.ok()) return false;
     page.records.push_back(std::move(record));
@@ -263,19 +208,20 @@ Result<std::optional<events::KeyState>> KeyAsOf(const storage::Store& store, con
   if (as_of.time_micros.has_value() == as_of.offset.has_value()) {
     return common::InvalidArgument("give exactly one of a time or an offset");
   }
-  KL_ASSIGN_OR_RETURN(auto history, KeyEvents(store, key_id));
-  if (history.empty() || history.front().second.team_id != team_id) return std::optional<events::KeyState>();
+  projector::ReadModel model(&store);
+  KL_ASSIGN_OR_RETURN(auto history, model.KeyHistory(key_id));
+  if (history.empty() || history.front().event.team_id != team_id) return std::optional<events::KeyState>();
   std::optional<events::KeyState> state;
   if (as_of.time_micros) {
     // "As of a time" is a prefix of the team's partition, so the events of other keys that come
     // earlier in the log but later in time also end the prefix: use the team fold's cut-off.
-    KL_ASSIGN_OR_RETURN(auto keys, FoldTeam(store, team_id, as_of));
+    KL_ASSIGN_OR_RETURN(auto keys, FoldTeam(model, team_id, as_of));
     if (auto it = keys.find(key_id); it != keys.end()) state = it->second;
     return state;
   }
-  for (const auto& [loc, e] : history) {
-    if (loc.offset > *as_of.offset) break;
-    KL_ASSIGN_OR_RETURN(events::KeyState next, events::Apply(state, e));
+  for (const auto& entry : history) {
+    if (entry.locator.offset > *as_of.offset) break;
+    KL_ASSIGN_OR_RETURN(events::KeyState next, events::Apply(state, entry.event));
     state = std::move(next);
   }
   return state;
@@ -293,7 +239,8 @@ Result<std::vector<events::KeyState>> CallableAsOf(const storage::Store& store, 
                                                    const std::string& model, const std::string& source_vpc,
                                                    const AsOf& as_of, const events::Catalog& catalog) {
   if (model.empty()) return common::InvalidArgument("model is required");
-  KL_ASSIGN_OR_RETURN(auto keys, FoldTeam(store, team_id, as_of));
+  projector::ReadModel read_model(&store);
+  KL_ASSIGN_OR_RETURN(auto keys, FoldTeam(read_model, team_id, as_of));
   std::vector<events::KeyState> out;
   for (auto& [id, key] : keys) {
     if (CouldCall(key, model, source_vpc, catalog)) out.push_back(std::move(key));
@@ -301,78 +248,6 @@ Result<std::vector<events::KeyState>> CallableAsOf(const storage::Store& store, 
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return std::tie(b.created_at_micros, b.key_id) < std::tie(a.created_at_micros, a.key_id);
   });
-  return out;
-}
-
-std::string KeyStateJson(const events::KeyState& k) {
-  std::string out = "{";
-  AppendField(out, "uuid", k.key_id, false);
-  AppendField(out, "name", k.name);
-  AppendField(out, "created_at", common::FormatRfc3339(k.created_at_micros));
-  AppendField(out, "created_by", k.creator_id);
-  AppendField(out, "creator_name", k.creator_name);
-  out += ",\"all_models\":";
-  out += k.all_models ? "true" : "false";
-  out += ",\"models\":[";
-  for (size_t i = 0; i < k.models.size(); ++i) {
-    if (i) out += ",";
-    common::AppendJsonString(out, k.models[i]);
-  }
-  out += "],\"batch_inference\":";
-  out += k.batch_inference ? "true" : "false";
-  out += ",\"vpc_uuid\":";
-  if (k.vpc_uuid.empty()) {
-    out += "null";
-  } else {
-    common::AppendJsonString(out, k.vpc_uuid);
-  }
-  out += ",\"legacy\":";
-  out += k.legacy ? "true" : "false";
-  AppendField(out, "secret_hint", k.secret_hint);
-  out += ",\"revision\":" + std::to_string(k.revision);
-  out += ",\"deleted\":";
-  out += k.deleted ? "true" : "false";
-  out += "}";
-  return out;
-}
-
-std::string AuditRecordJson(const AuditRecord& r) {
-  const events::Event& e = r.event;
-  std::string out = "{";
-  AppendField(out, "event_id", e.event_id, false);
-  AppendField(out, "event_type", events::EventTypeName(e.type()));
-  AppendField(out, "occurred_at", common::FormatRfc3339(e.occurred_at_micros));
-  AppendField(out, "team_id", e.team_id);
-  AppendField(out, "key_id", e.key_id);
-  out += ",\"revision\":" + std::to_string(e.key_revision);
-  out += ",\"actor\":{";
-  AppendField(out, "id", e.actor.user_id, false);
-  AppendField(out, "name", e.actor.display_name);
-  AppendField(out, "role", events::RoleName(e.actor.role));
-  out += "}";
-  AppendField(out, "request_id", e.request_id);
-  AppendField(out, "correlation_id", e.correlation_id);
-  out += ",\"partition\":" + std::to_string(r.partition);
-  out += ",\"offset\":" + std::to_string(r.offset);
-  out += ",\"before\":" + (r.before ? KeyStateJson(*r.before) : std::string("null"));
-  out += ",\"after\":" + KeyStateJson(r.after);
-  out += "}";
-  return out;
-}
-
-std::string AuditPageJson(const AuditPage& page) {
-  std::string out = "{\"audit_events\":[";
-  for (size_t i = 0; i < page.records.size(); ++i) {
-    if (i) out += ",";
-    out += AuditRecordJson(page.records[i]);
-  }
-  out += "],\"next_cursor\":";
-  if (page.next_cursor.empty()) {
-    out += "null";
-  } else {
-    common::AppendJsonString(out, page.next_cursor);
-  }
-  out += "}";
   return out;
 }
 

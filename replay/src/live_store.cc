@@ -1,11 +1,9 @@
 #include "keyledger/replay/live_store.h"
 
-#include <chrono>
-#include <filesystem>
-
 namespace keyledger::replay {
 
-namespace fs = std::filesystem;
+using common::Result;
+using common::Status;
 
 Generation::~Generation() {
   if (projector_) projector_->Stop();
@@ -13,49 +11,75 @@ Generation::~Generation() {
   store_.reset();
 }
 
-LiveStore::LiveStore(StoreRoot root, LiveStoreOptions options, common::Logger* logger,
-                     const common::Clock* clock)
+Result<std::optional<projector::KeyRecord>> Generation::GetKey(const std::string& key_id) const {
+  return projector_->read_model().GetKey(key_id);
+}
+Result<projector::ReadModel::Page> Generation::ListView(const events::Caller& caller, events::View view, size_t page,
+                                                        size_t per_page) const {
+  return projector_->read_model().ListView(caller, view, page, per_page);
+}
+Result<std::vector<projector::ReadModel::HistoryEntry>> Generation::KeyHistory(const std::string& key_id) const {
+  return projector_->read_model().KeyHistory(key_id);
+}
+Result<AuditPage> Generation::QueryAudit(const AuditQuery& query) const { return replay::QueryAudit(*store_, query); }
+Result<std::optional<events::KeyState>> Generation::KeyAsOf(const std::string& team_id, const std::string& key_id,
+                                                            const AsOf& as_of) const {
+  return replay::KeyAsOf(*store_, team_id, key_id, as_of);
+}
+Result<std::vector<events::KeyState>> Generation::CallableAsOf(const std::string& team_id, const std::string& model,
+                                                               const std::string& source_vpc, const AsOf& as_of,
+                                                               const events::Catalog& catalog) const {
+  return replay::CallableAsOf(*store_, team_id, model, source_vpc, as_of, catalog);
+}
+Status Generation::WaitForOffset(std::int32_t partition, std::int64_t offset, int timeout_ms) {
+  return projector_->WaitForOffset(partition, offset, timeout_ms);
+}
+projector::ProjectorStats Generation::projector_stats() const { return projector_->stats(); }
+
+LiveStore::LiveStore(StoreRoot root, LiveStoreOptions options, common::Logger* logger, const common::Clock* clock)
     : root_(std::move(root)), options_(std::move(options)), logger_(logger), clock_(clock) {}
 
 LiveStore::~LiveStore() { Stop(); }
 
-common::Result<std::shared_ptr<Generation>> LiveStore::Open(const std::string& name) {
+Result<std::shared_ptr<Generation>> LiveStore::Open(const std::string& name) {
   auto generation = std::make_shared<Generation>();
   generation->name_ = name;
-  generation->dir_ = (fs::path(root_.path()) / name).string();
+  generation->dir_ = common::JoinPath(root_.path(), name);
   storage::StoreOptions so;
   so.write_ahead_log = false;
   so.min_free_bytes = options_.min_free_bytes;
-  KL_ASSIGN_OR_RETURN(generation->store_, storage::Store::Open(generation->dir_, so));
-  generation->projector_ = std::make_unique<projector::Projector>(options_.projector, generation->store_.get(),
-                                                                  logger_, clock_);
+  KL_ASSIGN_OR_RETURN(generation->store_, projector::OpenReadModelStore(generation->dir_, so));
+  generation->projector_ =
+      std::make_unique<projector::Projector>(options_.projector, generation->store_.get(), logger_, clock_);
   KL_RETURN_IF_ERROR(generation->projector_->Start());
   return generation;
 }
 
-common::Status LiveStore::Start() {
+Status LiveStore::Start() {
   KL_RETURN_IF_ERROR(root_.Live().status());
   KL_ASSIGN_OR_RETURN(std::string name, root_.LiveName());
   KL_ASSIGN_OR_RETURN(auto generation, Open(name));
   {
-    std::lock_guard lock(mu_);
+    common::MutexLock lock(&mu_);
     current_ = std::move(generation);
   }
   root_.RemoveStale(logger_);
   stop_ = false;
   watcher_ = std::thread([this] { Watch(); });
-  return common::Status::Ok();
+  return Status::Ok();
 }
 
 void LiveStore::Stop() {
   stop_ = true;
   if (watcher_.joinable()) watcher_.join();
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(&mu_);
   current_.reset();
 }
 
-std::shared_ptr<Generation> LiveStore::Acquire() const {
-  std::lock_guard lock(mu_);
+std::shared_ptr<ReadView> LiveStore::Acquire() const { return AcquireGeneration(); }
+
+std::shared_ptr<Generation> LiveStore::AcquireGeneration() const {
+  common::MutexLock lock(&mu_);
   return current_;
 }
 
@@ -63,31 +87,29 @@ void LiveStore::Watch() {
   std::weak_ptr<Generation> retired;
   std::string retired_dir;
   while (!stop_.load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(options_.poll_interval_ms));
+    clock_->SleepForMillis(options_.poll_interval_ms);
     if (!retired_dir.empty() && retired.expired()) {
-      std::error_code ec;
-      fs::remove_all(retired_dir, ec);
-      logger_->Info("removed the retired store generation", {{"dir", retired_dir}});
+      if (root_.Remove(retired_dir).ok()) logger_->Info("removed the retired store generation", {{"dir", retired_dir}});
       retired_dir.clear();
     }
     auto name = root_.LiveName();
-    std::shared_ptr<Generation> current = Acquire();
+    std::shared_ptr<Generation> current = AcquireGeneration();
     if (!name.ok() || name->empty() || !current || *name == current->name()) continue;
     // The rebuild closes its store before publishing, so opening it succeeds; if not (another
     // process still holds it), try again at the next poll.
     auto next = Open(*name);
     if (!next.ok()) {
-      logger_->Warn("cannot open the published store generation yet", {{"generation", *name},
-                                                                          {"error", next.status().message()}});
+      logger_->Warn("cannot open the published store generation yet",
+                    {{"generation", *name}, {"error", next.status().message()}});
       continue;
     }
     // Never go backwards: the new generation must have applied what the current one has.
-    common::Status caught_up = common::Status::Ok();
+    Status caught_up = Status::Ok();
     for (const auto& [p, offset] : current->projector().stats().next_offsets) {
       if (offset <= 0) continue;
       caught_up = (*next)->projector().WaitForOffset(p, offset - 1, options_.switch_catch_up_timeout_ms);
       if (!caught_up.ok() && caught_up.code() != common::StatusCode::kDataLoss) break;
-      caught_up = common::Status::Ok();
+      caught_up = Status::Ok();
     }
     if (!caught_up.ok()) {
       logger_->Warn("the published generation did not catch up; keeping the current one",
@@ -95,7 +117,7 @@ void LiveStore::Watch() {
       continue;
     }
     {
-      std::lock_guard lock(mu_);
+      common::MutexLock lock(&mu_);
       current_ = *next;
     }
     switches_.fetch_add(1);

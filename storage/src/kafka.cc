@@ -96,9 +96,9 @@ Status FromError(rd_kafka_error_t* raw, std::string_view what) {
   if (raw == nullptr) return Status::Ok();
   ErrorPtr error(raw);
   std::string message = std::string(what) + ": " + rd_kafka_error_string(error.get());
-  if (rd_kafka_error_is_fatal(error.get())) return common::Unavailable("fatal: " + message);
+  if (rd_kafka_error_is_fatal(error.get())) return common::FailedPrecondition("fatal: " + message);
   if (rd_kafka_error_txn_requires_abort(error.get())) {
-    return common::Conflict("transaction must be aborted: " + message);
+    return common::Aborted("transaction must be aborted: " + message);
   }
   return common::Unavailable(message);
 }
@@ -168,7 +168,7 @@ Status CreateTopic(const KafkaConfig& config, const std::string& topic, std::int
     if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
       KL_ASSIGN_OR_RETURN(std::int32_t existing, PartitionCount(config, topic, timeout_ms));
       if (existing != partitions) {
-        return common::Conflict("topic " + topic + " exists with " + std::to_string(existing) +
+        return common::FailedPrecondition("topic " + topic + " exists with " + std::to_string(existing) +
                                 " partitions, not " + std::to_string(partitions));
       }
     } else if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {

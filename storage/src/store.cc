@@ -6,7 +6,6 @@
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
-#include <sys/statvfs.h>
 
 #include <algorithm>
 
@@ -30,25 +29,9 @@ rocksdb::Slice SliceOf(std::string_view v) { return rocksdb::Slice(v.data(), v.s
 
 }  // namespace
 
-std::string_view ColumnName(Column column) {
-  switch (column) {
-    case Column::kKeys: return "keys";
-    case Column::kSecretLookup: return "secret_lookup";
-    case Column::kViewMine: return "view_mine";
-    case Column::kViewLegacy: return "view_legacy";
-    case Column::kViewTeam: return "view_team";
-    case Column::kAuditByKey: return "audit_by_key";
-    case Column::kAuditByTeamTime: return "audit_by_team_time";
-    case Column::kAuditByActor: return "audit_by_actor";
-    case Column::kEvents: return "events";
-    case Column::kMeta: return "meta";
-  }
-  return "unknown";
-}
-
 struct Store::Handles {
   std::unique_ptr<rocksdb::DB> db;
-  std::vector<rocksdb::ColumnFamilyHandle*> columns;  // index = Column; owned, released first
+  std::vector<rocksdb::ColumnFamilyHandle*> columns;  // index = ColumnId; owned, released first
   rocksdb::ColumnFamilyHandle* default_column = nullptr;
   bool write_ahead_log = true;
   ~Handles() {
@@ -65,12 +48,15 @@ struct Store::Handles {
   }
 };
 
-Store::Store(std::unique_ptr<Handles> handles, std::string path, StoreOptions options)
-    : handles_(std::move(handles)), path_(std::move(path)), options_(options) {}
+Store::Store(std::unique_ptr<Handles> handles, std::string path, StoreOptions options,
+             std::vector<std::string> column_names)
+    : handles_(std::move(handles)), path_(std::move(path)), options_(options),
+      column_names_(std::move(column_names)) {}
 
 Store::~Store() = default;
 
-Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreOptions& options) {
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreOptions& options,
+                                           std::span<const std::string_view> column_families) {
   rocksdb::Options db_options;
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = !options.read_only;
@@ -87,7 +73,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreO
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
-  for (Column c : kAllColumns) descriptors.emplace_back(std::string(ColumnName(c)), cf_options);
+  std::vector<std::string> names(column_families.begin(), column_families.end());
+  for (const std::string& name : names) descriptors.emplace_back(name, cf_options);
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -102,7 +89,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreO
   h->default_column = handles[0];
   h->columns.assign(handles.begin() + 1, handles.end());
   h->write_ahead_log = options.write_ahead_log || options.read_only;
-  return std::unique_ptr<Store>(new Store(std::move(h), path, options));
+  return std::unique_ptr<Store>(new Store(std::move(h), path, options, std::move(names)));
 }
 
 struct Store::Batch::Rep {
@@ -114,17 +101,17 @@ struct Store::Batch::Rep {
     bool is_delete;
   };
   // Per column family, in arrival order; sorted (stable, last one wins) once, in Write.
-  std::array<std::vector<Mutation>, kColumnCount> columns;
+  std::vector<std::vector<Mutation>> columns;
   // Every key and value, back to back: one growing buffer instead of two allocations per
   // mutation (the projector adds about ten mutations per event).
   std::string bytes;
 
-  void Add(Column column, std::string_view key, std::string_view value, bool is_delete) {
+  void Add(ColumnId column, std::string_view key, std::string_view value, bool is_delete) {
     Mutation m{bytes.size(), static_cast<std::uint32_t>(key.size()),
                static_cast<std::uint32_t>(value.size()), is_delete};
     bytes.append(key);
     bytes.append(value);
-    columns[static_cast<int>(column)].push_back(m);
+    columns[static_cast<size_t>(column.index)].push_back(m);
   }
   std::string_view Key(const Mutation& m) const {
     return std::string_view(bytes).substr(m.key_offset, m.key_size);
@@ -139,11 +126,11 @@ Store::Batch::~Batch() = default;
 Store::Batch::Batch(Batch&&) noexcept = default;
 Store::Batch& Store::Batch::operator=(Batch&&) noexcept = default;
 
-void Store::Batch::Put(Column column, std::string_view key, std::string_view value) {
+void Store::Batch::Put(ColumnId column, std::string_view key, std::string_view value) {
   rep_->Add(column, key, value, false);
 }
 
-void Store::Batch::Delete(Column column, std::string_view key) {
+void Store::Batch::Delete(ColumnId column, std::string_view key) {
   rep_->Add(column, key, {}, true);
 }
 
@@ -161,14 +148,15 @@ void Store::Batch::Clear() {
 Store::Batch Store::NewBatch() const {
   Batch b;
   b.store_ = this;
+  b.rep_->columns.resize(column_names_.size());
   return b;
 }
 
 Status Store::Write(Batch& batch) {
   if (options_.min_free_bytes > 0) {
-    struct statvfs fs;
-    if (statvfs(path_.c_str(), &fs) == 0) {
-      std::uint64_t free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+    common::FileSystem* files = options_.files ? options_.files : common::DefaultFileSystem();
+    if (auto free = files->FreeBytes(path_); free.ok()) {
+      std::uint64_t free_bytes = *free;
       if (free_bytes < options_.min_free_bytes) {
         return common::Unavailable("disk nearly full: " + std::to_string(free_bytes >> 20) + " MiB free under " +
                                    path_ + ", the store needs at least " +
@@ -182,7 +170,10 @@ Status Store::Write(Batch& batch) {
   const Batch::Rep& rep = *batch.rep_;
   // Room for every key and value plus RocksDB's per-record header (tag, column, two varints).
   rocksdb::WriteBatch wb(rep.bytes.size() + 24 * batch.count() + 64);
-  for (int c = 0; c < kColumnCount; ++c) {
+  if (batch.rep_->columns.size() != column_names_.size()) {
+    return common::Internal("a batch of another store was written to " + path_);
+  }
+  for (size_t c = 0; c < column_names_.size(); ++c) {
     rocksdb::ColumnFamilyHandle* handle = handles_->columns[c];
     auto& mutations = batch.rep_->columns[c];
     // In key order: the memtable's skip list inserts ascending keys fastest.
@@ -201,17 +192,17 @@ Status Store::Write(Batch& batch) {
   return FromRocks(handles_->db->Write(wo, &wb), "writing to store " + path_);
 }
 
-Result<std::optional<std::string>> Store::Get(Column column, std::string_view key) const {
+Result<std::optional<std::string>> Store::Get(ColumnId column, std::string_view key) const {
   std::string value;
   rocksdb::Status s = handles_->db->Get(rocksdb::ReadOptions(),
-                                        handles_->columns[static_cast<int>(column)], SliceOf(key),
+                                        handles_->columns[static_cast<size_t>(column.index)], SliceOf(key),
                                         &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocks(s, "reading store " + path_);
   return std::optional<std::string>(std::move(value));
 }
 
-Status Store::Scan(Column column, std::string_view lower, std::string_view upper,
+Status Store::Scan(ColumnId column, std::string_view lower, std::string_view upper,
                    const Visitor& visit, bool reverse) const {
   rocksdb::ReadOptions ro;
   rocksdb::Slice upper_slice = SliceOf(upper);
@@ -219,7 +210,7 @@ Status Store::Scan(Column column, std::string_view lower, std::string_view upper
   if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
   ro.iterate_lower_bound = &lower_slice;
   std::unique_ptr<rocksdb::Iterator> it(
-      handles_->db->NewIterator(ro, handles_->columns[static_cast<int>(column)]));
+      handles_->db->NewIterator(ro, handles_->columns[static_cast<size_t>(column.index)]));
   if (reverse) {
     if (upper.empty()) {
       it->SeekToLast();
@@ -234,15 +225,18 @@ Status Store::Scan(Column column, std::string_view lower, std::string_view upper
     rocksdb::Slice k = it->key(), v = it->value();
     if (!visit(std::string_view(k.data(), k.size()), std::string_view(v.data(), v.size()))) break;
   }
-  return FromRocks(it->status(), "scanning " + std::string(ColumnName(column)));
+  return FromRocks(it->status(), "scanning " + column_name(column));
 }
 
-Status Store::ScanPrefix(Column column, std::string_view prefix, const Visitor& visit) const {
-  // The smallest key greater than every key with this prefix.
+Status Store::ScanPrefix(ColumnId column, std::string_view prefix, const Visitor& visit) const {
+  return Scan(column, prefix, PrefixSuccessor(prefix), visit);
+}
+
+std::string PrefixSuccessor(std::string_view prefix) {
   std::string upper(prefix);
   while (!upper.empty() && static_cast<unsigned char>(upper.back()) == 0xFF) upper.pop_back();
   if (!upper.empty()) upper.back() = static_cast<char>(static_cast<unsigned char>(upper.back()) + 1);
-  return Scan(column, prefix, upper, visit);
+  return upper;
 }
 
 Status Store::Checkpoint(const std::string& path) const {
@@ -250,23 +244,6 @@ Status Store::Checkpoint(const std::string& path) const {
   KL_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(handles_->db.get(), &raw), "checkpoint"));
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
   return FromRocks(checkpoint->CreateCheckpoint(path), "checkpoint to " + path);
-}
-
-void AppendBigEndian32(std::string& out, std::uint32_t v) {
-  for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
-}
-void AppendBigEndian64(std::string& out, std::uint64_t v) {
-  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
-}
-std::uint32_t ReadBigEndian32(std::string_view b) {
-  std::uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(b[static_cast<size_t>(i)]);
-  return v;
-}
-std::uint64_t ReadBigEndian64(std::string_view b) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(b[static_cast<size_t>(i)]);
-  return v;
 }
 
 }  // namespace keyledger::storage

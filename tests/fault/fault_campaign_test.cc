@@ -34,8 +34,10 @@
 #include "keyledger/common/clock.h"
 #include "keyledger/common/log.h"
 #include "keyledger/common/secret.h"
+#include "keyledger/projector/layout.h"
 #include "keyledger/projector/projector.h"
 #include "keyledger/replay/rebuild.h"
+#include "keyledger/replay/verify.h"
 #include "keyledger/storage/store.h"
 #include "keyledger/writer/writer.h"
 #include "support/child_process.h"
@@ -171,8 +173,8 @@ void ExpectSameStores(const std::string& what, const std::string& got, const std
                       const std::string& skip = "") {
   storage::StoreOptions ro;
   ro.read_only = true;
-  auto a = storage::Store::Open(got, ro);
-  auto b = storage::Store::Open(want, ro);
+  auto a = projector::OpenReadModelStore(got, ro);
+  auto b = projector::OpenReadModelStore(want, ro);
   ASSERT_TRUE(a.ok() && b.ok());
   auto sa = replay::Checksums(**a);
   auto sb = replay::Checksums(**b);
@@ -612,7 +614,7 @@ TEST_F(FaultCampaign, CorruptEventHaltsItsPartitionWithTheOffsetAndAnOperatorSki
   {
     storage::StoreOptions ro;
     ro.read_only = true;
-    auto store = storage::Store::Open(db, ro);
+    auto store = projector::OpenReadModelStore(db, ro);
     ASSERT_TRUE(store.ok());
     auto offsets = projector::ReadModel(store->get()).Offsets();
     ASSERT_TRUE(offsets.ok());
@@ -638,7 +640,7 @@ TEST_F(FaultCampaign, CorruptEventHaltsItsPartitionWithTheOffsetAndAnOperatorSki
   // operator's note and the time of the skip, so it is left out of the comparison.
   const std::string reference = dir_.path("reference");
   {
-    auto store = storage::Store::Open(reference, {});
+    auto store = projector::OpenReadModelStore(reference, {});
     ASSERT_TRUE(store.ok());
     projector::ProjectorOptions options;
     options.kafka = config;
@@ -651,7 +653,7 @@ TEST_F(FaultCampaign, CorruptEventHaltsItsPartitionWithTheOffsetAndAnOperatorSki
     projector::Projector p(options, store->get(), &logger_, &clock_);
     ASSERT_TRUE(p.RunUntil(120000).ok());
   }
-  ExpectSameStores("after the skip", db, reference, std::string(storage::ColumnName(storage::Column::kMeta)));
+  ExpectSameStores("after the skip", db, reference, std::string(projector::ColumnName(projector::Column::kMeta)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -716,7 +718,8 @@ TEST_F(FaultCampaign, MockClusterWriterAcknowledgesThroughInjectedProduceCommitE
             ++acknowledged;
             break;
           }
-          if (result.status().code() != common::StatusCode::kUnavailable) {
+          if (result.status().code() != common::StatusCode::kUnavailable &&
+              result.status().code() != common::StatusCode::kDeadlineExceeded) {
             Campaign::Get().Anomaly("writer answered " + result.status().ToString() + " to " + idem);
             return;
           }
@@ -777,7 +780,7 @@ TEST_F(FaultCampaign, MockClusterProjectorEqualsACleanProjectionDespiteFetchErro
 
   const std::string faulty = dir_.path("faulty"), clean = dir_.path("clean");
   {
-    auto store = storage::Store::Open(faulty, {});
+    auto store = projector::OpenReadModelStore(faulty, {});
     ASSERT_TRUE(store.ok());
     // Each round projects a little under injected errors, stops, and a new projector resumes
     // from the stored offsets, as after a restart.
@@ -804,7 +807,7 @@ TEST_F(FaultCampaign, MockClusterProjectorEqualsACleanProjectionDespiteFetchErro
     if (!finished.ok()) Campaign::Get().Anomaly("the projector never finished under fetch faults: " + finished.ToString());
   }
   {
-    auto store = storage::Store::Open(clean, {});
+    auto store = projector::OpenReadModelStore(clean, {});
     ASSERT_TRUE(store.ok());
     projector::Projector p(options, store->get(), &logger_, &clock_);
     ASSERT_TRUE(p.RunUntil(120000).ok());
@@ -812,7 +815,7 @@ TEST_F(FaultCampaign, MockClusterProjectorEqualsACleanProjectionDespiteFetchErro
   ExpectSameStores("under fetch faults", faulty, clean);
   storage::StoreOptions ro;
   ro.read_only = true;
-  auto a = storage::Store::Open(faulty, ro);
+  auto a = projector::OpenReadModelStore(faulty, ro);
   ASSERT_TRUE(a.ok());
   auto stats = projector::ReadModel(a->get()).Halts();
   ASSERT_TRUE(stats.ok());

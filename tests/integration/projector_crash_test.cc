@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "keyledger/common/crypto.h"
+#include "keyledger/projector/layout.h"
 #include "keyledger/projector/projector.h"
 #include "support/child_process.h"
 #include "support/event_stream.h"
@@ -114,7 +115,7 @@ TEST_P(ProjectorCrash, StoreEqualsAReplayOfALogPrefixAfterEverySigkill) {
     std::map<std::int32_t, std::int64_t> offsets;
     {
       // Opening read-write replays the WAL exactly as the next projector start would.
-      auto store = storage::Store::Open(live, {});
+      auto store = projector::OpenReadModelStore(live, {});
       ASSERT_TRUE(store.ok()) << store.status().ToString();
       auto stored = projector::ReadModel(store->get()).Offsets();
       ASSERT_TRUE(stored.ok());
@@ -130,7 +131,7 @@ TEST_P(ProjectorCrash, StoreEqualsAReplayOfALogPrefixAfterEverySigkill) {
     totals.push_back(total);
 
     {
-      auto store = storage::Store::Open(reference, {});
+      auto store = projector::OpenReadModelStore(reference, {});
       ASSERT_TRUE(store.ok());
       projector::Projector replay(options, store->get(), &logger, &clock);
       ASSERT_TRUE(replay.RunUntil(120000, offsets).ok());
@@ -142,13 +143,13 @@ TEST_P(ProjectorCrash, StoreEqualsAReplayOfALogPrefixAfterEverySigkill) {
 
   // Let one run finish, then compare with a clean replay of the whole log.
   {
-    auto store = storage::Store::Open(live, {});
+    auto store = projector::OpenReadModelStore(live, {});
     ASSERT_TRUE(store.ok());
     projector::Projector finish(options, store->get(), &logger, &clock);
     ASSERT_TRUE(finish.RunUntil(120000).ok());
   }
   {
-    auto store = storage::Store::Open(dir.path("clean"), {});
+    auto store = projector::OpenReadModelStore(dir.path("clean"), {});
     ASSERT_TRUE(store.ok());
     projector::Projector clean(options, store->get(), &logger, &clock);
     ASSERT_TRUE(clean.RunUntil(120000).ok());
@@ -158,7 +159,7 @@ TEST_P(ProjectorCrash, StoreEqualsAReplayOfALogPrefixAfterEverySigkill) {
   EXPECT_EQ(ChecksumPerColumnFamily(live), ChecksumPerColumnFamily(dir.path("clean")));
   std::int64_t end_total = 0;
   {
-    auto store = storage::Store::Open(live, {});
+    auto store = projector::OpenReadModelStore(live, {});
     ASSERT_TRUE(store.ok());
     auto final_offsets = projector::ReadModel(store->get()).Offsets();
     ASSERT_TRUE(final_offsets.ok());

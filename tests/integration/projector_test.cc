@@ -92,7 +92,7 @@ TEST(Projector, BuildsViewsSecretLookupAndHistoryAndResumesFromStoredOffsets) {
                                                           common::SecretHint(fresh)});
   auto deleted = submit(owner, events::DeleteKeyCommand{o2.key_after.key_id, "owner two", {}});
 
-  auto store = storage::Store::Open(h.dir.path("db"), {});
+  auto store = projector::OpenReadModelStore(h.dir.path("db"), {});
   ASSERT_TRUE(store.ok());
   {
     projector::Projector p(h.Options(), store->get(), &h.logger, &h.clock);
@@ -135,7 +135,7 @@ TEST(Projector, BuildsViewsSecretLookupAndHistoryAndResumesFromStoredOffsets) {
     auto history = rm.KeyHistory(o1.key_after.key_id);
     ASSERT_TRUE(history.ok());
     ASSERT_EQ(history->size(), 2u);
-    EXPECT_EQ((*history)[1].event_id, regen.event.event_id);
+    EXPECT_EQ((*history)[1].event.event_id, regen.event.event_id);
     auto deleted_record = rm.GetKey(o2.key_after.key_id);
     ASSERT_TRUE(deleted_record->has_value());
     EXPECT_TRUE((*deleted_record)->state.deleted);
@@ -190,7 +190,7 @@ TEST(Projector, CorruptEventHaltsItsPartitionUntilAnOperatorSkipsIt) {
   producer->reset();
   ASSERT_TRUE(testing::AppendStream(config, h.topic, stream, 200, 50, "gen-" + h.topic).ok());
 
-  auto store = storage::Store::Open(h.dir.path("db"), {});
+  auto store = projector::OpenReadModelStore(h.dir.path("db"), {});
   ASSERT_TRUE(store.ok());
   {
     projector::Projector p(h.Options(), store->get(), &h.logger, &h.clock);
@@ -222,7 +222,7 @@ TEST(Projector, CorruptEventHaltsItsPartitionUntilAnOperatorSkipsIt) {
   projector::Projector resumed(h.Options(), store->get(), &h.logger, &h.clock);
   ASSERT_TRUE(resumed.RunUntil(60000).ok());
   EXPECT_EQ(resumed.stats().halts, 0u);
-  auto skip = (*store)->Get(storage::Column::kMeta, projector::SkipKey(1, report.offset));
+  auto skip = (*store)->Get(projector::Column::kMeta, projector::layout::SkipKey(1, report.offset));
   ASSERT_TRUE(skip.ok() && skip->has_value());
   EXPECT_NE((*skip)->find("garbage from a test"), std::string::npos);
   auto offsets = resumed.read_model().Offsets();
@@ -239,7 +239,7 @@ TEST(Projector, EventThatBreaksTheHashChainHaltsThePartition) {
   // A well-formed event whose prev_hash links to nothing.
   testing::EventStream other(1, 3, 8);
   ASSERT_TRUE(testing::AppendStream(config, h.topic, other, 1, 1, "other-" + h.topic).ok());
-  auto store = storage::Store::Open(h.dir.path("db"), {});
+  auto store = projector::OpenReadModelStore(h.dir.path("db"), {});
   ASSERT_TRUE(store.ok());
   projector::Projector p(h.Options(), store->get(), &h.logger, &h.clock);
   ASSERT_TRUE(p.RunUntil(60000).ok());

@@ -13,6 +13,8 @@
 #include "keyledger/replay/audit.h"
 #include "keyledger/replay/legacy_import.h"
 #include "keyledger/replay/rebuild.h"
+#include "keyledger/replay/verify.h"
+#include "keyledger/api/render.h"
 #include "keyledger/writer/writer.h"
 #include "support/event_stream.h"
 #include "support/temp_dir.h"
@@ -53,7 +55,7 @@ struct Env {
   std::unique_ptr<storage::Store> Project(const std::string& name) {
     storage::StoreOptions so;
     so.write_ahead_log = false;
-    auto store = storage::Store::Open(dir.path(name), so);
+    auto store = projector::OpenReadModelStore(dir.path(name), so);
     EXPECT_TRUE(store.ok());
     common::Status s = replay::ProjectInto(store->get(), Options(), std::nullopt, &logger, &clock);
     EXPECT_TRUE(s.ok()) << s.ToString();
@@ -122,7 +124,7 @@ TEST(Replay, InterruptedRebuildResumesAndEqualsAStraightProjection) {
   EXPECT_FALSE(fs::exists(env.dir.path("root/gen-000002/REBUILDING")));
   storage::StoreOptions ro;
   ro.read_only = true;
-  auto rebuilt = storage::Store::Open(env.dir.path("root/gen-000002"), ro);
+  auto rebuilt = projector::OpenReadModelStore(env.dir.path("root/gen-000002"), ro);
   ASSERT_TRUE(rebuilt.ok()) << rebuilt.status().ToString();
   auto actual = replay::Checksums(**rebuilt);
   ASSERT_TRUE(actual.ok());
@@ -218,14 +220,14 @@ TEST(Verify, CatchesAnAlteredEventAMissingEventAndATamperedStore) {
   options.rebuild.topic = env.topic;
   ASSERT_TRUE(store->Checkpoint(env.dir.path("tampered")).ok());
   {
-    auto tampered = storage::Store::Open(env.dir.path("tampered"), {});
+    auto tampered = projector::OpenReadModelStore(env.dir.path("tampered"), {});
     ASSERT_TRUE(tampered.ok());
     projector::ReadModel model(tampered->get());
     auto record = model.GetKey(victim.event.key_id);
     ASSERT_TRUE(record.ok() && record->has_value());
     (*record)->state.name = "renamed behind the log's back";
     auto batch = (*tampered)->NewBatch();
-    batch.Put(storage::Column::kKeys, victim.event.key_id, projector::EncodeKeyRecord(**record));
+    batch.Put(projector::Column::kKeys, victim.event.key_id, projector::EncodeKeyRecord(**record));
     ASSERT_TRUE((*tampered)->Write(batch).ok());
     report = replay::Verify(**tampered, options, &env.logger, &env.clock);
   }
@@ -415,7 +417,7 @@ TEST(Audit, FiltersPagesBothWaysAndCarriesBeforeAndAfter) {
     EXPECT_EQ(r.before->name, renamed.old_name);
     EXPECT_EQ(r.after.name, renamed.new_name);
     EXPECT_EQ(r.after.revision, r.before->revision + 1);
-    std::string json = replay::AuditRecordJson(r);
+    std::string json = boost::json::serialize(api::AuditRecordJson(r));
     EXPECT_NE(json.find("\"actor\":{\"id\":\"" + actor + "\""), std::string::npos) << json;
     EXPECT_NE(json.find("\"request_id\":\"" + r.event.request_id + "\""), std::string::npos);
     EXPECT_EQ(json.find("sk-do-v1-"), std::string::npos);

@@ -70,7 +70,7 @@ TEST(Replica, DoesNotAllowSecretsOfAHaltedPartitionButKeepsServingTheOthers) {
   validator::ReplicaOptions options;
   options.kafka = config;
   options.topic = topic;
-  validator::Replica replica(options, &catalog, &logger);
+  validator::Replica replica(options, &catalog, &logger, &clock);
   // Before it has read the log it vouches for nothing.
   EXPECT_EQ(replica.Check({secret_a, "openai-gpt-4o", "", false}).reason, validator::DenyReason::kUnknown);
   ASSERT_TRUE(replica.Start().ok());

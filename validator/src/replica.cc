@@ -1,13 +1,15 @@
 #include "keyledger/validator/replica.h"
 
-#include <chrono>
 
 #include "keyledger/events/codec.h"
 
 namespace keyledger::validator {
 
-Replica::Replica(ReplicaOptions options, const events::Catalog* catalog, common::Logger* logger)
-    : options_(std::move(options)), logger_(logger), index_(catalog) {}
+Replica::Replica(ReplicaOptions options, const events::Catalog* catalog, common::Logger* logger,
+                 const common::Clock* clock)
+    : options_(std::move(options)), logger_(logger), clock_(clock), index_(catalog) {
+  if (options_.files == nullptr) options_.files = common::DefaultFileSystem();
+}
 
 Replica::~Replica() { Stop(); }
 
@@ -17,10 +19,10 @@ common::Status Replica::Start() {
   for (std::int32_t p = 0; p < partitions; ++p) start[p] = 0;
   if (!options_.snapshot_path.empty()) {
     std::map<std::int32_t, std::int64_t> offsets;
-    common::Status loaded = index_.LoadSnapshot(options_.snapshot_path, &offsets);
+    common::Status loaded = index_.LoadSnapshot(options_.snapshot_path, &offsets, options_.files);
     if (loaded.ok()) {
       for (const auto& [p, o] : offsets) start[p] = o;
-      std::lock_guard lock(mu_);
+      common::MutexLock lock(&mu_);
       stats_.loaded_snapshot = true;
       logger_->Info("validator loaded its snapshot", {{"keys", index_.size()}, {"path", options_.snapshot_path}});
     } else if (loaded.code() != common::StatusCode::kNotFound) {
@@ -48,12 +50,12 @@ void Replica::Stop() {
 
 common::Status Replica::Snapshot() {
   if (options_.snapshot_path.empty()) return common::Status::Ok();
-  return index_.SaveSnapshot(options_.snapshot_path, positions_);
+  return index_.SaveSnapshot(options_.snapshot_path, positions_, options_.files);
 }
 
 void Replica::Loop() {
-  auto last_lag = std::chrono::steady_clock::time_point();
-  auto last_snapshot = std::chrono::steady_clock::now();
+  std::int64_t last_lag = 0;
+  std::int64_t last_snapshot = clock_->MonotonicMillis();
   std::set<std::int32_t> halted;
   while (!stop_) {
     auto records = reader_->Poll(50, 5000);
@@ -73,7 +75,7 @@ void Replica::Loop() {
         positions_[r.partition] = r.offset + 1;
         ++applied;
       }
-      std::lock_guard lock(mu_);
+      common::MutexLock lock(&mu_);
       stats_.events_applied += applied;
       stats_.undecodable_events += bad;
       stats_.halted_partitions = halted;
@@ -90,8 +92,8 @@ void Replica::Loop() {
         checks_ready_.store(true, std::memory_order_release);
       }
     }
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_lag >= std::chrono::seconds(1)) {
+    const std::int64_t now = clock_->MonotonicMillis();
+    if (now - last_lag >= 1000) {
       std::map<std::int32_t, std::int64_t> lag;
       // Cached watermarks (from fetch responses): a broker round trip here would stall the
       // consumer loop and delay revocations.
@@ -101,12 +103,12 @@ void Replica::Loop() {
         std::int64_t behind = high < 0 ? 0 : high - std::max(pos, reader_->Position(p));
         lag[p] = behind <= 1 ? 0 : behind;
       }
-      std::lock_guard lock(mu_);
+      common::MutexLock lock(&mu_);
       stats_.lag = std::move(lag);
       last_lag = now;
     }
     if (options_.snapshot_interval_ms > 0 &&
-        now - last_snapshot >= std::chrono::milliseconds(options_.snapshot_interval_ms)) {
+        now - last_snapshot >= options_.snapshot_interval_ms) {
       common::Status s = Snapshot();
       if (!s.ok()) logger_->Warn("validator could not write its snapshot", {{"error", s.message()}});
       last_snapshot = now;
@@ -134,7 +136,7 @@ Decision Replica::Check(const CheckRequest& request) const {
 }
 
 bool Replica::Ready(std::string* why) const {
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(&mu_);
   if (!stats_.halted_partitions.empty()) {
     *why = "halted on an undecodable event in " + std::to_string(stats_.halted_partitions.size()) + " partition(s)";
     return false;
@@ -147,7 +149,7 @@ bool Replica::Ready(std::string* why) const {
 }
 
 ReplicaStats Replica::stats() const {
-  std::lock_guard lock(mu_);
+  common::MutexLock lock(&mu_);
   return stats_;
 }
 

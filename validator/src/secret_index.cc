@@ -1,21 +1,22 @@
 #include "keyledger/validator/secret_index.h"
 
 #include <algorithm>
-#include <bit>
-#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <mutex>
-#include <sstream>
 
+#include "keyledger/common/coding.h"
 #include "keyledger/common/secret.h"
 
 namespace keyledger::validator {
 
+using internal::kNpos;
+
 namespace {
 
-constexpr size_t kNpos = static_cast<size_t>(-1);
-constexpr char kSnapshotMagic[] = "KLVSNAP1";
+// Version 2: every integer big-endian or varint (common/coding.h). Version 1 copied host-endian
+// integers and is no longer read: such a file is refused and the index rebuilt from the log.
+constexpr std::string_view kSnapshotMagic = "KLVSNAP2";
+constexpr std::string_view kSnapshotMagicPrefix = "KLVSNAP";
+constexpr std::uint64_t kAllModels = 0;  // model count field: 0 = all models, n + 1 = n models
 
 std::uint64_t Load64(const std::uint8_t* p) {
   std::uint64_t v;
@@ -35,47 +36,89 @@ int Hex(char c) {
   return 0;
 }
 
-void PutU32(std::string& out, std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
-void PutStr(std::string& out, const std::string& s) {
-  PutU32(out, static_cast<std::uint32_t>(s.size()));
-  out += s;
-}
-
-class Cursor {
- public:
-  explicit Cursor(std::string_view in) : in_(in) {}
-  bool U32(std::uint32_t& v) {
-    if (in_.size() - pos_ < 4) return false;
-    std::memcpy(&v, in_.data() + pos_, 4);
-    pos_ += 4;
-    return true;
-  }
-  bool I64(std::int64_t& v) {
-    if (in_.size() - pos_ < 8) return false;
-    std::memcpy(&v, in_.data() + pos_, 8);
-    pos_ += 8;
-    return true;
-  }
-  bool Str(std::string& s) {
-    std::uint32_t n;
-    if (!U32(n) || in_.size() - pos_ < n) return false;
-    s.assign(in_.substr(pos_, n));
-    pos_ += n;
-    return true;
-  }
-  bool Bytes(std::uint8_t* out, size_t n) {
-    if (in_.size() - pos_ < n) return false;
-    std::memcpy(out, in_.data() + pos_, n);
-    pos_ += n;
-    return true;
-  }
-
- private:
-  std::string_view in_;
-  size_t pos_ = 0;
-};
-
 }  // namespace
+
+struct SecretIndex::Tables {
+  internal::ProbeTable<Slot> slots;     // by secret hash
+  internal::ProbeTable<KeySlot> keys;   // key id -> index in `slots`
+  std::vector<std::string> teams{""}, vpcs{""};
+  std::unordered_map<std::string, std::uint32_t> team_ids, vpc_ids;
+  std::vector<std::string> models;  // interned model ids
+  std::unordered_map<std::string, std::uint32_t> model_ids;
+  std::vector<std::vector<std::uint32_t>> model_sets{{}};  // sorted model ids; 0 = all models
+  std::map<std::vector<std::uint32_t>, std::uint32_t> model_set_ids;
+
+  static std::uint64_t HashOf(const Slot& s) { return Load64(s.hash.data()); }
+  static std::uint64_t HashOfKey(const KeySlot& k) { return KeyHash(k.key_id); }
+
+  size_t FindSecret(const common::Sha256Digest& hash) const {
+    return slots.Find(Load64(hash.data()), [&](const Slot& s) { return s.hash == hash; });
+  }
+  size_t FindKey(const std::array<std::uint8_t, 16>& key_id) const {
+    return keys.Find(KeyHash(key_id), [&](const KeySlot& k) { return k.key_id == key_id; });
+  }
+  void PointKeyAt(const std::array<std::uint8_t, 16>& key_id, size_t slot) {
+    bool grew = false;
+    keys.Upsert(KeyHash(key_id), KeySlot{key_id, static_cast<std::uint32_t>(slot), internal::kLive},
+                [&](const KeySlot& k) { return k.key_id == key_id; }, HashOfKey, &grew);
+  }
+  void Insert(const Slot& slot) {
+    bool grew = false;
+    size_t i = slots.Upsert(Load64(slot.hash.data()), slot, [&](const Slot& s) { return s.hash == slot.hash; },
+                            HashOf, &grew);
+    if (grew) {
+      // Every slot moved: point the key ids at their new places.
+      keys.Reset(std::max<size_t>(1024, keys.capacity()));
+      for (size_t j = 0; j < slots.capacity(); ++j) {
+        if (slots.at(j).state == internal::kLive) PointKeyAt(slots.at(j).key_id, j);
+      }
+    } else {
+      PointKeyAt(slot.key_id, i);
+    }
+  }
+  void EraseKey(const std::array<std::uint8_t, 16>& key_id) {
+    size_t k = FindKey(key_id);
+    if (k == kNpos) return;
+    slots.Erase(keys.at(k).slot);
+    keys.Erase(k);
+  }
+
+  std::uint32_t Intern(std::vector<std::string>& table, std::unordered_map<std::string, std::uint32_t>& ids,
+                       const std::string& value) {
+    if (value.empty()) return 0;
+    auto [it, inserted] = ids.emplace(value, static_cast<std::uint32_t>(table.size()));
+    if (inserted) table.push_back(value);
+    return it->second;
+  }
+  std::uint32_t InternModelSet(const std::vector<std::string>& list) {
+    std::vector<std::uint32_t> set;
+    for (const std::string& m : list) {
+      auto [it, inserted] = model_ids.emplace(m, static_cast<std::uint32_t>(models.size()));
+      if (inserted) models.push_back(m);
+      set.push_back(it->second);
+    }
+    std::sort(set.begin(), set.end());
+    set.erase(std::unique(set.begin(), set.end()), set.end());
+    auto [it, inserted] = model_set_ids.emplace(set, static_cast<std::uint32_t>(model_sets.size()));
+    if (inserted) model_sets.push_back(set);
+    return it->second;
+  }
+  // A slot for a key's secret with its scope interned.
+  Slot MakeSlot(const common::Sha256Digest& hash, const std::array<std::uint8_t, 16>& key_id, const std::string& team,
+                const std::string& vpc, bool all_models, const std::vector<std::string>& model_list,
+                std::uint64_t revision, bool batch, bool legacy) {
+    Slot s;
+    s.hash = hash;
+    s.key_id = key_id;
+    s.team = Intern(teams, team_ids, team);
+    s.vpc = Intern(vpcs, vpc_ids, vpc);
+    s.model_set = all_models ? 0 : InternModelSet(model_list);
+    s.revision = static_cast<std::uint32_t>(revision);
+    s.batch = batch;
+    s.legacy = legacy;
+    return s;
+  }
+};
 
 std::string_view DenyReasonName(DenyReason reason) {
   switch (reason) {
@@ -116,168 +159,31 @@ std::string UuidText(const std::array<std::uint8_t, 16>& b) {
   return out;
 }
 
-SecretIndex::SecretIndex(const events::Catalog* catalog) : catalog_(catalog) {
-  slots_.resize(1024);
-  keys_.resize(1024);
-}
+SecretIndex::SecretIndex(const events::Catalog* catalog) : catalog_(catalog), tables_(std::make_unique<Tables>()) {}
 
-std::uint32_t SecretIndex::Intern(std::vector<std::string>& table,
-                                  std::unordered_map<std::string, std::uint32_t>& ids,
-                                  const std::string& value) {
-  if (value.empty()) return 0;
-  auto [it, inserted] = ids.emplace(value, static_cast<std::uint32_t>(table.size()));
-  if (inserted) table.push_back(value);
-  return it->second;
-}
-
-std::uint32_t SecretIndex::InternModelSet(const std::vector<std::string>& models) {
-  std::vector<std::uint32_t> set;
-  for (const std::string& m : models) {
-    auto [it, inserted] = model_ids_.emplace(m, static_cast<std::uint32_t>(models_.size()));
-    if (inserted) models_.push_back(m);
-    set.push_back(it->second);
-  }
-  std::sort(set.begin(), set.end());
-  set.erase(std::unique(set.begin(), set.end()), set.end());
-  auto [it, inserted] = model_set_ids_.emplace(set, static_cast<std::uint32_t>(model_sets_.size()));
-  if (inserted) model_sets_.push_back(set);
-  return it->second;
-}
-
-size_t SecretIndex::FindSlot(const common::Sha256Digest& hash) const {
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = Load64(hash.data()) & mask;; i = (i + 1) & mask) {
-    const Slot& s = slots_[i];
-    if (s.state == 0) return kNpos;
-    if (s.state == 1 && s.hash == hash) return i;
-  }
-}
-
-void SecretIndex::RehashLocked(size_t capacity) {
-  std::vector<Slot> old;
-  old.swap(slots_);
-  slots_.assign(capacity, Slot{});
-  live_ = used_ = 0;
-  for (const Slot& s : old) {
-    if (s.state == 1) InsertLocked(s);
-  }
-  // Slot positions moved: rebuild the key id table.
-  keys_.assign(std::max<size_t>(1024, keys_.size()), KeySlot{});
-  keys_used_ = 0;
-  for (size_t i = 0; i < slots_.size(); ++i) {
-    if (slots_[i].state == 1) SetKeyLocked(slots_[i].key_id, static_cast<std::uint32_t>(i), false);
-  }
-}
-
-void SecretIndex::InsertLocked(const Slot& slot) {
-  if ((used_ + 1) * 10 > slots_.size() * 7) {
-    RehashLocked(std::max<size_t>(1024, std::bit_ceil((live_ + 1) * 2)));
-  }
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = Load64(slot.hash.data()) & mask;; i = (i + 1) & mask) {
-    Slot& s = slots_[i];
-    if (s.state != 1) {
-      if (s.state == 0) ++used_;
-      s = slot;
-      s.state = 1;
-      ++live_;
-      SetKeyLocked(slot.key_id, static_cast<std::uint32_t>(i), false);
-      return;
-    }
-    if (s.hash == slot.hash) {  // same secret hash again: replace
-      std::uint8_t state = s.state;
-      s = slot;
-      s.state = state;
-      SetKeyLocked(slot.key_id, static_cast<std::uint32_t>(i), false);
-      return;
-    }
-  }
-}
-
-void SecretIndex::EraseLocked(const common::Sha256Digest& hash) {
-  size_t i = FindSlot(hash);
-  if (i == kNpos) return;
-  slots_[i].state = 2;
-  --live_;
-}
-
-size_t SecretIndex::FindKeyLocked(const std::array<std::uint8_t, 16>& key_id) const {
-  const size_t mask = keys_.size() - 1;
-  for (size_t i = KeyHash(key_id) & mask;; i = (i + 1) & mask) {
-    const KeySlot& k = keys_[i];
-    if (k.state == 0) return kNpos;
-    if (k.state == 1 && k.key_id == key_id) return i;
-  }
-}
-
-void SecretIndex::RehashKeysLocked(size_t capacity) {
-  std::vector<KeySlot> old;
-  old.swap(keys_);
-  keys_.assign(capacity, KeySlot{});
-  keys_used_ = 0;
-  for (const KeySlot& k : old) {
-    if (k.state == 1) SetKeyLocked(k.key_id, k.slot, false);
-  }
-}
-
-void SecretIndex::SetKeyLocked(const std::array<std::uint8_t, 16>& key_id, std::uint32_t slot, bool erase) {
-  if (erase) {
-    size_t i = FindKeyLocked(key_id);
-    if (i != kNpos) keys_[i].state = 2;
-    return;
-  }
-  if ((keys_used_ + 1) * 10 > keys_.size() * 7) {
-    size_t live = 0;
-    for (const KeySlot& k : keys_) live += k.state == 1;
-    RehashKeysLocked(std::max<size_t>(1024, std::bit_ceil((live + 1) * 2)));
-  }
-  const size_t mask = keys_.size() - 1;
-  size_t first_free = kNpos;
-  for (size_t i = KeyHash(key_id) & mask;; i = (i + 1) & mask) {
-    KeySlot& k = keys_[i];
-    if (k.state == 1 && k.key_id == key_id) {
-      k.slot = slot;
-      return;
-    }
-    if (k.state == 2 && first_free == kNpos) first_free = i;
-    if (k.state == 0) {
-      size_t at = first_free == kNpos ? i : first_free;
-      if (keys_[at].state == 0) ++keys_used_;
-      keys_[at] = KeySlot{key_id, slot, 1};
-      return;
-    }
-  }
-}
+SecretIndex::~SecretIndex() = default;
 
 void SecretIndex::Apply(const events::Event& event) {
-  std::unique_lock lock(mu_);
+  common::WriterMutexLock lock(&mu_);
+  Tables& t = *tables_;
   auto key_id = UuidBytes(event.key_id);
   if (const auto* c = std::get_if<events::KeyCreated>(&event.payload)) {
-    Slot s;
-    s.hash = c->secret_sha256;
-    s.key_id = key_id;
-    s.team = Intern(teams_, team_ids_, event.team_id);
-    s.vpc = Intern(vpcs_, vpc_ids_, c->vpc_uuid);
-    s.model_set = c->all_models ? 0 : InternModelSet(c->models);
-    s.revision = static_cast<std::uint32_t>(event.key_revision);
-    s.batch = c->batch_inference;
-    s.legacy = c->legacy;
-    InsertLocked(s);
+    t.Insert(t.MakeSlot(c->secret_sha256, key_id, event.team_id, c->vpc_uuid, c->all_models, c->models,
+                        event.key_revision, c->batch_inference, c->legacy));
     return;
   }
-  size_t k = FindKeyLocked(key_id);
+  size_t k = t.FindKey(key_id);
   if (k == kNpos) return;  // not a live key of this index (deleted, or before the snapshot)
-  Slot current = slots_[keys_[k].slot];
+  Slot current = t.slots.at(t.keys.at(k).slot);
   if (std::holds_alternative<events::KeyRenamed>(event.payload)) {
-    slots_[keys_[k].slot].revision = static_cast<std::uint32_t>(event.key_revision);
+    t.slots.at(t.keys.at(k).slot).revision = static_cast<std::uint32_t>(event.key_revision);
   } else if (const auto* g = std::get_if<events::KeyRegenerated>(&event.payload)) {
-    EraseLocked(current.hash);
+    t.EraseKey(key_id);
     current.hash = g->secret_sha256;
     current.revision = static_cast<std::uint32_t>(event.key_revision);
-    InsertLocked(current);
+    t.Insert(current);
   } else {
-    EraseLocked(current.hash);
-    SetKeyLocked(key_id, 0, true);
+    t.EraseKey(key_id);
   }
 }
 
@@ -288,23 +194,24 @@ Decision SecretIndex::Check(const CheckRequest& request) const {
     return d;
   }
   common::Sha256Digest hash = common::HashSecret(request.secret);
-  std::shared_lock lock(mu_);
-  size_t i = FindSlot(hash);
+  common::ReaderMutexLock lock(&mu_);
+  const Tables& t = *tables_;
+  size_t i = t.FindSecret(hash);
   if (i == kNpos) {
     d.reason = DenyReason::kUnknown;
     return d;
   }
-  const Slot& s = slots_[i];
+  const Slot& s = t.slots.at(i);
   d.key_id = UuidText(s.key_id);
-  d.team_id = teams_[s.team];
-  if (s.vpc != 0 && vpcs_[s.vpc] != request.source_vpc) {
+  d.team_id = t.teams[s.team];
+  if (s.vpc != 0 && t.vpcs[s.vpc] != request.source_vpc) {
     d.reason = DenyReason::kVpcMismatch;
     return d;
   }
   if (s.model_set != 0) {
-    auto it = model_ids_.find(std::string(request.model));
-    const auto& set = model_sets_[s.model_set];
-    if (it == model_ids_.end() || !std::binary_search(set.begin(), set.end(), it->second)) {
+    auto it = t.model_ids.find(std::string(request.model));
+    const auto& set = t.model_sets[s.model_set];
+    if (it == t.model_ids.end() || !std::binary_search(set.begin(), set.end(), it->second)) {
       d.reason = DenyReason::kModelNotAllowed;
       return d;
     }
@@ -321,123 +228,96 @@ Decision SecretIndex::Check(const CheckRequest& request) const {
 }
 
 size_t SecretIndex::size() const {
-  std::shared_lock lock(mu_);
-  return live_;
+  common::ReaderMutexLock lock(&mu_);
+  return tables_->slots.live();
 }
 
 size_t SecretIndex::MemoryBytes() const {
-  std::shared_lock lock(mu_);
-  size_t bytes = slots_.capacity() * sizeof(Slot) + keys_.capacity() * sizeof(KeySlot);
-  for (const auto& t : teams_) bytes += t.capacity() + 64;
-  for (const auto& v : vpcs_) bytes += v.capacity() + 64;
-  for (const auto& s : model_sets_) bytes += s.capacity() * 4 + 48;
+  common::ReaderMutexLock lock(&mu_);
+  const Tables& t = *tables_;
+  size_t bytes = t.slots.memory_bytes() + t.keys.memory_bytes();
+  for (const auto& s : t.teams) bytes += s.capacity() + 64;
+  for (const auto& v : t.vpcs) bytes += v.capacity() + 64;
+  for (const auto& s : t.model_sets) bytes += s.capacity() * 4 + 48;
   return bytes;
 }
 
-common::Status SecretIndex::SaveSnapshot(const std::string& path,
-                                         const std::map<std::int32_t, std::int64_t>& offsets) const {
-  std::string out(kSnapshotMagic, 8);
+common::Status SecretIndex::SaveSnapshot(const std::string& path, const std::map<std::int32_t, std::int64_t>& offsets,
+                                         common::FileSystem* files) const {
+  common::Encoder e;
   {
-    std::shared_lock lock(mu_);
-    PutU32(out, static_cast<std::uint32_t>(offsets.size()));
+    common::ReaderMutexLock lock(&mu_);
+    const Tables& t = *tables_;
+    e.Varint(offsets.size());
     for (const auto& [p, o] : offsets) {
-      PutU32(out, static_cast<std::uint32_t>(p));
-      out.append(reinterpret_cast<const char*>(&o), 8);
+      e.Varint(static_cast<std::uint64_t>(p));
+      e.SignedVarint(o);
     }
-    PutU32(out, static_cast<std::uint32_t>(live_));
-    for (const Slot& s : slots_) {
-      if (s.state != 1) continue;
-      out.append(reinterpret_cast<const char*>(s.hash.data()), 32);
-      out.append(reinterpret_cast<const char*>(s.key_id.data()), 16);
-      PutStr(out, teams_[s.team]);
-      PutStr(out, vpcs_[s.vpc]);
-      const auto& set = model_sets_[s.model_set];
-      PutU32(out, s.model_set == 0 ? 0xFFFFFFFFu : static_cast<std::uint32_t>(set.size()));
-      for (std::uint32_t m : set) PutStr(out, models_[m]);
-      PutU32(out, s.revision);
-      out.push_back(static_cast<char>((s.batch ? 1 : 0) | (s.legacy ? 2 : 0)));
+    e.Varint(t.slots.live());
+    for (size_t i = 0; i < t.slots.capacity(); ++i) {
+      const Slot& s = t.slots.at(i);
+      if (s.state != internal::kLive) continue;
+      e.Raw(s.hash);
+      e.Raw(s.key_id);
+      e.Bytes(t.teams[s.team]);
+      e.Bytes(t.vpcs[s.vpc]);
+      const auto& set = t.model_sets[s.model_set];
+      e.Varint(s.model_set == 0 ? kAllModels : set.size() + 1);
+      for (std::uint32_t m : set) e.Bytes(t.models[m]);
+      e.Varint(s.revision);
+      e.U8(static_cast<std::uint8_t>((s.batch ? 1 : 0) | (s.legacy ? 2 : 0)));
     }
   }
+  std::string out(kSnapshotMagic);
+  out += e.Take();
   common::Sha256Digest sum = common::Sha256Of(out);
   out.append(reinterpret_cast<const char*>(sum.data()), sum.size());
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f.write(out.data(), static_cast<std::streamsize>(out.size()));
-    f.flush();
-    if (!f) return common::Unavailable("cannot write snapshot " + tmp);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return common::Unavailable("cannot rename snapshot to " + path);
-  return common::Status::Ok();
+  return files->WriteFileDurably(path, out).WithContext("writing the validator snapshot");
 }
 
-common::Status SecretIndex::LoadSnapshot(const std::string& path,
-                                         std::map<std::int32_t, std::int64_t>* offsets) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return common::NotFound("no snapshot at " + path);
-  std::stringstream buffer;
-  buffer << f.rdbuf();
-  std::string data = buffer.str();
-  if (data.size() < 8 + 32 || data.compare(0, 8, kSnapshotMagic) != 0) {
+common::Status SecretIndex::LoadSnapshot(const std::string& path, std::map<std::int32_t, std::int64_t>* offsets,
+                                         common::FileSystem* files) {
+  KL_ASSIGN_OR_RETURN(std::string data, files->ReadFile(path));
+  if (data.size() < kSnapshotMagic.size() + 32 || data.compare(0, kSnapshotMagicPrefix.size(), kSnapshotMagicPrefix) != 0) {
     return common::DataLoss("snapshot " + path + " is not a keyledger validator snapshot");
+  }
+  if (data.compare(0, kSnapshotMagic.size(), kSnapshotMagic) != 0) {
+    return common::DataLoss("snapshot " + path + " has format " + data.substr(kSnapshotMagicPrefix.size(), 1) +
+                            ", which this version does not read (it reads " +
+                            std::string(kSnapshotMagic.substr(kSnapshotMagicPrefix.size())) + ")");
   }
   std::string_view body(data.data(), data.size() - 32);
   common::Sha256Digest sum = common::Sha256Of(body);
   if (std::memcmp(sum.data(), data.data() + body.size(), 32) != 0) {
     return common::DataLoss("snapshot " + path + " is damaged (checksum mismatch)");
   }
-  Cursor c(body.substr(8));
-  std::uint32_t n;
+  common::Decoder d(body.substr(kSnapshotMagic.size()));
   std::map<std::int32_t, std::int64_t> loaded;
-  if (!c.U32(n)) return common::DataLoss("snapshot is truncated");
-  for (std::uint32_t i = 0; i < n; ++i) {
-    std::uint32_t p;
-    std::int64_t o;
-    if (!c.U32(p) || !c.I64(o)) return common::DataLoss("snapshot is truncated");
-    loaded[static_cast<std::int32_t>(p)] = o;
+  std::uint64_t partitions = d.Varint();
+  for (std::uint64_t i = 0; i < partitions && !d.failed(); ++i) {
+    auto p = static_cast<std::int32_t>(d.Varint());
+    loaded[p] = d.SignedVarint();
   }
-  SecretIndex fresh(catalog_);
-  std::uint32_t count;
-  if (!c.U32(count)) return common::DataLoss("snapshot is truncated");
-  for (std::uint32_t i = 0; i < count; ++i) {
-    Slot s;
-    std::string team, vpc;
-    std::uint32_t models;
-    if (!c.Bytes(s.hash.data(), 32) || !c.Bytes(s.key_id.data(), 16) || !c.Str(team) || !c.Str(vpc) ||
-        !c.U32(models)) {
-      return common::DataLoss("snapshot is truncated");
-    }
+  auto fresh = std::make_unique<Tables>();
+  std::uint64_t count = d.Varint();
+  for (std::uint64_t i = 0; i < count && !d.failed(); ++i) {
+    common::Sha256Digest hash{};
+    std::array<std::uint8_t, 16> key_id{};
+    d.Raw(hash);
+    d.Raw(key_id);
+    std::string team = d.Bytes(), vpc = d.Bytes();
+    std::uint64_t model_count = d.Varint();
     std::vector<std::string> list;
-    if (models != 0xFFFFFFFFu) {
-      for (std::uint32_t m = 0; m < models; ++m) {
-        std::string id;
-        if (!c.Str(id)) return common::DataLoss("snapshot is truncated");
-        list.push_back(std::move(id));
-      }
-    }
-    std::uint8_t flags;
-    if (!c.U32(s.revision) || !c.Bytes(&flags, 1)) return common::DataLoss("snapshot is truncated");
-    s.team = fresh.Intern(fresh.teams_, fresh.team_ids_, team);
-    s.vpc = fresh.Intern(fresh.vpcs_, fresh.vpc_ids_, vpc);
-    s.model_set = models == 0xFFFFFFFFu ? 0 : fresh.InternModelSet(list);
-    s.batch = flags & 1;
-    s.legacy = flags & 2;
-    fresh.InsertLocked(s);
+    for (std::uint64_t m = 1; m < model_count && !d.failed(); ++m) list.push_back(d.Bytes());
+    std::uint64_t revision = d.Varint();
+    std::uint8_t flags = d.U8();
+    if (d.failed()) break;
+    fresh->Insert(fresh->MakeSlot(hash, key_id, team, vpc, model_count == kAllModels, list, revision, flags & 1,
+                                  (flags & 2) != 0));
   }
-  std::unique_lock lock(mu_);
-  slots_ = std::move(fresh.slots_);
-  live_ = fresh.live_;
-  used_ = fresh.used_;
-  keys_ = std::move(fresh.keys_);
-  keys_used_ = fresh.keys_used_;
-  teams_ = std::move(fresh.teams_);
-  vpcs_ = std::move(fresh.vpcs_);
-  team_ids_ = std::move(fresh.team_ids_);
-  vpc_ids_ = std::move(fresh.vpc_ids_);
-  models_ = std::move(fresh.models_);
-  model_ids_ = std::move(fresh.model_ids_);
-  model_sets_ = std::move(fresh.model_sets_);
-  model_set_ids_ = std::move(fresh.model_set_ids_);
+  if (!d.done()) return common::DataLoss("snapshot " + path + " is truncated or malformed");
+  common::WriterMutexLock lock(&mu_);
+  tables_ = std::move(fresh);
   *offsets = std::move(loaded);
   return common::Status::Ok();
 }

@@ -1,37 +1,42 @@
-// Status and Result<T>: expected outcomes as values.
+// Status and Result<T>: expected outcomes as values (Abseil's Status and StatusOr).
 //
-// A Status is OK or carries a code and a message naming the field or entity at fault. Each code
-// maps to exactly one HTTP status (see HttpStatusFor). Messages never contain secret material.
+// A Status is OK or carries a code and a message naming the field or entity at fault. Codes are
+// in the domain's words; how a code is answered over HTTP is the admin API's business
+// (api/src/errors.h), not this header's. Messages never contain secret material.
 // Thread: values; safe to copy between threads.
 #pragma once
 
-#include <cassert>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 
 namespace keyledger::common {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,     // 400: bad input; the message names the field.
-  kUnauthenticated,     // 401: missing, expired or forged credentials.
-  kPermissionDenied,    // 403: authenticated but not allowed.
-  kNotFound,            // 404: no such entity visible to the caller.
-  kConflict,            // 409: stale revision, confirmation mismatch, fenced writer state.
-  kGone,                // 410: the entity existed and was deleted.
-  kPayloadTooLarge,     // 413
-  kUnsupportedMediaType,// 415
-  kResourceExhausted,   // 429
-  kUnavailable,         // 503: a dependency (Kafka, the store) cannot serve now; retry later.
-  kDataLoss,            // corrupt or undecodable stored data (an event, a store record).
-  kInternal,            // a broken invariant; a bug.
+  kInvalidArgument,     // Bad input; the message names the field.
+  kUnauthenticated,     // Missing, expired or forged credentials.
+  kPermissionDenied,    // Authenticated but not allowed.
+  kNotFound,            // No such entity visible to the caller (a deleted key included).
+  kConflict,            // The request contradicts the entity's current state: a stale revision,
+                        // a confirmation that is not the current name, a secret or id in use.
+  kAborted,             // A transaction was aborted by a transient conflict; retrying it may work.
+  kFailedPrecondition,  // The system is in a state where retrying cannot help until something
+                        // else changes: a fenced writer, a halted partition, a store root that
+                        // is not one.
+  kResourceExhausted,   // A rate or capacity limit.
+  kUnavailable,         // A dependency (Kafka, the store) cannot serve now; nothing was done;
+                        // retry later.
+  kDeadlineExceeded,    // The outcome is unknown: the deadline passed before it was confirmed
+                        // either way (the operation may or may not have happened).
+  kDataLoss,            // Corrupt or undecodable stored data (an event, a store record).
+  kInternal,            // A broken invariant; a bug.
 };
 
 std::string_view StatusCodeName(StatusCode code);
-int HttpStatusFor(StatusCode code);
 
 class [[nodiscard]] Status {
  public:
@@ -65,33 +70,54 @@ inline Status Unauthenticated(std::string m) { return {StatusCode::kUnauthentica
 inline Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status Conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
-inline Status Gone(std::string m) { return {StatusCode::kGone, std::move(m)}; }
+inline Status Aborted(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
+inline Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
+inline Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+inline Status DeadlineExceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
 inline Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
-// Result<T>: a T or a non-OK Status (Abseil's StatusOr).
+namespace internal {
+// Always on: a broken invariant stops the process with the reason (never undefined behaviour).
+[[noreturn]] void DieBecause(const char* what, const Status& status);
+}  // namespace internal
+
+// Result<T>: a T or a non-OK Status (Abseil's StatusOr). value() on an error stops the process
+// with the error; operator* and -> are for values already checked with ok().
 template <typename T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
-    assert(!status_.ok() && "Result constructed from an OK status without a value");
-    if (status_.ok()) status_ = Internal("Result constructed from OK status without a value");
+    if (status_.ok()) status_ = Internal("Result constructed from an OK status without a value");
   }
 
   bool ok() const { return value_.has_value(); }
   const Status& status() const { return status_; }
 
-  T& value() & { return *value_; }
-  const T& value() const& { return *value_; }
-  T&& value() && { return std::move(*value_); }
-  T* operator->() { return &*value_; }
-  const T* operator->() const { return &*value_; }
-  T& operator*() & { return *value_; }
-  const T& operator*() const& { return *value_; }
+  T& value() & {
+    Check();
+    return *value_;
+  }
+  const T& value() const& {
+    Check();
+    return *value_;
+  }
+  T&& value() && {
+    Check();
+    return std::move(*value_);
+  }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
 
  private:
+  void Check() const {
+    if (!value_.has_value()) internal::DieBecause("Result::value() of an error", status_);
+  }
   std::optional<T> value_;
   Status status_;
 };

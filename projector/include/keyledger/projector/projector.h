@@ -20,11 +20,9 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -32,7 +30,9 @@
 
 #include "keyledger/common/clock.h"
 #include "keyledger/common/log.h"
+#include "keyledger/common/mutex.h"
 #include "keyledger/common/status.h"
+#include "keyledger/projector/layout.h"
 #include "keyledger/projector/read_model.h"
 #include "keyledger/storage/kafka.h"
 #include "keyledger/storage/store.h"
@@ -41,7 +41,7 @@ namespace keyledger::projector {
 
 struct ProjectorOptions {
   storage::KafkaConfig kafka;
-  std::string topic = "keyledger.key-events";
+  std::string topic = storage::kDefaultTopic;
   size_t max_batch_events = 20000;
   int poll_timeout_ms = 100;
   // Rate limit for the consumer loop (0 = none): keeps a rebuild from saturating a shared disk.
@@ -102,15 +102,27 @@ class Projector {
 
   struct Prepared;
   class Committer;
+  // What one step of the consumer loop did.
+  struct Step {
+    common::Status read = common::Status::Ok();   // the poll failed (the broker is away)
+    common::Status write = common::Status::Ok();  // preparing or writing a batch failed
+    size_t records = 0;                           // records handed to the committer
+    bool log_exhausted = false;                   // nothing came and the log is at its end
+  };
 
-  common::Status Load();
-  common::Status OpenReader();
+  common::Status Load() KL_EXCLUDES(mu_);
+  common::Status OpenReader() KL_EXCLUDES(mu_);
+  // Polls once, keeps the records before `stop_at`, prepares them and hands them over.
+  Step PollOnce(Committer& committer, const std::optional<std::map<std::int32_t, std::int64_t>>& stop_at);
+  // Sleeps what is left of the batch's share of max_events_per_second.
+  void Throttle(std::int64_t batch_start_micros, size_t records) const;
   // Decodes and applies records (in partition order) to the prepared state and builds the one
-  // WriteBatch that stores them; nothing is written yet.
+  // WriteBatch that stores them; nothing is written yet. (prepare.cc)
   common::Result<std::unique_ptr<Prepared>> Prepare(const std::vector<storage::LogRecord>& records);
   // Writes a prepared batch and publishes it (offsets, stats, halts). On the committer's thread.
-  common::Status Commit(Prepared& prepared);
+  common::Status Commit(Prepared& prepared) KL_EXCLUDES(mu_);
   void Loop();
+  void StopFailed(const common::Status& error) KL_EXCLUDES(mu_);
 
   ProjectorOptions options_;
   storage::Store* store_;
@@ -125,10 +137,10 @@ class Projector {
   // being written). Projector thread only.
   std::map<std::int32_t, PartitionState> prepared_;
 
-  mutable std::mutex mu_;  // Guards partitions_ and stats_ for readers on other threads.
-  std::condition_variable applied_cv_;
-  std::map<std::int32_t, PartitionState> partitions_;  // As of the last written batch.
-  ProjectorStats stats_;
+  mutable common::Mutex mu_;
+  common::CondVar applied_cv_;  // a batch was written, or the projector stopped
+  std::map<std::int32_t, PartitionState> partitions_ KL_GUARDED_BY(mu_);  // As of the last written batch.
+  ProjectorStats stats_ KL_GUARDED_BY(mu_);
 
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -2,7 +2,9 @@
 //
 // Audit queries read the audit indexes the projector keeps (by key, by team and time, by actor)
 // and the stored events; each record carries the actor, request id, time, event type and the
-// key's attributes before and after the event (never a secret: the store holds none).
+// key's attributes before and after the event (never a secret: the store holds none). These
+// functions return values; the admin API's renderer (api/src/render.h) turns them into JSON for
+// the API and the CLI alike.
 //
 // Point in time: "as of" a time means after applying, in log order, every event of the team's
 // partition up to the first one that occurred later than that time; "as of" an offset means after
@@ -83,11 +85,5 @@ common::Result<std::vector<events::KeyState>> CallableAsOf(const storage::Store&
 // Whether `key` (live) could call `model` (non-batch) from `source_vpc` by the validator's rules.
 bool CouldCall(const events::KeyState& key, const std::string& model, const std::string& source_vpc,
                const events::Catalog& catalog);
-
-// JSON renderings shared by the API and the CLI (field names follow the admin API's key object).
-std::string KeyStateJson(const events::KeyState& key);
-std::string AuditRecordJson(const AuditRecord& record);
-// {"audit_events": [...], "next_cursor": "..." | null}
-std::string AuditPageJson(const AuditPage& page);
 
 }  // namespace keyledger::replay

@@ -20,7 +20,7 @@
 #include "keyledger/common/log.h"
 #include "keyledger/common/status.h"
 #include "keyledger/events/key_rules.h"
-#include "keyledger/replay/rebuild.h"
+#include "keyledger/replay/progress.h"
 #include "keyledger/writer/writer.h"
 
 namespace keyledger::replay {

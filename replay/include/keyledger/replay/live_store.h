@@ -1,5 +1,5 @@
-// The read side `serve` answers from: the live generation of a store root (rebuild.h) with its
-// projector, switched to a newly published generation without stopping queries.
+// The read side `serve` answers from: the live generation of a store root (store_root.h) with
+// its projector, switched to a newly published generation without stopping queries.
 //
 // A watcher thread polls ROOT/LIVE. When it names a new generation, the watcher opens it, starts
 // a projector on it, waits until that projector has applied at least everything the current one
@@ -13,25 +13,39 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "keyledger/common/clock.h"
 #include "keyledger/common/log.h"
+#include "keyledger/common/mutex.h"
 #include "keyledger/common/status.h"
 #include "keyledger/projector/projector.h"
-#include "keyledger/replay/rebuild.h"
+#include "keyledger/replay/read_side.h"
+#include "keyledger/replay/store_root.h"
 #include "keyledger/storage/store.h"
 
 namespace keyledger::replay {
 
-class Generation {
+class Generation final : public ReadView {
  public:
-  ~Generation();
+  ~Generation() override;
   const std::string& name() const { return name_; }
   projector::Projector& projector() { return *projector_; }
   const storage::Store& store() const { return *store_; }
+
+  common::Result<std::optional<projector::KeyRecord>> GetKey(const std::string& key_id) const override;
+  common::Result<projector::ReadModel::Page> ListView(const events::Caller& caller, events::View view, size_t page,
+                                                      size_t per_page) const override;
+  common::Result<std::vector<projector::ReadModel::HistoryEntry>> KeyHistory(const std::string& key_id) const override;
+  common::Result<AuditPage> QueryAudit(const AuditQuery& query) const override;
+  common::Result<std::optional<events::KeyState>> KeyAsOf(const std::string& team_id, const std::string& key_id,
+                                                          const AsOf& as_of) const override;
+  common::Result<std::vector<events::KeyState>> CallableAsOf(const std::string& team_id, const std::string& model,
+                                                             const std::string& source_vpc, const AsOf& as_of,
+                                                             const events::Catalog& catalog) const override;
+  common::Status WaitForOffset(std::int32_t partition, std::int64_t offset, int timeout_ms) override;
+  projector::ProjectorStats projector_stats() const override;
 
  private:
   friend class LiveStore;
@@ -48,18 +62,19 @@ struct LiveStoreOptions {
   std::uint64_t min_free_bytes = 0;  // see storage::StoreOptions
 };
 
-class LiveStore {
+class LiveStore final : public ReadSide {
  public:
   // `logger` and `clock` must outlive the LiveStore.
   LiveStore(StoreRoot root, LiveStoreOptions options, common::Logger* logger, const common::Clock* clock);
-  ~LiveStore();
+  ~LiveStore() override;
 
   // Opens the live generation, starts its projector and the watcher.
-  common::Status Start();
+  common::Status Start() KL_EXCLUDES(mu_);
   // Stops the watcher; the generation closes when the last holder releases it.
-  void Stop();
+  void Stop() KL_EXCLUDES(mu_);
 
-  std::shared_ptr<Generation> Acquire() const;
+  std::shared_ptr<ReadView> Acquire() const override KL_EXCLUDES(mu_);
+  std::shared_ptr<Generation> AcquireGeneration() const KL_EXCLUDES(mu_);
   std::uint64_t switches() const { return switches_.load(); }
 
  private:
@@ -70,8 +85,8 @@ class LiveStore {
   LiveStoreOptions options_;
   common::Logger* logger_;
   const common::Clock* clock_;
-  mutable std::mutex mu_;  // Guards current_.
-  std::shared_ptr<Generation> current_;
+  mutable common::Mutex mu_;
+  std::shared_ptr<Generation> current_ KL_GUARDED_BY(mu_);
   std::atomic<std::uint64_t> switches_{0};
   std::atomic<bool> stop_{false};
   std::thread watcher_;

@@ -1,8 +1,9 @@
 // The Kafka side of storage: the one adapter over librdkafka. librdkafka types and error codes
 // never leave this component; every failure comes back as a Status:
-//   Unavailable  the broker cannot be reached or did not answer in time (retry later), or the
-//                producer was fenced (fenced() tells which; a fenced producer is finished)
-//   Conflict     an abortable transaction error: abort the transaction, then retry it
+//   Unavailable         the broker cannot be reached or did not answer in time (retry later)
+//   Aborted             an abortable transaction error: abort the transaction, then retry it
+//   FailedPrecondition  a fatal producer error, such as being fenced (fenced() tells which; the
+//                       producer is finished), or a topic that exists with another partition count
 //   InvalidArgument / Internal  configuration errors, bugs
 //
 // Threads: a TransactionalProducer is used by one thread at a time (its writer's thread); a
@@ -22,6 +23,9 @@
 #include "keyledger/common/status.h"
 
 namespace keyledger::storage {
+
+// The key-event topic's name unless configured otherwise (SPEC section 3).
+inline constexpr char kDefaultTopic[] = "keyledger.key-events";
 
 struct KafkaConfig {
   std::string bootstrap_servers;  // host:port[,host:port...]

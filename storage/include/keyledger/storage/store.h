@@ -1,4 +1,5 @@
-// The RocksDB side of storage: one database with a fixed set of column families, atomic
+// The RocksDB side of storage: one database with the column families its user names when it
+// opens it (the projector's layout is projector/layout.h; this adapter knows none of it), atomic
 // WriteBatches, point reads, ordered scans and checkpoints. RocksDB types never leave this
 // adapter; failures are Status (Unavailable for I/O errors such as a full or read-only disk,
 // DataLoss for corruption).
@@ -7,37 +8,30 @@
 // column-family handles are released before the DB is closed, in ~Store.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
+#include "keyledger/common/files.h"
 #include "keyledger/common/status.h"
 
 namespace keyledger::storage {
 
-enum class Column : int {
-  kKeys = 0,         // key id -> key record
-  kSecretLookup,     // SHA-256 of a live secret -> what the key may do
-  kViewMine,         // team, creator, newest first -> key id
-  kViewLegacy,       // team, newest first -> key id
-  kViewTeam,         // team, newest first -> key id (non-legacy keys)
-  kAuditByKey,       // key id, revision -> event locator
-  kAuditByTeamTime,  // team, time, locator
-  kAuditByActor,     // team, actor, time, locator
-  kEvents,           // locator (partition, offset) -> encoded event
-  kMeta,             // offsets, chain heads, halts, skips
+// A column family: its position in the list of names the store was opened with. Any enum
+// converts, so a user names its families with an enum of its own.
+struct ColumnId {
+  template <typename E>
+    requires std::is_enum_v<E>
+  constexpr ColumnId(E column) : index(static_cast<int>(column)) {}  // NOLINT: implicit by design
+  constexpr explicit ColumnId(int i) : index(i) {}
+  int index;
 };
-inline constexpr int kColumnCount = 10;
-std::string_view ColumnName(Column column);
-inline constexpr std::array<Column, kColumnCount> kAllColumns = {
-    Column::kKeys,        Column::kSecretLookup, Column::kViewMine,        Column::kViewLegacy,
-    Column::kViewTeam,    Column::kAuditByKey,   Column::kAuditByTeamTime, Column::kAuditByActor,
-    Column::kEvents,      Column::kMeta};
 
 struct StoreOptions {
   bool create_if_missing = true;
@@ -55,12 +49,16 @@ struct StoreOptions {
   // less free space than this, before RocksDB meets a failed write: Debian's RocksDB 7.8 aborts the
   // process on a write after a failed file write, so stopping early is the clean way out. 0: off.
   std::uint64_t min_free_bytes = 0;
+  // Where the free space is asked (null: the machine's filesystem).
+  common::FileSystem* files = nullptr;
 };
 
 class Store {
  public:
-  static common::Result<std::unique_ptr<Store>> Open(const std::string& path,
-                                                     const StoreOptions& options);
+  // `column_families` names the store's column families in ColumnId order (the list must be
+  // the same every time a store is opened).
+  static common::Result<std::unique_ptr<Store>> Open(const std::string& path, const StoreOptions& options,
+                                                     std::span<const std::string_view> column_families);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -76,8 +74,8 @@ class Store {
     ~Batch();
     Batch(Batch&&) noexcept;
     Batch& operator=(Batch&&) noexcept;
-    void Put(Column column, std::string_view key, std::string_view value);
-    void Delete(Column column, std::string_view key);
+    void Put(ColumnId column, std::string_view key, std::string_view value);
+    void Delete(ColumnId column, std::string_view key);
     // Mutations added (before collapsing repeated keys).
     size_t count() const;
     void Clear();
@@ -93,33 +91,35 @@ class Store {
   common::Status Write(Batch& batch);
 
   // NotFound is a value here: nullopt.
-  common::Result<std::optional<std::string>> Get(Column column, std::string_view key) const;
+  common::Result<std::optional<std::string>> Get(ColumnId column, std::string_view key) const;
 
   // Visits keys in [lower, upper) in order (or reverse order); `visit` returns false to stop.
   // An empty `upper` means "no upper bound". The iterator's status is checked after the scan.
   using Visitor = std::function<bool(std::string_view key, std::string_view value)>;
-  common::Status Scan(Column column, std::string_view lower, std::string_view upper,
+  common::Status Scan(ColumnId column, std::string_view lower, std::string_view upper,
                       const Visitor& visit, bool reverse = false) const;
   // Visits every key starting with `prefix`.
-  common::Status ScanPrefix(Column column, std::string_view prefix, const Visitor& visit) const;
+  common::Status ScanPrefix(ColumnId column, std::string_view prefix, const Visitor& visit) const;
 
   // A consistent, openable copy of the database at `path` (hard links where possible).
   common::Status Checkpoint(const std::string& path) const;
 
   const std::string& path() const { return path_; }
+  int column_count() const { return static_cast<int>(column_names_.size()); }
+  const std::string& column_name(ColumnId column) const { return column_names_[static_cast<size_t>(column.index)]; }
 
  private:
   struct Handles;
-  Store(std::unique_ptr<Handles> handles, std::string path, StoreOptions options);
+  Store(std::unique_ptr<Handles> handles, std::string path, StoreOptions options,
+        std::vector<std::string> column_names);
   std::unique_ptr<Handles> handles_;
   std::string path_;
   StoreOptions options_;
+  std::vector<std::string> column_names_;
 };
 
-// Big-endian fixed-width integers: keys sort numerically.
-void AppendBigEndian32(std::string& out, std::uint32_t v);
-void AppendBigEndian64(std::string& out, std::uint64_t v);
-std::uint32_t ReadBigEndian32(std::string_view bytes);
-std::uint64_t ReadBigEndian64(std::string_view bytes);
+// The smallest key greater than every key that starts with `prefix` ("" when there is none): the
+// exclusive upper bound of a prefix scan.
+std::string PrefixSuccessor(std::string_view prefix);
 
 }  // namespace keyledger::storage

@@ -6,18 +6,20 @@
 // and on Stop; Start loads the snapshot and reads on from its offsets. Ready once it has read to
 // the end of the log after starting; lag per partition is refreshed every second. An event that
 // cannot be decoded halts its partition (logged, counted) and the replica reports not ready.
-// Threads: one consumer thread owned by the replica; Check, Ready, Lag and stats from any thread.
+// Threads: one consumer thread owned by the replica; Check, Ready and stats from any thread.
 #pragma once
 
 #include <atomic>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 
+#include "keyledger/common/clock.h"
+#include "keyledger/common/files.h"
 #include "keyledger/common/log.h"
+#include "keyledger/common/mutex.h"
 #include "keyledger/storage/kafka.h"
 #include "keyledger/validator/secret_index.h"
 
@@ -25,9 +27,10 @@ namespace keyledger::validator {
 
 struct ReplicaOptions {
   storage::KafkaConfig kafka;
-  std::string topic = "keyledger.key-events";
+  std::string topic = storage::kDefaultTopic;
   std::string snapshot_path;  // empty: no snapshots
   int snapshot_interval_ms = 30000;
+  common::FileSystem* files = nullptr;  // null: the machine's filesystem
 };
 
 struct ReplicaStats {
@@ -40,7 +43,8 @@ struct ReplicaStats {
 
 class Replica {
  public:
-  Replica(ReplicaOptions options, const events::Catalog* catalog, common::Logger* logger);
+  // `catalog`, `logger` and `clock` must outlive the replica.
+  Replica(ReplicaOptions options, const events::Catalog* catalog, common::Logger* logger, const common::Clock* clock);
   ~Replica();
   common::Status Start();
   void Stop();
@@ -50,8 +54,8 @@ class Replica {
   // secrets), or when the key's partition is halted (later events of that team, such as a
   // deletion, are not being applied). Those checks answer kNotReady.
   Decision Check(const CheckRequest& request) const;
-  bool Ready(std::string* why) const;
-  ReplicaStats stats() const;
+  bool Ready(std::string* why) const KL_EXCLUDES(mu_);
+  ReplicaStats stats() const KL_EXCLUDES(mu_);
   const SecretIndex& index() const { return index_; }
 
  private:
@@ -60,12 +64,13 @@ class Replica {
 
   ReplicaOptions options_;
   common::Logger* logger_;
+  const common::Clock* clock_;
   SecretIndex index_;
   std::unique_ptr<storage::LogReader> reader_;  // consumer thread only
   std::map<std::int32_t, std::int64_t> positions_;  // consumer thread only
-  mutable std::mutex mu_;  // Guards stats_ and caught_up_.
-  ReplicaStats stats_;
-  bool caught_up_ = false;
+  mutable common::Mutex mu_;
+  ReplicaStats stats_ KL_GUARDED_BY(mu_);
+  bool caught_up_ KL_GUARDED_BY(mu_) = false;
   std::int32_t partition_count_ = 0;
   // Lock-free copies for Check: caught up once, and a bit per halted partition (partitions
   // from 64 on share one flag).

@@ -5,8 +5,14 @@
 // or deny with a reason. Malformed secrets (prefix, length, alphabet, checksum) are refused
 // before any lookup. Regenerate and delete remove the old hash from the index at once.
 //
-// Memory: open addressing over fixed-size slots (secret hash, binary key id, interned team, VPC
-// and model-set ids) plus a key id -> slot table; about 120 bytes per key at 1M keys.
+// Memory: two probe tables (internal/probe_table.h) of fixed-size entries, secret hash -> key
+// (hash, binary key id, interned team, VPC and model-set ids) and key id -> slot, plus the
+// interned strings: about 195 bytes per key at 1M keys (bench/validator_bench.cc measures it).
+//
+// Snapshot: the index and the offsets it reflects, in one file written durably (temp file, fsync,
+// rename, fsync of the directory), versioned and checksummed; every integer through
+// common/coding.h. A file of another version or a damaged one is refused (DataLoss) and the
+// replica rebuilds from the log.
 // Thread: Apply and Check may run concurrently (a reader-writer lock guards the tables); Check
 // takes only the shared lock.
 #pragma once
@@ -14,16 +20,18 @@
 #include <array>
 #include <cstdint>
 #include <map>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "keyledger/common/crypto.h"
+#include "keyledger/common/files.h"
+#include "keyledger/common/mutex.h"
 #include "keyledger/common/status.h"
 #include "keyledger/events/catalog.h"
 #include "keyledger/events/event.h"
+#include "keyledger/validator/internal/probe_table.h"
 
 namespace keyledger::validator {
 
@@ -59,20 +67,21 @@ class SecretIndex {
  public:
   // `catalog` tells which models are batch-capable; it must outlive the index.
   explicit SecretIndex(const events::Catalog* catalog);
+  ~SecretIndex();
 
   // Applies one event (events of a key arrive in revision order, as in the log).
-  void Apply(const events::Event& event);
-  Decision Check(const CheckRequest& request) const;
+  void Apply(const events::Event& event) KL_EXCLUDES(mu_);
+  Decision Check(const CheckRequest& request) const KL_EXCLUDES(mu_);
 
-  size_t size() const;
+  size_t size() const KL_EXCLUDES(mu_);
   // Bytes held by the tables and interned strings (for the memory-per-key benchmark).
-  size_t MemoryBytes() const;
+  size_t MemoryBytes() const KL_EXCLUDES(mu_);
 
-  // Snapshot: the index and the offsets it reflects, in one file written atomically
-  // (temp file + rename). Load replaces the index; DataLoss for a damaged file.
-  common::Status SaveSnapshot(const std::string& path,
-                              const std::map<std::int32_t, std::int64_t>& offsets) const;
-  common::Status LoadSnapshot(const std::string& path, std::map<std::int32_t, std::int64_t>* offsets);
+  common::Status SaveSnapshot(const std::string& path, const std::map<std::int32_t, std::int64_t>& offsets,
+                              common::FileSystem* files) const KL_EXCLUDES(mu_);
+  // Replaces the index; NotFound without a file, DataLoss for a damaged or foreign one.
+  common::Status LoadSnapshot(const std::string& path, std::map<std::int32_t, std::int64_t>* offsets,
+                              common::FileSystem* files) KL_EXCLUDES(mu_);
 
  private:
   struct Slot {
@@ -82,39 +91,20 @@ class SecretIndex {
     std::uint32_t vpc = 0;        // 0: no VPC restriction
     std::uint32_t model_set = 0;  // 0: all models
     std::uint32_t revision = 0;
-    std::uint8_t state = 0;       // 0 empty, 1 live, 2 deleted (tombstone)
+    std::uint8_t state = internal::kEmpty;
     bool batch = false;
     bool legacy = false;
   };
   struct KeySlot {
     std::array<std::uint8_t, 16> key_id{};
     std::uint32_t slot = 0;
-    std::uint8_t state = 0;
+    std::uint8_t state = internal::kEmpty;
   };
-
-  size_t FindSlot(const common::Sha256Digest& hash) const;  // index or npos
-  void InsertLocked(const Slot& slot);
-  void EraseLocked(const common::Sha256Digest& hash);
-  size_t FindKeyLocked(const std::array<std::uint8_t, 16>& key_id) const;
-  void SetKeyLocked(const std::array<std::uint8_t, 16>& key_id, std::uint32_t slot, bool erase);
-  void RehashLocked(size_t capacity);
-  void RehashKeysLocked(size_t capacity);
-  std::uint32_t Intern(std::vector<std::string>& table, std::unordered_map<std::string, std::uint32_t>& ids,
-                       const std::string& value);
-  std::uint32_t InternModelSet(const std::vector<std::string>& models);
+  struct Tables;  // everything the lock guards, swapped whole by LoadSnapshot
 
   const events::Catalog* catalog_;
-  mutable std::shared_mutex mu_;
-  std::vector<Slot> slots_;
-  size_t live_ = 0, used_ = 0;  // used_ counts tombstones too
-  std::vector<KeySlot> keys_;
-  size_t keys_used_ = 0;
-  std::vector<std::string> teams_{""}, vpcs_{""};
-  std::unordered_map<std::string, std::uint32_t> team_ids_, vpc_ids_;
-  std::vector<std::string> models_;  // interned model ids
-  std::unordered_map<std::string, std::uint32_t> model_ids_;
-  std::vector<std::vector<std::uint32_t>> model_sets_{{}};  // sorted model ids; 0 = all models
-  std::map<std::vector<std::uint32_t>, std::uint32_t> model_set_ids_;
+  mutable common::SharedMutex mu_;
+  std::unique_ptr<Tables> tables_ KL_PT_GUARDED_BY(mu_);
 };
 
 // "8-4-4-4-12" UUID text <-> 16 bytes (lower-case hex).

@@ -1,29 +1,36 @@
 // The single writer of a set of partitions (SPEC section 3).
 //
-// On Start the writer registers its transactional.id (fencing any older writer with the same
-// identity) and reads its partitions from the log (read_committed) to rebuild every key's state,
-// the hash chain heads and the idempotency records of the last 24 h; only then does it accept
-// commands. Each command is validated by the key rules against that state (so the expected
-// revision is always the latest committed one) and the resulting event is appended inside a Kafka
-// transaction. Commands that arrive while a transaction is being committed are grouped into the
-// next one (group commit); a rejected command never fails the others. A command is acknowledged
-// (partition, offset, revision) only after its transaction committed.
+// On Start the writer registers its transactional identity (fencing any older writer with the
+// same identity) and reads its partitions from the log (read_committed) to rebuild every key's
+// state, the hash chain heads and the idempotency records of the last 24 h; only then does it
+// accept commands. Each command is validated by the key rules against that state (so the
+// expected revision is always the latest committed one) and the resulting event is appended
+// inside a transaction. Commands that arrive while a transaction is being committed are grouped
+// into the next one (group commit); a rejected command never fails the others. A command is
+// acknowledged (partition, offset, revision) only after its transaction committed.
 //
-// Failures:
-//   Unavailable  broker unreachable (after a bounded wait), writer recovering or fenced; nothing
-//                was acknowledged; a retry with the same idempotency key is safe
-//   other codes  the key rules' verdict (see events/key_rules.h)
-// A fenced writer (another writer took its transactional.id) stops appending for good, answers
-// Unavailable and logs why. After any other failed commit the writer re-registers, re-reads its
+// Outcomes of Submit:
+//   OK                  committed (or an idempotent replay of a committed command)
+//   Unavailable         nothing was written: the broker is unreachable (after a bounded wait),
+//                       the writer is recovering, or the command was still queued at its deadline;
+//                       a retry with the same idempotency key is safe
+//   FailedPrecondition  the writer is fenced (another writer took its identity); it never appends
+//                       again, and retrying here cannot help
+//   DeadlineExceeded    the outcome is unknown (a writer stuck reconnecting); retry with the same
+//                       idempotency key to learn it
+//   other codes         the key rules' verdict (events/key_rules.h), or Conflict for a reused
+//                       idempotency key or a secret already in use
+// After a failed commit that was not a clean abort, the writer re-registers, re-reads its
 // partitions and resolves each command of the failed transaction from the log itself: commands
 // whose events did land are acknowledged, the others answer Unavailable.
 //
+// Where it is: writer.cc (lifecycle, submission), batch.cc (one transaction: decide, append,
+// publish, on failure), recovery.cc (register, catch-up, recovery), idempotency.h.
 // Threads: Submit is thread-safe and blocks its caller until the outcome is known or the command
 // deadline passes. The writer owns one thread that runs transactions.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -31,7 +38,6 @@
 #include <limits>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -42,12 +48,16 @@
 #include "keyledger/common/clock.h"
 #include "keyledger/common/crypto.h"
 #include "keyledger/common/log.h"
+#include "keyledger/common/mutex.h"
 #include "keyledger/common/secret.h"
 #include "keyledger/common/status.h"
 #include "keyledger/events/catalog.h"
 #include "keyledger/events/event.h"
 #include "keyledger/events/key_rules.h"
 #include "keyledger/storage/kafka.h"
+#include "keyledger/writer/command_sink.h"
+#include "keyledger/writer/event_log.h"
+#include "keyledger/writer/idempotency.h"
 
 namespace keyledger::writer {
 
@@ -59,11 +69,9 @@ struct SecretHashHasher {
   }
 };
 
-inline constexpr std::int64_t kIdempotencyWindowMicros = 24ll * 3600 * 1000000;
-
 struct WriterOptions {
   storage::KafkaConfig kafka;
-  std::string topic = "keyledger.key-events";
+  std::string topic = storage::kDefaultTopic;
   // Stable identity: transactional.id = "keyledger-writer." + topic + "." + writer_id.
   std::string writer_id = "0";
   // Partitions this writer owns; empty = all partitions of the topic.
@@ -75,128 +83,107 @@ struct WriterOptions {
   int commit_timeout_ms = 4000;
 };
 
-struct CommandRequest {
-  events::Caller caller;
-  events::Command command;
-  std::string request_id;
-  std::string idempotency_key;  // Empty: not idempotent.
-  std::string correlation_id;
-};
+// "keyledger-writer.<topic>.<writer id>".
+std::string TransactionalId(const std::string& topic, const std::string& writer_id);
 
-struct CommandOutcome {
-  events::Event event;          // The appended event (or the original one for a replay).
-  events::KeyState key_after;   // The key's state after the event.
-  std::int32_t partition = -1;
-  std::int64_t offset = -1;
-  // True when an earlier command with the same idempotency key produced this outcome; nothing
-  // was appended now (and a secret must not be shown again).
-  bool replayed = false;
-};
-
-enum class WriterState { kStarting, kReady, kRecovering, kFenced, kStopped };
-std::string_view WriterStateName(WriterState state);
-
-struct WriterStats {
-  WriterState state = WriterState::kStarting;
-  std::uint64_t commands_acknowledged = 0;
-  std::uint64_t commands_rejected = 0;
-  std::uint64_t commands_unavailable = 0;
-  std::uint64_t transactions_committed = 0;
-  std::uint64_t transactions_failed = 0;
-  std::uint64_t idempotent_replays = 0;
-  std::string fenced_reason;
-};
-
-class Writer {
+class Writer final : public CommandSink {
  public:
-  // `catalog`, `clock`, `random` and `logger` must outlive the writer.
+  // A writer on Kafka (options.kafka). `catalog`, `clock`, `random` and `logger` must outlive it.
   Writer(WriterOptions options, const events::Catalog* catalog, const common::Clock* clock,
          common::RandomSource* random, common::Logger* logger);
-  ~Writer();
+  // A writer on `log` (which must outlive it); options.kafka is not used.
+  Writer(WriterOptions options, EventLog* log, const events::Catalog* catalog, const common::Clock* clock,
+         common::RandomSource* random, common::Logger* logger);
+  ~Writer() override;
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
   // Registers, catches up and starts accepting commands. Unavailable if the broker cannot be
   // reached within `timeout_ms`; DataLoss if the log cannot be read back (corrupt event).
-  common::Status Start(int timeout_ms);
-  void Stop();
+  common::Status Start(int timeout_ms) KL_EXCLUDES(mu_);
+  void Stop() KL_EXCLUDES(mu_);
 
   // Blocks until the outcome is known. A command still queued at its deadline (now +
   // command_timeout_ms) is answered Unavailable without being appended; one already inside a
   // transaction is answered when that commits or fails. Only if no answer comes within
   // command_timeout_ms + commit_timeout_ms + 2 s (a writer stuck reconnecting) does Submit give
-  // up with Unavailable whose message says the command may still be written.
-  common::Result<CommandOutcome> Submit(CommandRequest request);
+  // up with DeadlineExceeded: the command may still be written.
+  common::Result<CommandOutcome> Submit(CommandRequest request) override KL_EXCLUDES(mu_);
   // Queues the command and returns at once; the future is always satisfied eventually (by the
   // writer thread, or with Unavailable at shutdown). Callers impose their own deadline.
   // A command still queued at `deadline_micros` (the writer's clock) is answered Unavailable
   // without being appended.
   std::future<common::Result<CommandOutcome>> SubmitAsync(
-      CommandRequest request,
-      std::int64_t deadline_micros = std::numeric_limits<std::int64_t>::max());
+      CommandRequest request, std::int64_t deadline_micros = std::numeric_limits<std::int64_t>::max())
+      KL_EXCLUDES(mu_);
 
   // The key's current committed state as this writer knows it (for tests and read-your-writes).
-  std::optional<events::KeyState> KeyState(const std::string& key_id) const;
+  std::optional<events::KeyState> KeyState(const std::string& key_id) const KL_EXCLUDES(mu_);
   // The live key holding this secret hash, if any.
-  std::optional<std::string> SecretOwner(const common::SecretHash& hash) const;
+  std::optional<std::string> SecretOwner(const common::SecretHash& hash) const KL_EXCLUDES(mu_);
   std::int32_t PartitionFor(const std::string& team_id) const;
   std::int32_t partition_count() const { return partition_count_; }
-  WriterStats stats() const;
-  // Next offset after the last event this writer knows committed, per owned partition.
-  std::map<std::int32_t, std::int64_t> CommittedOffsets() const;
+  WriterStats stats() const override KL_EXCLUDES(mu_);
+  std::map<std::int32_t, std::int64_t> CommittedOffsets() const override KL_EXCLUDES(mu_);
 
  private:
   struct Pending;
+  struct BatchState;
+  using Batch = std::vector<std::shared_ptr<Pending>>;
   struct PartitionLog {
     common::Sha256Digest chain_head{};
     std::int64_t next_offset = 0;
   };
-  struct IdempotencyRecord {
-    std::string fingerprint;  // command type and target key
-    std::string key_id;
-    std::uint64_t revision = 0;
-    std::int32_t partition = -1;
-    std::int64_t offset = -1;
-    std::int64_t at_micros = 0;
-  };
 
+  // recovery.cc
   common::Status Register(int timeout_ms);
-  common::Status CatchUp(int timeout_ms);
-  // Keeps live_secrets_ in step with a key's change (mu_ held).
-  void TrackSecret(const std::optional<events::KeyState>& before, const events::KeyState& after);
-  common::Status ApplyFromLog(const events::Event& event, const storage::LogRecord& record);
-  void Loop();
-  void RunBatch(std::vector<std::shared_ptr<Pending>>& batch);
-  void Recover(std::vector<std::shared_ptr<Pending>>& in_flight);
-  void Resolve(const std::shared_ptr<Pending>& pending, common::Result<CommandOutcome> outcome);
-  std::string IdempotencyScope(const CommandRequest& request) const;
-  std::optional<common::Result<CommandOutcome>> CheckIdempotency(const CommandRequest& request);
+  common::Status CatchUp(int timeout_ms) KL_EXCLUDES(mu_);
+  common::Status ApplyFromLog(const events::Event& event, const storage::LogRecord& record) KL_REQUIRES(mu_);
+  void Recover(Batch& in_flight) KL_EXCLUDES(mu_);
+  // batch.cc: one transaction, by phase.
+  void RunBatch(Batch& batch) KL_EXCLUDES(mu_);
+  // Validates each command against the committed state plus the batch's own earlier events and
+  // prepares its event; returns the commands to append (the others are resolved or deferred).
+  Batch DecideBatch(Batch& batch) KL_EXCLUDES(mu_);
+  void Decide(const std::shared_ptr<Pending>& p, BatchState& state) KL_EXCLUDES(mu_);
+  common::Status Append(const Batch& appended);
+  void Publish(const Batch& batch, const Batch& appended) KL_EXCLUDES(mu_);
+  void OnFailure(Batch& batch, const Batch& appended, const common::Status& failure) KL_EXCLUDES(mu_);
+  // writer.cc
+  void Loop() KL_EXCLUDES(mu_);
+  void Resolve(const std::shared_ptr<Pending>& pending, common::Result<CommandOutcome> outcome) KL_EXCLUDES(mu_);
+  // Fails every queued command with `why` (fencing, losing the log).
+  void FailQueued(const common::Status& why) KL_EXCLUDES(mu_);
+  // Keeps live_secrets_ in step with a key's change.
+  void TrackSecret(const std::optional<events::KeyState>& before, const events::KeyState& after) KL_REQUIRES(mu_);
+  std::string ScopeOf(const CommandRequest& request) const;
+  // A replay of an earlier command with the same key (OK), a Conflict for a key reused for
+  // another command, or nullopt for a new one.
+  std::optional<common::Result<CommandOutcome>> CheckIdempotency(const CommandRequest& request) KL_EXCLUDES(mu_);
 
   WriterOptions options_;
+  std::unique_ptr<EventLog> owned_log_;
+  EventLog* log_;  // writer thread only (and Start)
   const events::Catalog* catalog_;
   const common::Clock* clock_;
   common::RandomSource* random_;
   common::Logger* logger_;
-  std::string transactional_id_;
   std::int32_t partition_count_ = 0;
   std::set<std::int32_t> owned_;
 
-  std::unique_ptr<storage::TransactionalProducer> producer_;  // Writer thread only.
-
-  mutable std::mutex mu_;  // Guards everything below.
-  std::condition_variable queue_cv_;
-  std::deque<std::shared_ptr<Pending>> queue_;
-  std::unordered_map<std::string, events::KeyState> keys_;
-  std::map<std::int32_t, PartitionLog> logs_;
-  std::unordered_map<std::string, IdempotencyRecord> idempotency_;
+  mutable common::Mutex mu_;
+  common::CondVar queue_cv_;  // a command was queued, or the writer is stopping
+  std::deque<std::shared_ptr<Pending>> queue_ KL_GUARDED_BY(mu_);
+  std::unordered_map<std::string, events::KeyState> keys_ KL_GUARDED_BY(mu_);
+  std::map<std::int32_t, PartitionLog> logs_ KL_GUARDED_BY(mu_);
+  IdempotencyTable idempotency_ KL_GUARDED_BY(mu_);
   // Secret hash of every live key -> key id: a secret may belong to one live key only.
-  std::unordered_map<common::SecretHash, std::string, SecretHashHasher> live_secrets_;
-  std::unordered_map<std::string, std::string> event_to_idempotency_scope_;
-  WriterStats stats_;
-  bool stopping_ = false;
+  std::unordered_map<common::SecretHash, std::string, SecretHashHasher> live_secrets_ KL_GUARDED_BY(mu_);
+  WriterStats stats_ KL_GUARDED_BY(mu_);
+  bool stopping_ KL_GUARDED_BY(mu_) = false;
   // While recovering: ids and offsets of the events read back from the log.
-  bool tracking_events_ = false;
-  std::unordered_map<std::string, std::int64_t> caught_up_events_;
+  bool tracking_events_ KL_GUARDED_BY(mu_) = false;
+  std::unordered_map<std::string, std::int64_t> caught_up_events_ KL_GUARDED_BY(mu_);
 
   std::thread thread_;
 };

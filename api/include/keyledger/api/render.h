@@ -1,0 +1,35 @@
+// Every JSON shape keyledger answers, rendered in one place for the admin API and the CLI alike
+// (the CLI prints the same objects the API returns). Field names follow the platform's public API
+// (SPEC section 5); api/openapi.yaml describes each shape.
+// Thread: free functions.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <string>
+
+#include "keyledger/events/catalog.h"
+#include "keyledger/events/event.h"
+#include "keyledger/events/key_rules.h"
+#include "keyledger/replay/audit.h"
+
+namespace keyledger::api {
+
+// The api key object: {uuid, name, created_at, created_by, creator_name, all_models, models
+// (objects {id, name, owned_by} of every model it can call today, plus Batch Inference for batch
+// keys), batch_inference, vpc_uuid, legacy, secret_hint, revision}.
+boost::json::object KeyInfoJson(const events::KeyState& key, const events::Catalog& catalog);
+// A key as of a point in time (as-of queries, audit before/after): the same fields, with the
+// model ids of its scope instead of objects, and `deleted`.
+boost::json::object KeyStateJson(const events::KeyState& key);
+// One entry of a key's history: {event_id, event_type, revision, occurred_at, actor, request_id,
+// correlation_id, changes}.
+boost::json::object HistoryEntryJson(const events::Event& event);
+// One audit record: the event with partition/offset and the key before and after it.
+boost::json::object AuditRecordJson(const replay::AuditRecord& record);
+// {"audit_events": [...], "next_cursor": "..." | null}
+boost::json::object AuditPageJson(const replay::AuditPage& page);
+// The model catalog in the OpenAI list shape {"object": "list", "data": [...]}.
+boost::json::object CatalogJson(const events::Catalog& catalog);
+
+}  // namespace keyledger::api

@@ -1,0 +1,83 @@
+#include "keyledger/api/render.h"
+
+#include <gtest/gtest.h>
+
+namespace keyledger::api {
+namespace {
+
+namespace json = boost::json;
+
+events::KeyState Key() {
+  events::KeyState k;
+  k.key_id = "00000000-0000-4000-8000-000000000001";
+  k.team_id = "team-acme";
+  k.name = "prod";
+  k.creator_id = "user-olga";
+  k.creator_name = "Olga";
+  k.created_at_micros = 1795384512000000;
+  k.all_models = false;
+  k.models = {"openai-gpt-4o", "retired-model"};
+  k.secret_hint = "abcd";
+  k.revision = 3;
+  return k;
+}
+
+TEST(Render, TheApiKeyObjectListsTheModelsItCanCallTodayAsObjects) {
+  events::Catalog catalog = events::Catalog::Default();
+  json::object info = KeyInfoJson(Key(), catalog);
+  EXPECT_EQ(info.at("uuid").as_string(), "00000000-0000-4000-8000-000000000001");
+  EXPECT_EQ(info.at("created_at").as_string(), "2026-11-22T21:55:12Z");
+  EXPECT_TRUE(info.at("vpc_uuid").is_null());
+  const auto& models = info.at("models").as_array();
+  ASSERT_EQ(models.size(), 1u);  // the retired model is not callable any more
+  EXPECT_EQ(models[0].at("owned_by").as_string(), "openai");
+  EXPECT_FALSE(info.contains("deleted"));
+  EXPECT_FALSE(info.contains("secret_key"));
+}
+
+TEST(Render, ABatchKeyShowsBatchInferenceAmongItsModels) {
+  events::KeyState k = Key();
+  k.all_models = true;
+  k.models.clear();
+  k.batch_inference = true;
+  json::object info = KeyInfoJson(k, events::Catalog::Default());
+  const auto& models = info.at("models").as_array();
+  EXPECT_EQ(models.back().at("name").as_string(), "Batch Inference");
+}
+
+TEST(Render, AKeyAsOfAPointInTimeNamesItsScopeByIdAndSaysIfDeleted) {
+  events::KeyState k = Key();
+  k.deleted = true;
+  json::object state = KeyStateJson(k);
+  EXPECT_EQ(state.at("models").as_array().size(), 2u);
+  EXPECT_EQ(state.at("models").as_array()[1].as_string(), "retired-model");
+  EXPECT_TRUE(state.at("deleted").as_bool());
+}
+
+TEST(Render, AnAuditPageCarriesBeforeAndAfterAndItsCursor) {
+  replay::AuditPage page;
+  replay::AuditRecord r;
+  r.event.event_id = "e1";
+  r.event.payload = events::KeyRenamed{"a", "b"};
+  r.before = Key();
+  r.after = Key();
+  r.after.name = "b";
+  page.records.push_back(r);
+  json::object out = AuditPageJson(page);
+  EXPECT_TRUE(out.at("next_cursor").is_null());
+  const auto& record = out.at("audit_events").as_array()[0];
+  EXPECT_EQ(record.at("event_type").as_string(), "key_renamed");
+  EXPECT_EQ(record.at("after").at("name").as_string(), "b");
+  EXPECT_EQ(record.at("before").at("name").as_string(), "prod");
+  page.next_cursor = "abcd";
+  EXPECT_EQ(AuditPageJson(page).at("next_cursor").as_string(), "abcd");
+}
+
+TEST(Render, TheCatalogIsInTheOpenAiListShape) {
+  json::object list = CatalogJson(events::Catalog::Default());
+  EXPECT_EQ(list.at("object").as_string(), "list");
+  EXPECT_EQ(list.at("data").as_array()[0].at("object").as_string(), "model");
+}
+
+}  // namespace
+}  // namespace keyledger::api

@@ -1,0 +1,76 @@
+// The admin API's handlers and what they share. Private to api/:
+//   routes.cc          the route table (method, pattern, options, handler)
+//   key_handlers.cc    keys: create, list, get, rename, regenerate, delete, history; commands
+//   audit_handlers.cc  audit queries, export, point in time
+//   ops_handlers.cc    health, readiness, metrics, the model catalog
+// Thread: handlers are thread-safe; what they share is immutable or thread-safe.
+#pragma once
+
+#include <string>
+
+#include "keyledger/api/admin_api.h"
+#include "keyledger/events/key_rules.h"
+#include "keyledger/http/message.h"
+#include "keyledger/http/query.h"
+#include "keyledger/http/router.h"
+#include "rate_limiter.h"
+
+namespace keyledger::api::internal {
+
+struct Deps {
+  AdminApiOptions options;
+  writer::CommandSink* commands;
+  replay::ReadSide* reads;
+  const events::Catalog* catalog;
+  const JwtVerifier* jwt;
+  const common::Clock* clock;
+  common::RandomSource* random;
+  common::Logger* logger;
+  http::RequestMetrics* metrics;
+  mutable RateLimiter limiter;
+};
+
+// One request on its way through a handler.
+struct Context {
+  const Deps& deps;
+  const http::Request& request;
+  const http::PathParams& params;
+  const events::Caller& caller;  // empty for public routes
+  const http::Query& query;
+};
+
+using Handler = http::Response (*)(const Context&);
+
+struct RouteSpec {
+  const char* method;
+  const char* pattern;
+  http::RouteOptions options;
+  Handler handler;
+};
+// Every route of the admin API, in the order they are matched.
+const std::vector<RouteSpec>& Routes();
+
+// key_handlers.cc
+http::Response CreateKey(const Context& ctx);
+http::Response ListKeys(const Context& ctx);
+http::Response GetKey(const Context& ctx);
+http::Response RenameKey(const Context& ctx);
+http::Response RegenerateKey(const Context& ctx);
+http::Response DeleteKey(const Context& ctx);
+http::Response KeyHistory(const Context& ctx);
+// audit_handlers.cc (owners only)
+http::Response AuditEvents(const Context& ctx);
+http::Response AuditExport(const Context& ctx);
+http::Response KeyAt(const Context& ctx);
+http::Response CallableAt(const Context& ctx);
+// ops_handlers.cc
+http::Response Health(const Context& ctx);
+http::Response Readiness(const Context& ctx);
+http::Response Metrics(const Context& ctx);
+http::Response Models(const Context& ctx);
+bool Ready(const Deps& deps, std::string* why);
+
+// "api key <id> not found".
+http::Response KeyNotFound(const std::string& key_id);
+
+}  // namespace keyledger::api::internal

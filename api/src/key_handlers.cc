@@ -1,0 +1,255 @@
+// Keys: create, list, get, rename, regenerate, delete and a key's history (SPEC section 5), and
+// how a command goes to the writer and comes back.
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+#include "errors.h"
+#include "handlers.h"
+#include "keyledger/api/render.h"
+#include "keyledger/common/secret.h"
+#include "keyledger/http/json_body.h"
+#include "keyledger/http/problem.h"
+
+namespace keyledger::api::internal {
+
+namespace json = boost::json;
+using common::Status;
+
+namespace {
+
+constexpr std::string_view kKeysPath = "/v2/gen-ai/models/api_keys";
+constexpr std::int64_t kMaxPerPage = 200;
+constexpr size_t kMaxModels = 1000;
+constexpr size_t kMaxHeaderId = 128;
+constexpr size_t kMaxIdempotencyKey = 255;
+
+// A command body: a JSON object of `fields` whose uuid / api_key_uuid, when present, name the
+// key in the path.
+http::ProblemOr<json::object> ReadBody(const Context& ctx, const http::BodySpec& spec) {
+  auto body = http::ParseJsonObject(ctx.request, spec);
+  if (!body.ok()) return body;
+  const std::string& key_id = ctx.params.Get("uuid");
+  for (std::string_view id_field : {"uuid", "api_key_uuid"}) {
+    auto id = http::StringField(*body, id_field, false);
+    if (!id.ok()) return id.problem();
+    if (!id->empty() && *id != key_id) {
+      return http::Problem::BadRequest(std::string(id_field) + " does not match the key in the path");
+    }
+  }
+  return body;
+}
+
+// Who may read a key: its team's owners, its creator, and every member for legacy keys.
+Status CheckReadable(const std::optional<projector::KeyRecord>& record, const events::Caller& caller,
+                     const std::string& key_id) {
+  std::optional<events::KeyState> state;
+  if (record) state = record->state;
+  KL_RETURN_IF_ERROR(events::CheckVisible(state, caller, key_id));
+  if (caller.role != events::Role::kOwner && !state->legacy && state->creator_id != caller.user_id) {
+    return common::PermissionDenied("only team owners may see keys created by other members");
+  }
+  return Status::Ok();
+}
+
+// A readable key of the caller's team (CheckReadable), from `view`.
+common::Result<events::KeyState> ReadableKey(const Context& ctx, const replay::ReadView& view) {
+  const std::string& key_id = ctx.params.Get("uuid");
+  KL_ASSIGN_OR_RETURN(auto record, view.GetKey(key_id));
+  KL_RETURN_IF_ERROR(CheckReadable(record, ctx.caller, key_id));
+  return record->state;
+}
+
+// Sends a command to the writer and answers with the key after it (and its secret, once).
+http::Response RunCommand(const Context& ctx, events::Command command, int success_status, const std::string* secret) {
+  const Deps& deps = ctx.deps;
+  Status allowed = deps.limiter.Allow(ctx.caller.team_id + "/" + ctx.caller.user_id);
+  if (!allowed.ok()) {
+    http::Response r = StatusResponse(allowed);
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  std::string idempotency_key(ctx.request.Header("idempotency-key"));
+  if (idempotency_key.size() > kMaxIdempotencyKey) {
+    return StatusResponse(common::InvalidArgument("Idempotency-Key is longer than 255 characters"));
+  }
+  if (idempotency_key.empty() && ctx.request.HasHeader("idempotency-key")) {
+    return StatusResponse(common::InvalidArgument("Idempotency-Key is empty; omit it or send 1 to 255 characters"));
+  }
+  std::string request_id(ctx.request.Header("x-request-id"));
+  if (request_id.size() > kMaxHeaderId) return StatusResponse(common::InvalidArgument("X-Request-Id is longer than 128 characters"));
+  if (request_id.empty()) {
+    auto id = common::NewUuidV4(*deps.random);
+    if (!id.ok()) return StatusResponse(id.status());
+    request_id = *id;
+  }
+  std::string correlation_id(ctx.request.Header("x-correlation-id"));
+  if (correlation_id.size() > kMaxHeaderId) {
+    return StatusResponse(common::InvalidArgument("X-Correlation-Id is longer than 128 characters"));
+  }
+  auto outcome = deps.commands->Submit(
+      writer::CommandRequest{ctx.caller, std::move(command), request_id, idempotency_key, correlation_id});
+  if (!outcome.ok()) return StatusResponse(outcome.status());
+  if (!outcome->replayed && outcome->offset >= 0) {
+    // Read-your-writes: a GET right after this response must see the change.
+    Status applied = deps.reads->Acquire()->WaitForOffset(outcome->partition, outcome->offset, deps.options.command_wait_ms);
+    if (!applied.ok()) deps.logger->Warn("read model lags behind a command", {{"error", applied.message()}});
+  }
+  json::object info = KeyInfoJson(outcome->key_after, *deps.catalog);
+  json::object body;
+  if (outcome->replayed) {
+    body["idempotent_replay"] = true;
+    if (secret != nullptr) {
+      body["message"] = "this request was already carried out; its secret was shown once, in the original response";
+    }
+  } else if (secret != nullptr) {
+    info["secret_key"] = *secret;
+  }
+  body["api_key_info"] = std::move(info);
+  http::Response r = http::JsonResponse(success_status, body);
+  r.headers.emplace_back("X-Request-Id", request_id);
+  return r;
+}
+
+// A fresh secret's hash and hint, with the secret itself (shown once).
+struct NewSecret {
+  std::string secret;
+  common::SecretHash hash;
+  std::string hint;
+};
+common::Result<NewSecret> GenerateNewSecret(common::RandomSource& random) {
+  KL_ASSIGN_OR_RETURN(std::string secret, common::GenerateSecret(random));
+  NewSecret s{secret, common::HashSecret(secret), common::SecretHint(secret)};
+  return s;
+}
+
+}  // namespace
+
+http::Response KeyNotFound(const std::string& key_id) {
+  return http::ErrorResponse(404, "not_found", "api key " + key_id + " not found");
+}
+
+http::Response CreateKey(const Context& ctx) {
+  auto body = ReadBody(ctx, {true, {"name", "all_models", "models", "batch_inference", "vpc_uuid"}});
+  if (!body.ok()) return body.problem().ToResponse();
+  events::CreateKeyCommand cmd;
+  auto name = http::StringField(*body, "name", true);
+  if (!name.ok()) return name.problem().ToResponse();
+  cmd.name = *name;
+  auto all = http::BoolField(*body, "all_models", false);
+  if (!all.ok()) return all.problem().ToResponse();
+  cmd.all_models = *all;
+  if (const json::value* models = body->if_contains("models"); models && !models->is_null()) {
+    if (!models->is_array()) return StatusResponse(common::InvalidArgument("models must be an array of model ids"));
+    if (models->as_array().size() > kMaxModels) {
+      return StatusResponse(common::InvalidArgument("models lists more than 1000 ids"));
+    }
+    for (const auto& m : models->as_array()) {
+      if (!m.is_string()) return StatusResponse(common::InvalidArgument("models must be an array of model ids (strings)"));
+      cmd.models.emplace_back(m.as_string());
+    }
+  }
+  auto batch = http::BoolField(*body, "batch_inference", false);
+  if (!batch.ok()) return batch.problem().ToResponse();
+  cmd.batch_inference = *batch;
+  auto vpc = http::StringField(*body, "vpc_uuid", false);
+  if (!vpc.ok()) return vpc.problem().ToResponse();
+  cmd.vpc_uuid = *vpc;
+  if (!cmd.vpc_uuid.empty() && !common::IsUuid(cmd.vpc_uuid)) {
+    return StatusResponse(common::InvalidArgument("vpc_uuid must be a VPC UUID or null"));
+  }
+  auto secret = GenerateNewSecret(*ctx.deps.random);
+  if (!secret.ok()) return StatusResponse(secret.status());
+  cmd.secret_sha256 = secret->hash;
+  cmd.secret_hint = secret->hint;
+  return RunCommand(ctx, std::move(cmd), 201, &secret->secret);
+}
+
+http::Response ListKeys(const Context& ctx) {
+  auto view = events::ParseView(ctx.query.Get("view", "mine"));
+  if (!view.ok()) return StatusResponse(view.status());
+  auto page = ctx.query.Int("page", 1, 1000000, 1);
+  if (!page.ok()) return page.problem().ToResponse();
+  auto per_page = ctx.query.Int("per_page", 1, kMaxPerPage, 20);
+  if (!per_page.ok()) return per_page.problem().ToResponse();
+  auto result = ctx.deps.reads->Acquire()->ListView(ctx.caller, *view, static_cast<size_t>(*page),
+                                                    static_cast<size_t>(*per_page));
+  if (!result.ok()) return StatusResponse(result.status());
+  json::array infos;
+  for (const auto& k : result->keys) infos.push_back(KeyInfoJson(k, *ctx.deps.catalog));
+  const std::int64_t total = static_cast<std::int64_t>(result->total);
+  const std::int64_t last = std::max<std::int64_t>(1, (total + *per_page - 1) / *per_page);
+  auto link = [&](std::int64_t p) {
+    return std::string(kKeysPath) + "?view=" + std::string(events::ViewName(*view)) + "&page=" + std::to_string(p) +
+           "&per_page=" + std::to_string(*per_page);
+  };
+  json::object pages;
+  pages["first"] = link(1);
+  if (*page > 1) pages["prev"] = link(std::min(*page - 1, last));
+  if (*page < last) pages["next"] = link(*page + 1);
+  pages["last"] = link(last);
+  return http::JsonResponse(200, json::object{{"api_key_infos", std::move(infos)},
+                                              {"links", json::object{{"pages", std::move(pages)}}},
+                                              {"meta", json::object{{"total", total}, {"page", *page}, {"per_page", *per_page}}}});
+}
+
+http::Response GetKey(const Context& ctx) {
+  auto view = ctx.deps.reads->Acquire();
+  auto key = ReadableKey(ctx, *view);
+  if (!key.ok()) return StatusResponse(key.status());
+  return http::JsonResponse(200, json::object{{"api_key_info", KeyInfoJson(*key, *ctx.deps.catalog)}});
+}
+
+http::Response RenameKey(const Context& ctx) {
+  static constexpr std::string_view kFixed[] = {"all_models", "models", "batch_inference", "vpc_uuid", "legacy"};
+  auto body = ReadBody(ctx, {true, {"name", "uuid", "api_key_uuid", "all_models", "models", "batch_inference", "vpc_uuid", "legacy"}});
+  if (!body.ok()) return body.problem().ToResponse();
+  for (std::string_view fixed : kFixed) {
+    if (body->contains(fixed)) {
+      return StatusResponse(common::InvalidArgument(std::string(fixed) +
+                                                    " cannot be changed: a key's model scope and VPC are fixed at creation"));
+    }
+  }
+  auto name = http::StringField(*body, "name", true);
+  if (!name.ok()) return name.problem().ToResponse();
+  return RunCommand(ctx, events::RenameKeyCommand{ctx.params.Get("uuid"), *name, {}}, 200, nullptr);
+}
+
+http::Response RegenerateKey(const Context& ctx) {
+  auto body = ReadBody(ctx, {true, {"confirm_name", "uuid", "api_key_uuid"}});
+  if (!body.ok()) return body.problem().ToResponse();
+  auto confirm = http::StringField(*body, "confirm_name", true);
+  if (!confirm.ok()) return confirm.problem().ToResponse();
+  auto secret = GenerateNewSecret(*ctx.deps.random);
+  if (!secret.ok()) return StatusResponse(secret.status());
+  events::RegenerateKeyCommand cmd{ctx.params.Get("uuid"), *confirm, {}, secret->hash, secret->hint};
+  return RunCommand(ctx, std::move(cmd), 200, &secret->secret);
+}
+
+http::Response DeleteKey(const Context& ctx) {
+  auto body = ReadBody(ctx, {false, {"confirm_name", "uuid", "api_key_uuid"}});
+  if (!body.ok()) return body.problem().ToResponse();
+  auto confirm = http::StringField(*body, "confirm_name", false);
+  if (!confirm.ok()) return confirm.problem().ToResponse();
+  std::string name = confirm->empty() ? ctx.query.Get("confirm_name") : *confirm;
+  if (name.empty()) {
+    return StatusResponse(
+        common::InvalidArgument("confirm_name is required: send the key's current name in the body or the query"));
+  }
+  return RunCommand(ctx, events::DeleteKeyCommand{ctx.params.Get("uuid"), name, {}}, 200, nullptr);
+}
+
+http::Response KeyHistory(const Context& ctx) {
+  auto view = ctx.deps.reads->Acquire();
+  // Like the key itself, its history answers 404 once the key is deleted; the events stay in the
+  // log and in the audit indexes for audit queries.
+  auto key = ReadableKey(ctx, *view);
+  if (!key.ok()) return StatusResponse(key.status());
+  auto history = view->KeyHistory(key->key_id);
+  if (!history.ok()) return StatusResponse(history.status());
+  json::array out;
+  for (const auto& entry : *history) out.push_back(HistoryEntryJson(entry.event));
+  return http::JsonResponse(200, json::object{{"events", std::move(out)}});
+}
+
+}  // namespace keyledger::api::internal

@@ -1,0 +1,98 @@
+// Health, readiness, metrics and the model catalog.
+#include <boost/json.hpp>
+
+#include "handlers.h"
+#include "keyledger/api/render.h"
+#include "keyledger/http/json_body.h"
+#include "keyledger/http/metrics.h"
+
+namespace keyledger::api::internal {
+
+namespace json = boost::json;
+
+bool Ready(const Deps& deps, std::string* why) {
+  auto ws = deps.commands->stats();
+  if (ws.state != writer::WriterState::kReady) {
+    *why = "writer is " + std::string(writer::WriterStateName(ws.state));
+    return false;
+  }
+  auto committed = deps.commands->CommittedOffsets();
+  auto view = deps.reads->Acquire();
+  auto ps = view->projector_stats();
+  if (!ps.failure.empty()) {
+    *why = "projector stopped: " + ps.failure;
+    return false;
+  }
+  if (ps.halts > 0) {
+    *why = "projection halted on " + std::to_string(ps.halts) + " partition(s)";
+    return false;
+  }
+  // Under load the projector is always a batch or two behind what the writer has just committed,
+  // for milliseconds: being behind counts only if it does not catch up within a short grace, or a
+  // load balancer would take a busy, healthy server out of rotation.
+  constexpr std::int64_t kCatchUpGraceMicros = 1'000'000;
+  const std::int64_t deadline = deps.clock->MonotonicMicros() + kCatchUpGraceMicros;
+  for (const auto& [p, offset] : committed) {
+    auto it = ps.next_offsets.find(p);
+    std::int64_t applied = it == ps.next_offsets.end() ? 0 : it->second;
+    if (applied >= offset) continue;
+    std::int64_t left_ms = (deadline - deps.clock->MonotonicMicros()) / 1000;
+    if (left_ms <= 0 || !view->WaitForOffset(p, offset - 1, static_cast<int>(left_ms)).ok()) {
+      *why = "projector is behind on partition " + std::to_string(p);
+      return false;
+    }
+  }
+  return true;
+}
+
+http::Response Health(const Context&) { return http::JsonResponse(200, json::object{{"status", "ok"}}); }
+
+http::Response Readiness(const Context& ctx) {
+  std::string why;
+  if (!Ready(ctx.deps, &why)) return http::JsonResponse(503, json::object{{"status", "not_ready"}, {"reason", why}});
+  return http::JsonResponse(200, json::object{{"status", "ready"}});
+}
+
+http::Response Models(const Context& ctx) { return http::JsonResponse(200, CatalogJson(*ctx.deps.catalog)); }
+
+http::Response Metrics(const Context& ctx) {
+  const Deps& deps = ctx.deps;
+  http::MetricsText m;
+  deps.metrics->Render(m);
+  auto ws = deps.commands->stats();
+  auto ps = deps.reads->Acquire()->projector_stats();
+  m.Family("keyledger_writer_state", "gauge", "Writer state (1 for the current one).");
+  for (auto s : {writer::WriterState::kStarting, writer::WriterState::kReady, writer::WriterState::kRecovering,
+                 writer::WriterState::kFenced, writer::WriterState::kStopped}) {
+    m.Sample("keyledger_writer_state", {{"state", writer::WriterStateName(s)}}, s == ws.state ? 1 : 0);
+  }
+  m.Gauge("keyledger_writer_fenced", "1 when another writer took this writer's transactional identity.",
+          ws.state == writer::WriterState::kFenced ? 1 : 0);
+  m.Family("keyledger_writer_commands_total", "counter", "Commands answered by the writer, by outcome.");
+  m.Sample("keyledger_writer_commands_total", {{"outcome", "acknowledged"}}, static_cast<double>(ws.commands_acknowledged));
+  m.Sample("keyledger_writer_commands_total", {{"outcome", "rejected"}}, static_cast<double>(ws.commands_rejected));
+  m.Sample("keyledger_writer_commands_total", {{"outcome", "unavailable"}}, static_cast<double>(ws.commands_unavailable));
+  m.Family("keyledger_writer_transactions_total", "counter", "Transactions of the writer, by outcome.");
+  m.Sample("keyledger_writer_transactions_total", {{"outcome", "committed"}}, static_cast<double>(ws.transactions_committed));
+  m.Sample("keyledger_writer_transactions_total", {{"outcome", "failed"}}, static_cast<double>(ws.transactions_failed));
+  m.Counter("keyledger_projector_events_applied_total", "Events the projector has applied to the read models.",
+            static_cast<double>(ps.events_applied));
+  m.Gauge("keyledger_projector_halted_partitions", "Partitions whose projection is halted on a bad record.",
+          static_cast<double>(ps.halts));
+  m.Counter("keyledger_projector_undecodable_events_total", "Records the projector could not decode or apply.",
+            static_cast<double>(ps.decode_errors));
+  m.Family("keyledger_projector_lag_events", "gauge", "Events the writer committed that the projector has not applied.");
+  for (const auto& [p, offset] : deps.commands->CommittedOffsets()) {
+    auto it = ps.next_offsets.find(p);
+    std::int64_t applied = it == ps.next_offsets.end() ? 0 : it->second;
+    m.Sample("keyledger_projector_lag_events", {{"partition", std::to_string(p)}},
+             static_cast<double>(std::max<std::int64_t>(0, offset - applied)));
+  }
+  m.ProcessMetrics();
+  http::Response r;
+  r.content_type = "text/plain; version=0.0.4";
+  r.body = m.Take();
+  return r;
+}
+
+}  // namespace keyledger::api::internal

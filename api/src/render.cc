@@ -1,0 +1,136 @@
+#include "keyledger/api/render.h"
+
+#include "keyledger/common/clock.h"
+
+namespace keyledger::api {
+
+namespace json = boost::json;
+
+namespace {
+
+json::value VpcValue(const std::string& vpc) { return vpc.empty() ? json::value(nullptr) : json::value(vpc); }
+
+json::object ActorJson(const events::Actor& actor) {
+  return json::object{{"id", actor.user_id}, {"name", actor.display_name}, {"role", std::string(events::RoleName(actor.role))}};
+}
+
+// The fields every key shape has, with `models` given.
+json::object KeyFields(const events::KeyState& k, json::array models) {
+  json::object o;
+  o["uuid"] = k.key_id;
+  o["name"] = k.name;
+  o["created_at"] = common::FormatRfc3339(k.created_at_micros);
+  o["created_by"] = k.creator_id;
+  o["creator_name"] = k.creator_name;
+  o["all_models"] = k.all_models;
+  o["models"] = std::move(models);
+  o["batch_inference"] = k.batch_inference;
+  o["vpc_uuid"] = VpcValue(k.vpc_uuid);
+  o["legacy"] = k.legacy;
+  o["secret_hint"] = k.secret_hint;
+  o["revision"] = k.revision;
+  return o;
+}
+
+json::array ModelIds(const std::vector<std::string>& ids) {
+  json::array out;
+  for (const auto& m : ids) out.emplace_back(m);
+  return out;
+}
+
+}  // namespace
+
+json::object KeyInfoJson(const events::KeyState& k, const events::Catalog& catalog) {
+  json::array models;
+  for (const std::string& id : events::CallableModels(k, catalog)) {
+    if (const events::Model* m = catalog.FindModel(id)) {
+      models.push_back(json::object{{"id", m->id}, {"name", m->name}, {"owned_by", m->owned_by}});
+    }
+  }
+  if (k.batch_inference) {
+    models.push_back(json::object{{"id", "batch-inference"}, {"name", "Batch Inference"}, {"owned_by", "platform"}});
+  }
+  return KeyFields(k, std::move(models));
+}
+
+json::object KeyStateJson(const events::KeyState& k) {
+  json::object o = KeyFields(k, ModelIds(k.models));
+  o["deleted"] = k.deleted;
+  return o;
+}
+
+json::object HistoryEntryJson(const events::Event& e) {
+  json::object item;
+  item["event_id"] = e.event_id;
+  item["event_type"] = std::string(events::EventTypeName(e.type()));
+  item["revision"] = e.key_revision;
+  item["occurred_at"] = common::FormatRfc3339(e.occurred_at_micros);
+  item["actor"] = ActorJson(e.actor);
+  item["request_id"] = e.request_id;
+  item["correlation_id"] = e.correlation_id;
+  json::object changes;
+  std::visit(
+      [&changes](const auto& p) {
+        using P = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<P, events::KeyCreated>) {
+          changes["name"] = p.name;
+          changes["all_models"] = p.all_models;
+          changes["models"] = ModelIds(p.models);
+          changes["batch_inference"] = p.batch_inference;
+          changes["vpc_uuid"] = VpcValue(p.vpc_uuid);
+          changes["legacy"] = p.legacy;
+          changes["secret_hint"] = p.secret_hint;
+        } else if constexpr (std::is_same_v<P, events::KeyRenamed>) {
+          changes["old_name"] = p.old_name;
+          changes["new_name"] = p.new_name;
+        } else if constexpr (std::is_same_v<P, events::KeyRegenerated>) {
+          changes["secret_hint"] = p.secret_hint;
+        } else {
+          changes["name"] = p.name;
+        }
+      },
+      e.payload);
+  item["changes"] = std::move(changes);
+  return item;
+}
+
+json::object AuditRecordJson(const replay::AuditRecord& r) {
+  const events::Event& e = r.event;
+  json::object o;
+  o["event_id"] = e.event_id;
+  o["event_type"] = std::string(events::EventTypeName(e.type()));
+  o["occurred_at"] = common::FormatRfc3339(e.occurred_at_micros);
+  o["team_id"] = e.team_id;
+  o["key_id"] = e.key_id;
+  o["revision"] = e.key_revision;
+  o["actor"] = ActorJson(e.actor);
+  o["request_id"] = e.request_id;
+  o["correlation_id"] = e.correlation_id;
+  o["partition"] = r.partition;
+  o["offset"] = r.offset;
+  o["before"] = r.before ? json::value(KeyStateJson(*r.before)) : json::value(nullptr);
+  o["after"] = KeyStateJson(r.after);
+  return o;
+}
+
+json::object AuditPageJson(const replay::AuditPage& page) {
+  json::array records;
+  for (const auto& r : page.records) records.push_back(AuditRecordJson(r));
+  return json::object{{"audit_events", std::move(records)},
+                      {"next_cursor", page.next_cursor.empty() ? json::value(nullptr) : json::value(page.next_cursor)}};
+}
+
+json::object CatalogJson(const events::Catalog& catalog) {
+  json::array data;
+  for (const auto& m : catalog.models()) {
+    data.push_back(json::object{{"id", m.id},
+                                {"object", "model"},
+                                {"created", m.created},
+                                {"owned_by", m.owned_by},
+                                {"name", m.name},
+                                {"batch_capable", m.batch_capable}});
+  }
+  return json::object{{"object", "list"}, {"data", std::move(data)}};
+}
+
+}  // namespace keyledger::api

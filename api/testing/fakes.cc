@@ -1,0 +1,224 @@
+#include "testing/fakes.h"
+
+#include <algorithm>
+
+#include "keyledger/events/key_rules.h"
+
+namespace keyledger::api::testing {
+
+using common::Result;
+using common::Status;
+
+class FakeLedger::View final : public replay::ReadView {
+ public:
+  explicit View(FakeLedger* ledger) : ledger_(ledger) {}
+
+  Result<std::optional<projector::KeyRecord>> GetKey(const std::string& key_id) const override {
+    common::MutexLock lock(&ledger_->mu_);
+    KL_RETURN_IF_ERROR(ledger_->read_failure_);
+    auto it = ledger_->keys_.find(key_id);
+    if (it == ledger_->keys_.end()) return std::optional<projector::KeyRecord>();
+    return std::optional<projector::KeyRecord>(projector::KeyRecord{it->second, 0, 0});
+  }
+
+  Result<projector::ReadModel::Page> ListView(const events::Caller& caller, events::View view, size_t page,
+                                              size_t per_page) const override {
+    KL_RETURN_IF_ERROR(events::CheckViewAllowed(view, caller));
+    common::MutexLock lock(&ledger_->mu_);
+    KL_RETURN_IF_ERROR(ledger_->read_failure_);
+    std::vector<events::KeyState> in_view;
+    for (const auto& [id, k] : ledger_->keys_) {
+      if (!k.deleted && events::KeyInView(k, view, caller)) in_view.push_back(k);
+    }
+    std::sort(in_view.begin(), in_view.end(), [](const auto& a, const auto& b) {
+      return std::tie(b.created_at_micros, b.key_id) < std::tie(a.created_at_micros, a.key_id);
+    });
+    projector::ReadModel::Page out;
+    out.total = in_view.size();
+    for (size_t i = (page - 1) * per_page; i < in_view.size() && out.keys.size() < per_page; ++i) {
+      out.keys.push_back(in_view[i]);
+    }
+    return out;
+  }
+
+  Result<std::vector<projector::ReadModel::HistoryEntry>> KeyHistory(const std::string& key_id) const override {
+    common::MutexLock lock(&ledger_->mu_);
+    KL_RETURN_IF_ERROR(ledger_->read_failure_);
+    std::vector<projector::ReadModel::HistoryEntry> out;
+    for (const Stored& s : ledger_->log_) {
+      if (s.event.key_id == key_id) out.push_back({{0, s.offset}, s.event});
+    }
+    return out;
+  }
+
+  Result<replay::AuditPage> QueryAudit(const replay::AuditQuery& q) const override {
+    if (q.since_micros && q.until_micros && *q.since_micros >= *q.until_micros) {
+      return common::InvalidArgument("since must be before until");
+    }
+    common::MutexLock lock(&ledger_->mu_);
+    KL_RETURN_IF_ERROR(ledger_->read_failure_);
+    replay::AuditPage page;
+    std::map<std::string, events::KeyState> states;
+    for (const Stored& s : ledger_->log_) {
+      std::optional<events::KeyState> before;
+      if (auto it = states.find(s.event.key_id); it != states.end()) before = it->second;
+      KL_ASSIGN_OR_RETURN(events::KeyState after, events::Apply(before, s.event));
+      states[s.event.key_id] = after;
+      const events::Event& e = s.event;
+      if (e.team_id != q.team_id || (!q.key_id.empty() && e.key_id != q.key_id) ||
+          (!q.actor_id.empty() && e.actor.user_id != q.actor_id) || (q.event_type && e.type() != *q.event_type)) {
+        continue;
+      }
+      page.records.push_back({e, 0, s.offset, before, after});
+    }
+    if (q.order == replay::AuditOrder::kNewestFirst) std::reverse(page.records.begin(), page.records.end());
+    if (page.records.size() > q.limit) page.records.resize(q.limit);
+    return page;
+  }
+
+  Result<std::optional<events::KeyState>> KeyAsOf(const std::string& team_id, const std::string& key_id,
+                                                  const replay::AsOf& as_of) const override {
+    common::MutexLock lock(&ledger_->mu_);
+    KL_RETURN_IF_ERROR(ledger_->read_failure_);
+    std::optional<events::KeyState> state;
+    for (const Stored& s : ledger_->log_) {
+      if ((as_of.offset && s.offset > *as_of.offset) || (as_of.time_micros && s.event.occurred_at_micros > *as_of.time_micros)) break;
+      if (s.event.key_id != key_id || s.event.team_id != team_id) continue;
+      KL_ASSIGN_OR_RETURN(events::KeyState next, events::Apply(state, s.event));
+      state = std::move(next);
+    }
+    return state;
+  }
+
+  Result<std::vector<events::KeyState>> CallableAsOf(const std::string& team_id, const std::string& model,
+                                                     const std::string& source_vpc, const replay::AsOf& as_of,
+                                                     const events::Catalog& catalog) const override {
+    std::vector<events::KeyState> out;
+    std::map<std::string, events::KeyState> keys;
+    {
+      common::MutexLock lock(&ledger_->mu_);
+      KL_RETURN_IF_ERROR(ledger_->read_failure_);
+      for (const Stored& s : ledger_->log_) {
+        if ((as_of.offset && s.offset > *as_of.offset) || (as_of.time_micros && s.event.occurred_at_micros > *as_of.time_micros)) break;
+        if (s.event.team_id != team_id) continue;
+        std::optional<events::KeyState> current;
+        if (auto it = keys.find(s.event.key_id); it != keys.end()) current = it->second;
+        KL_ASSIGN_OR_RETURN(keys[s.event.key_id], events::Apply(current, s.event));
+      }
+    }
+    for (auto& [id, k] : keys) {
+      if (replay::CouldCall(k, model, source_vpc, catalog)) out.push_back(k);
+    }
+    return out;
+  }
+
+  Status WaitForOffset(std::int32_t, std::int64_t, int) override {
+    common::MutexLock lock(&ledger_->mu_);
+    if (ledger_->projector_behind_) return common::Unavailable("the fake projector is behind");
+    return Status::Ok();
+  }
+
+  projector::ProjectorStats projector_stats() const override {
+    common::MutexLock lock(&ledger_->mu_);
+    projector::ProjectorStats stats;
+    stats.events_applied = ledger_->log_.size();
+    std::int64_t next = ledger_->log_.empty() ? 0 : ledger_->log_.back().offset + 1;
+    stats.next_offsets[0] = ledger_->projector_behind_ ? 0 : next;
+    return stats;
+  }
+
+ private:
+  FakeLedger* ledger_;
+};
+
+FakeLedger::FakeLedger(const events::Catalog* catalog, const common::Clock* clock, common::RandomSource* random)
+    : catalog_(catalog), clock_(clock), random_(random), view_(std::make_shared<View>(this)) {}
+
+FakeLedger::~FakeLedger() = default;
+
+std::shared_ptr<replay::ReadView> FakeLedger::Acquire() const { return view_; }
+
+Result<writer::CommandOutcome> FakeLedger::Submit(writer::CommandRequest request) {
+  common::MutexLock lock(&mu_);
+  requests_.push_back(request);
+  if (next_failure_) {
+    Status failure = *next_failure_;
+    next_failure_.reset();
+    return failure;
+  }
+  if (state_ == writer::WriterState::kFenced) return common::FailedPrecondition("writer is fenced: by a test");
+  if (state_ != writer::WriterState::kReady) return common::Unavailable("writer is not ready");
+  std::string scope = request.idempotency_key.empty()
+                          ? ""
+                          : request.caller.team_id + "/" + request.caller.user_id + "/" + request.idempotency_key;
+  if (!scope.empty()) {
+    if (auto it = idempotency_.find(scope); it != idempotency_.end()) {
+      writer::CommandOutcome replay = it->second;
+      replay.replayed = true;
+      replay.key_after = keys_[replay.key_after.key_id];
+      return replay;
+    }
+  }
+  if (auto* create = std::get_if<events::CreateKeyCommand>(&request.command); create && create->key_id.empty()) {
+    KL_ASSIGN_OR_RETURN(create->key_id, common::NewUuidV4(*random_));
+  }
+  const std::string& key_id = events::CommandKeyId(request.command);
+  std::optional<events::KeyState> current;
+  if (auto it = keys_.find(key_id); it != keys_.end()) current = it->second;
+  KL_ASSIGN_OR_RETURN(std::string event_id, common::NewUuidV4(*random_));
+  events::CommandContext context{event_id, clock_->NowMicros(), request.request_id, request.idempotency_key,
+                                 request.correlation_id};
+  KL_ASSIGN_OR_RETURN(events::Event event, events::Decide(current, request.caller, request.command, *catalog_, context));
+  KL_ASSIGN_OR_RETURN(events::KeyState after, events::Apply(current, event));
+  std::int64_t offset = static_cast<std::int64_t>(log_.size());
+  log_.push_back({event, offset});
+  keys_[key_id] = after;
+  writer::CommandOutcome outcome{event, after, 0, offset, false};
+  if (!scope.empty()) idempotency_[scope] = outcome;
+  return outcome;
+}
+
+writer::WriterStats FakeLedger::stats() const {
+  common::MutexLock lock(&mu_);
+  writer::WriterStats s;
+  s.state = state_;
+  s.commands_acknowledged = log_.size();
+  return s;
+}
+
+std::map<std::int32_t, std::int64_t> FakeLedger::CommittedOffsets() const {
+  common::MutexLock lock(&mu_);
+  return {{0, log_.empty() ? 0 : log_.back().offset + 1}};
+}
+
+void FakeLedger::FailNextCommand(Status status) {
+  common::MutexLock lock(&mu_);
+  next_failure_ = std::move(status);
+}
+
+void FakeLedger::FailReads(Status status) {
+  common::MutexLock lock(&mu_);
+  read_failure_ = std::move(status);
+}
+
+void FakeLedger::SetWriterState(writer::WriterState state) {
+  common::MutexLock lock(&mu_);
+  state_ = state;
+}
+
+void FakeLedger::SetProjectorBehind(bool behind) {
+  common::MutexLock lock(&mu_);
+  projector_behind_ = behind;
+}
+
+size_t FakeLedger::event_count() const {
+  common::MutexLock lock(&mu_);
+  return log_.size();
+}
+
+std::vector<writer::CommandRequest> FakeLedger::requests() const {
+  common::MutexLock lock(&mu_);
+  return requests_;
+}
+
+}  // namespace keyledger::api::testing

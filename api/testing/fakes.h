@@ -1,0 +1,64 @@
+// In-memory fakes of the admin API's two interfaces, for handler tests and the API fuzzer:
+// FakeLedger is a command sink that decides commands with the real key rules (events/key_rules.h)
+// and keeps every event, and a read side whose one view answers from those events. Failures are
+// injected per call: the next command's status, the read side's status.
+// Thread: thread-safe (one lock).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "keyledger/common/clock.h"
+#include "keyledger/common/crypto.h"
+#include "keyledger/common/mutex.h"
+#include "keyledger/events/catalog.h"
+#include "keyledger/replay/read_side.h"
+#include "keyledger/writer/command_sink.h"
+
+namespace keyledger::api::testing {
+
+class FakeLedger final : public writer::CommandSink, public replay::ReadSide {
+ public:
+  FakeLedger(const events::Catalog* catalog, const common::Clock* clock, common::RandomSource* random);
+  ~FakeLedger() override;
+
+  // CommandSink.
+  common::Result<writer::CommandOutcome> Submit(writer::CommandRequest request) override KL_EXCLUDES(mu_);
+  writer::WriterStats stats() const override KL_EXCLUDES(mu_);
+  std::map<std::int32_t, std::int64_t> CommittedOffsets() const override KL_EXCLUDES(mu_);
+  // ReadSide.
+  std::shared_ptr<replay::ReadView> Acquire() const override;
+
+  // Faults and inspection.
+  void FailNextCommand(common::Status status) KL_EXCLUDES(mu_);
+  void FailReads(common::Status status) KL_EXCLUDES(mu_);  // OK: reads work again
+  void SetWriterState(writer::WriterState state) KL_EXCLUDES(mu_);
+  void SetProjectorBehind(bool behind) KL_EXCLUDES(mu_);
+  size_t event_count() const KL_EXCLUDES(mu_);
+  std::vector<writer::CommandRequest> requests() const KL_EXCLUDES(mu_);
+
+ private:
+  class View;
+  struct Stored {
+    events::Event event;
+    std::int64_t offset;
+  };
+  const events::Catalog* catalog_;
+  const common::Clock* clock_;
+  common::RandomSource* random_;
+  std::shared_ptr<View> view_;
+  mutable common::Mutex mu_;
+  std::map<std::string, events::KeyState> keys_ KL_GUARDED_BY(mu_);
+  std::vector<Stored> log_ KL_GUARDED_BY(mu_);  // one partition
+  std::map<std::string, writer::CommandOutcome> idempotency_ KL_GUARDED_BY(mu_);
+  std::vector<writer::CommandRequest> requests_ KL_GUARDED_BY(mu_);
+  std::optional<common::Status> next_failure_ KL_GUARDED_BY(mu_);
+  common::Status read_failure_ KL_GUARDED_BY(mu_);
+  writer::WriterState state_ KL_GUARDED_BY(mu_) = writer::WriterState::kReady;
+  bool projector_behind_ KL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace keyledger::api::testing

@@ -1,0 +1,60 @@
+// What the admin API needs of the writer, and nothing more: submit a command and wait for its
+// outcome, and say how the writer is doing. Writer implements it; the API's handler tests use a
+// fake (api/testing/fakes.h).
+// Thread: implementations are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "keyledger/common/status.h"
+#include "keyledger/events/event.h"
+#include "keyledger/events/key_rules.h"
+
+namespace keyledger::writer {
+
+struct CommandRequest {
+  events::Caller caller;
+  events::Command command;
+  std::string request_id;
+  std::string idempotency_key;  // Empty: not idempotent.
+  std::string correlation_id;
+};
+
+struct CommandOutcome {
+  events::Event event;          // The appended event (or the original one for a replay).
+  events::KeyState key_after;   // The key's state after the event.
+  std::int32_t partition = -1;
+  std::int64_t offset = -1;
+  // True when an earlier command with the same idempotency key produced this outcome; nothing
+  // was appended now (and a secret must not be shown again).
+  bool replayed = false;
+};
+
+enum class WriterState { kStarting, kReady, kRecovering, kFenced, kStopped };
+std::string_view WriterStateName(WriterState state);
+
+struct WriterStats {
+  WriterState state = WriterState::kStarting;
+  std::uint64_t commands_acknowledged = 0;
+  std::uint64_t commands_rejected = 0;
+  std::uint64_t commands_unavailable = 0;
+  std::uint64_t transactions_committed = 0;
+  std::uint64_t transactions_failed = 0;
+  std::uint64_t idempotent_replays = 0;
+  std::string fenced_reason;
+};
+
+class CommandSink {
+ public:
+  virtual ~CommandSink() = default;
+  // Blocks until the outcome is known (see Writer::Submit for the codes).
+  virtual common::Result<CommandOutcome> Submit(CommandRequest request) = 0;
+  virtual WriterStats stats() const = 0;
+  // Next offset after the last event known committed, per partition this sink appends to.
+  virtual std::map<std::int32_t, std::int64_t> CommittedOffsets() const = 0;
+};
+
+}  // namespace keyledger::writer

@@ -1,0 +1,56 @@
+// Idempotency records (SPEC section 3): what each Idempotency-Key of a team's user did in the
+// last 24 h, so that a retry returns the same outcome and appends nothing. Outcomes are typed
+// values: the command's kind and the key it acted on, never a string read back by prefix.
+// Thread: not thread-safe; the writer guards it with its lock.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "keyledger/events/event.h"
+#include "keyledger/events/key_rules.h"
+
+namespace keyledger::writer {
+
+inline constexpr std::int64_t kIdempotencyWindowMicros = 24ll * 3600 * 1000000;
+
+enum class CommandKind { kCreate, kImport, kRename, kRegenerate, kDelete };
+std::string_view CommandKindName(CommandKind kind);  // "create", "import", ...
+CommandKind KindOf(const events::Command& command);
+// What produced this event: an import is a creation by an operator.
+CommandKind KindOf(const events::Event& event);
+
+struct IdempotencyRecord {
+  CommandKind kind = CommandKind::kCreate;
+  std::string key_id;  // the key the command acted on (created, for a create)
+  std::uint64_t revision = 0;
+  std::int32_t partition = -1;
+  std::int64_t offset = -1;
+  std::int64_t at_micros = 0;
+};
+
+// The scope of an Idempotency-Key: team, user and the key itself ("" when the request has none).
+std::string IdempotencyScope(std::string_view team_id, std::string_view user_id, std::string_view idempotency_key);
+
+class IdempotencyTable {
+ public:
+  enum class Verdict { kNew, kReplay, kConflict };
+  struct Lookup {
+    Verdict verdict = Verdict::kNew;
+    IdempotencyRecord record;  // for kReplay and kConflict: what the key was used for
+  };
+  // A command of `kind` on `key_id` ("" for a create) under `scope` at `now`: new, a replay of
+  // the same command, or a reuse of the key for another one (kConflict). Records older than the
+  // window count as absent.
+  Lookup Check(const std::string& scope, CommandKind kind, const std::string& key_id, std::int64_t now_micros);
+  void Remember(const std::string& scope, IdempotencyRecord record);
+  size_t size() const { return records_.size(); }
+
+ private:
+  std::unordered_map<std::string, IdempotencyRecord> records_;
+};
+
+}  // namespace keyledger::writer

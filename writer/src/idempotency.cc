@@ -1,0 +1,71 @@
+#include "keyledger/writer/idempotency.h"
+
+namespace keyledger::writer {
+
+std::string_view CommandKindName(CommandKind kind) {
+  switch (kind) {
+    case CommandKind::kCreate: return "create";
+    case CommandKind::kImport: return "import";
+    case CommandKind::kRename: return "rename";
+    case CommandKind::kRegenerate: return "regenerate";
+    case CommandKind::kDelete: return "delete";
+  }
+  return "unknown";
+}
+
+CommandKind KindOf(const events::Command& command) {
+  return std::visit(
+      [](const auto& c) {
+        using C = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<C, events::CreateKeyCommand>) return CommandKind::kCreate;
+        if constexpr (std::is_same_v<C, events::ImportLegacyKeyCommand>) return CommandKind::kImport;
+        if constexpr (std::is_same_v<C, events::RenameKeyCommand>) return CommandKind::kRename;
+        if constexpr (std::is_same_v<C, events::RegenerateKeyCommand>) return CommandKind::kRegenerate;
+        return CommandKind::kDelete;
+      },
+      command);
+}
+
+CommandKind KindOf(const events::Event& e) {
+  switch (e.type()) {
+    case events::EventType::kKeyCreated:
+      return e.actor.role == events::Role::kOperator ? CommandKind::kImport : CommandKind::kCreate;
+    case events::EventType::kKeyRenamed: return CommandKind::kRename;
+    case events::EventType::kKeyRegenerated: return CommandKind::kRegenerate;
+    case events::EventType::kKeyDeleted: return CommandKind::kDelete;
+  }
+  return CommandKind::kCreate;
+}
+
+std::string IdempotencyScope(std::string_view team_id, std::string_view user_id, std::string_view idempotency_key) {
+  if (idempotency_key.empty()) return "";
+  std::string s(team_id);
+  s.push_back('\0');
+  s += user_id;
+  s.push_back('\0');
+  s += idempotency_key;
+  return s;
+}
+
+IdempotencyTable::Lookup IdempotencyTable::Check(const std::string& scope, CommandKind kind,
+                                                 const std::string& key_id, std::int64_t now_micros) {
+  Lookup out;
+  auto it = records_.find(scope);
+  if (it == records_.end()) return out;
+  if (it->second.at_micros <= now_micros - kIdempotencyWindowMicros) {
+    records_.erase(it);
+    return out;
+  }
+  out.record = it->second;
+  // A create names no key (the writer picks the id); every other command must target the same key.
+  bool same = out.record.kind == kind &&
+              (kind == CommandKind::kCreate || kind == CommandKind::kImport || out.record.key_id == key_id);
+  out.verdict = same ? Verdict::kReplay : Verdict::kConflict;
+  return out;
+}
+
+void IdempotencyTable::Remember(const std::string& scope, IdempotencyRecord record) {
+  records_[scope] = std::move(record);
+}
+
+}  // namespace keyledger::writer

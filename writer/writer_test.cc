@@ -1,0 +1,248 @@
+// The writer's decisions without a broker: on the in-memory event log (testing/fake_event_log.h),
+// with an injected clock and seeded randomness.
+#include "keyledger/writer/writer.h"
+
+#include <gtest/gtest.h>
+
+#include "keyledger/common/secret.h"
+#include "keyledger/events/codec.h"
+#include "keyledger/events/hash_chain.h"
+#include "testing/fake_event_log.h"
+
+namespace keyledger::writer {
+namespace {
+
+using common::StatusCode;
+using events::Caller;
+using events::Role;
+
+constexpr std::int64_t kStart = 1795384512000000;
+
+Caller Owner(const std::string& team = "team-acme") { return {"user-olga", "Olga", team, Role::kOwner}; }
+
+class WriterTest : public ::testing::Test {
+ protected:
+  WriterTest() { options_.writer_id = "w"; }
+
+  std::unique_ptr<Writer> StartWriter(testing::FakeEventLog* log) {
+    auto w = std::make_unique<Writer>(options_, log, &catalog_, &clock_, &random_, &logger_);
+    common::Status s = w->Start(1000);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return w;
+  }
+
+  events::CreateKeyCommand NewKey(const std::string& name) {
+    std::string secret = *common::GenerateSecret(random_);
+    events::CreateKeyCommand c;
+    c.name = name;
+    c.all_models = true;
+    c.secret_sha256 = common::HashSecret(secret);
+    c.secret_hint = common::SecretHint(secret);
+    return c;
+  }
+  CommandRequest Create(const std::string& name, const std::string& idem = "", const Caller& caller = Owner()) {
+    return CommandRequest{caller, NewKey(name), "req-" + name, idem, "corr"};
+  }
+
+  // Every committed event of every partition, decoded, with each partition's chain checked.
+  std::vector<events::Event> Log() {
+    std::vector<events::Event> out;
+    for (std::int32_t p = 0; p < broker_.partition_count(); ++p) {
+      common::Sha256Digest head{};
+      for (const auto& r : broker_.Records(p)) {
+        auto e = events::Decode(r.value);
+        EXPECT_TRUE(e.ok());
+        if (!e.ok()) continue;
+        EXPECT_EQ(e->prev_hash, head) << "hash chain broken at " << p << ":" << r.offset;
+        head = events::EventHash(r.value);
+        out.push_back(*e);
+      }
+    }
+    return out;
+  }
+
+  WriterOptions options_;
+  events::Catalog catalog_ = events::Catalog::Default();
+  common::ManualClock clock_{kStart};
+  common::SeededRandom random_{42};
+  common::Logger logger_{stderr, &clock_, common::LogLevel::kError};
+  testing::FakeLogBroker broker_{4};
+  testing::FakeEventLog log_{&broker_, TransactionalId("t", "w")};
+};
+
+TEST_F(WriterTest, ACreateIsAcknowledgedOnlyOnceItsEventIsInTheLog) {
+  auto w = StartWriter(&log_);
+  auto outcome = w->Submit(Create("first"));
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_FALSE(outcome->replayed);
+  EXPECT_EQ(outcome->key_after.revision, 1u);
+  EXPECT_EQ(outcome->partition, w->PartitionFor("team-acme"));
+  auto log = Log();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].key_id, outcome->key_after.key_id);
+  EXPECT_EQ(w->KeyState(outcome->key_after.key_id)->name, "first");
+  EXPECT_EQ(w->CommittedOffsets()[outcome->partition], outcome->offset + 1);
+}
+
+TEST_F(WriterTest, ARetryWithTheSameIdempotencyKeyAppendsNothingAndReturnsTheSameKey) {
+  auto w = StartWriter(&log_);
+  auto first = w->Submit(Create("k", "idem-1"));
+  ASSERT_TRUE(first.ok());
+  auto again = w->Submit(Create("k", "idem-1"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->key_after.key_id, first->key_after.key_id);
+  EXPECT_EQ(Log().size(), 1u);
+  // The same key for another command is a conflict naming what it was used for.
+  auto misuse = w->Submit(CommandRequest{Owner(), events::RenameKeyCommand{first->key_after.key_id, "x", {}}, "r", "idem-1", ""});
+  ASSERT_FALSE(misuse.ok());
+  EXPECT_EQ(misuse.status().code(), StatusCode::kConflict);
+  EXPECT_NE(misuse.status().message().find("(create)"), std::string::npos) << misuse.status().message();
+  // Another user's identical key is another scope.
+  auto other = w->Submit(Create("k", "idem-1", {"user-mia", "Mia", "team-acme", Role::kMember}));
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->replayed);
+}
+
+TEST_F(WriterTest, IdempotencyRecordsLastTwentyFourHoursAndSurviveARestart) {
+  auto w = StartWriter(&log_);
+  auto first = w->Submit(Create("k", "idem-day"));
+  ASSERT_TRUE(first.ok());
+  w->Stop();
+  testing::FakeEventLog restarted(&broker_, TransactionalId("t", "w"));
+  auto w2 = StartWriter(&restarted);
+  auto replay = w2->Submit(Create("k", "idem-day"));
+  ASSERT_TRUE(replay.ok());
+  EXPECT_TRUE(replay->replayed);
+  EXPECT_EQ(replay->key_after.key_id, first->key_after.key_id);
+  clock_.Advance(kIdempotencyWindowMicros + 1);
+  auto later = w2->Submit(Create("k", "idem-day"));
+  ASSERT_TRUE(later.ok());
+  EXPECT_FALSE(later->replayed);
+  EXPECT_EQ(Log().size(), 2u);
+}
+
+TEST_F(WriterTest, ASecretHeldByALiveKeyIsRefused) {
+  auto w = StartWriter(&log_);
+  CommandRequest a = Create("a");
+  CommandRequest b = Create("b");
+  std::get<events::CreateKeyCommand>(b.command).secret_sha256 = std::get<events::CreateKeyCommand>(a.command).secret_sha256;
+  ASSERT_TRUE(w->Submit(a).ok());
+  auto dup = w->Submit(b);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(Log().size(), 1u);
+}
+
+TEST_F(WriterTest, ACommandStillQueuedAtItsDeadlineIsNeverAppended) {
+  auto w = StartWriter(&log_);
+  auto late = w->SubmitAsync(Create("late"), clock_.NowMicros() - 1).get();
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(late.status().message().find("nothing was written"), std::string::npos);
+  EXPECT_TRUE(Log().empty());
+}
+
+TEST_F(WriterTest, ARejectedCommandNeverFailsTheOthersOfItsTransaction) {
+  auto w = StartWriter(&log_);
+  auto key = w->Submit(Create("k"));
+  ASSERT_TRUE(key.ok());
+  auto bad = w->SubmitAsync(CommandRequest{Owner(), events::DeleteKeyCommand{key->key_after.key_id, "wrong name", {}}, "r", "", ""});
+  auto good = w->SubmitAsync(Create("other"));
+  EXPECT_EQ(bad.get().status().code(), StatusCode::kConflict);
+  EXPECT_TRUE(good.get().ok());
+  EXPECT_EQ(Log().size(), 2u);
+}
+
+TEST_F(WriterTest, AFencedWriterStopsForGoodAndSaysRetryingCannotHelp) {
+  auto first = StartWriter(&log_);
+  ASSERT_TRUE(first->Submit(Create("before")).ok());
+  testing::FakeEventLog second_log(&broker_, TransactionalId("t", "w"));
+  auto second = StartWriter(&second_log);
+  auto zombie = first->Submit(Create("zombie"));
+  ASSERT_FALSE(zombie.ok());
+  EXPECT_EQ(zombie.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(zombie.status().message().find("fenced"), std::string::npos);
+  EXPECT_EQ(first->stats().state, WriterState::kFenced);
+  EXPECT_EQ(first->Submit(Create("later")).status().code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(second->Submit(Create("after")).ok());
+  for (const auto& e : Log()) {
+    const auto* c = std::get_if<events::KeyCreated>(&e.payload);
+    ASSERT_NE(c, nullptr);
+    EXPECT_NE(c->name, "zombie");
+    EXPECT_NE(c->name, "later");
+  }
+}
+
+TEST_F(WriterTest, ACommitWhoseOutcomeWasUnknownButLandedIsAcknowledgedFromTheLog) {
+  auto w = StartWriter(&log_);
+  broker_.FailNextCommit(common::Unavailable("request timed out"), /*lands=*/true);
+  auto outcome = w->Submit(Create("landed"));
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(Log().size(), 1u);
+  EXPECT_EQ(w->stats().state, WriterState::kReady);
+  EXPECT_EQ(w->stats().transactions_failed, 1u);
+}
+
+TEST_F(WriterTest, ACommitThatDidNotLandIsAnsweredUnavailableWithNothingWritten) {
+  auto w = StartWriter(&log_);
+  broker_.FailNextCommit(common::Unavailable("request timed out"), /*lands=*/false);
+  auto outcome = w->Submit(Create("lost"));
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(Log().empty());
+  EXPECT_TRUE(w->Submit(Create("next")).ok());
+}
+
+TEST_F(WriterTest, AnAbortedTransactionIsRetriableAndLeavesNothing) {
+  auto w = StartWriter(&log_);
+  broker_.FailNextCommit(common::Aborted("transaction must be aborted: concurrent transactions"), false);
+  auto outcome = w->Submit(Create("aborted"));
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(outcome.status().message().find("nothing was written"), std::string::npos);
+  EXPECT_TRUE(Log().empty());
+  EXPECT_EQ(w->stats().state, WriterState::kReady);
+}
+
+TEST_F(WriterTest, LosingTheBrokerAnswersInFlightCommandsAndRecoversWhenItReturns) {
+  auto w = StartWriter(&log_);
+  broker_.SetReachable(false);
+  auto outcome = w->Submit(Create("away"));
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.status().code(), StatusCode::kUnavailable);
+  broker_.SetReachable(true);
+  for (int i = 0; i < 2000 && w->stats().state != WriterState::kReady; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(w->stats().state, WriterState::kReady);
+  EXPECT_TRUE(w->Submit(Create("back")).ok());
+}
+
+TEST_F(WriterTest, ARestartRebuildsKeysAndTheChainFromTheLog) {
+  std::string key_id;
+  {
+    auto w = StartWriter(&log_);
+    auto k = w->Submit(Create("k"));
+    ASSERT_TRUE(k.ok());
+    key_id = k->key_after.key_id;
+    ASSERT_TRUE(w->Submit(CommandRequest{Owner(), events::RenameKeyCommand{key_id, "renamed", {}}, "r", "", ""}).ok());
+  }
+  testing::FakeEventLog again(&broker_, TransactionalId("t", "w"));
+  auto w = StartWriter(&again);
+  EXPECT_EQ(w->KeyState(key_id)->name, "renamed");
+  EXPECT_EQ(w->KeyState(key_id)->revision, 2u);
+  ASSERT_TRUE(w->Submit(CommandRequest{Owner(), events::DeleteKeyCommand{key_id, "renamed", {}}, "r", "", ""}).ok());
+  EXPECT_EQ(Log().size(), 3u);  // and the chain still holds (checked by Log)
+}
+
+TEST_F(WriterTest, ACorruptRecordInItsPartitionsStopsTheStartNamingWhere) {
+  broker_.AppendRaw(2, "not an event");
+  Writer w(options_, &log_, &catalog_, &clock_, &random_, &logger_);
+  common::Status s = w.Start(1000);
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("partition 2 offset 0"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace keyledger::writer
