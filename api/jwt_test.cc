@@ -10,6 +10,12 @@ namespace {
 constexpr char kSecret[] = "0123456789abcdef0123456789abcdef-test";
 constexpr std::int64_t kNow = 1795384512;
 
+// base64url(header).base64url(payload) of a token signed with `alg`, expiring in a minute.
+std::string SigningInput(const std::string& alg, const std::string& claims) {
+  return Base64UrlEncode(R"({"alg":")" + alg + R"(","typ":"JWT"})") + "." +
+         Base64UrlEncode("{" + claims + R"(,"exp":)" + std::to_string(kNow + 60) + "}");
+}
+
 TokenClaims Claims() { return TokenClaims{"user-olga", "Olga", "team-acme", "owner", kNow + 600, "", ""}; }
 
 class Jwt : public ::testing::Test {
@@ -79,9 +85,7 @@ TEST_F(Jwt, VerifiesEs256AndRefusesAlgorithmConfusion) {
   testing::Pkey key = testing::NewP256Key();
   ASSERT_NE(key, nullptr);
   std::string pem = testing::PublicPem(key.get());
-  std::string input = Base64UrlEncode(R"({"alg":"ES256","typ":"JWT"})") + "." +
-                      Base64UrlEncode(R"({"sub":"u1","name":"U","team_id":"t1","role":"member","exp":)" +
-                                      std::to_string(kNow + 60) + "}");
+  std::string input = SigningInput("ES256", R"("sub":"u1","name":"U","team_id":"t1","role":"member")");
   std::string rs = testing::SignEs256(key.get(), input);
   ASSERT_EQ(rs.size(), 64u);
   std::string token = input + "." + Base64UrlEncode(rs);
@@ -100,9 +104,7 @@ TEST_F(Jwt, VerifiesRs256AndRefusesAnEs256KeyForIt) {
   testing::Pkey key = testing::NewRsaKey();
   ASSERT_NE(key, nullptr);
   std::string pem = testing::PublicPem(key.get());
-  std::string input = Base64UrlEncode(R"({"alg":"RS256","typ":"JWT"})") + "." +
-                      Base64UrlEncode(R"({"sub":"u2","name":"U","team_id":"t2","role":"owner","exp":)" +
-                                      std::to_string(kNow + 60) + "}");
+  std::string input = SigningInput("RS256", R"("sub":"u2","name":"U","team_id":"t2","role":"owner")");
   std::string sig = testing::SignSha256(key.get(), input);
   ASSERT_FALSE(sig.empty());
   std::string token = input + "." + Base64UrlEncode(sig);

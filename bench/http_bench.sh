@@ -8,41 +8,25 @@
 # Environment: KEYLEDGER_BOOTSTRAP uses that broker instead of starting a private one;
 # KEYLEDGER_BENCH_NO_BUILD=1 skips the build.
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 duration=${1:-10}
 if [[ -z ${KEYLEDGER_BENCH_NO_BUILD:-} ]]; then
   cmake --preset release >/dev/null
   cmake --build --preset release --target keyledger bench_bare_http >/dev/null
 fi
-bin=$root/build/release/cli/keyledger
 bare=$root/build/release/bench/bench_bare_http
-work=$(mktemp -d /tmp/keyledger-http-bench.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  bash "$root/compose/kafka/broker.sh" stop "$work/broker" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-# A signal otherwise ends the shell without the EXIT trap while wrk runs in a command substitution.
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_begin http-bench
 
-if [[ -n ${KEYLEDGER_BOOTSTRAP:-} ]]; then
-  bootstrap=$KEYLEDGER_BOOTSTRAP
-else
-  bootstrap=$(bash "$root/compose/kafka/broker.sh" start "$work/broker" 2>/dev/null)
-fi
+bootstrap=$(bench_bootstrap)
 secret=bench-secret-0123456789abcdef0123456789
 "$bin" serve --bootstrap "$bootstrap" --db "$work/db" --listen 127.0.0.1:0 --port-file "$work/port" \
   --jwt-secret "$secret" --commands-per-second 1000000 >"$work/api.log" 2>&1 &
-pids+=($!)
+bench_track $!
 for _ in $(seq 1 600); do [[ -s $work/port ]] && break; sleep 0.1; done
 api="http://127.0.0.1:$(cat "$work/port")"
 token=$("$bin" token --jwt-secret "$secret" --sub bench --name Bench --team team-acme --role owner)
 "$bare" >"$work/bare.port" 2>/dev/null &
-pids+=($!)
+bench_track $!
 for _ in $(seq 1 100); do [[ -s $work/bare.port ]] && break; sleep 0.1; done
 bare_url="http://127.0.0.1:$(cat "$work/bare.port")"
 

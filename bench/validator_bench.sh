@@ -10,7 +10,7 @@
 # Environment: KEYLEDGER_BOOTSTRAP uses that broker instead of starting a private one;
 # KEYLEDGER_BENCH_NO_BUILD=1 skips the build.
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 operations=${1:-1000}
 duration=${2:-10}
 keys=${3:-1000000}
@@ -19,37 +19,20 @@ if [[ -z ${KEYLEDGER_BENCH_NO_BUILD:-} ]]; then
   cmake --preset release >/dev/null
   cmake --build --preset release --target keyledger bench_bare_http bench_validator >/dev/null
 fi
-bin=$root/build/release/cli/keyledger
-work=$(mktemp -d /tmp/keyledger-validator-bench.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  bash "$root/compose/kafka/broker.sh" stop "$work/broker" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-# A signal otherwise ends the shell without the EXIT trap while wrk runs in a command substitution.
-trap 'exit 130' INT
-trap 'exit 143' TERM
-wait_file() { for _ in $(seq 1 600); do [[ -s $1 ]] && return 0; sleep 0.1; done; echo "no $1" >&2; exit 1; }
+bench_begin validator-bench
 
-if [[ -n ${KEYLEDGER_BOOTSTRAP:-} ]]; then
-  bootstrap=$KEYLEDGER_BOOTSTRAP
-else
-  bootstrap=$(bash "$root/compose/kafka/broker.sh" start "$work/broker" 2>/dev/null)
-fi
+bootstrap=$(bench_bootstrap)
 secret=bench-secret-0123456789abcdef0123456789
 "$bin" serve --bootstrap "$bootstrap" --db "$work/db" --listen 127.0.0.1:0 --port-file "$work/api.port" \
   --jwt-secret "$secret" --commands-per-second 1000000 >"$work/api.log" 2>&1 &
-pids+=($!)
+bench_track $!
 wait_file "$work/api.port"
 "$bin" validator --bootstrap "$bootstrap" --listen 127.0.0.1:0 --port-file "$work/validator.port" \
   >"$work/validator.log" 2>&1 &
-pids+=($!)
+bench_track $!
 wait_file "$work/validator.port"
 "$root/build/release/bench/bench_bare_http" >"$work/bare.port" 2>/dev/null &
-pids+=($!)
+bench_track $!
 wait_file "$work/bare.port"
 token=$("$bin" token --jwt-secret "$secret" --sub bench --name Bench --team team-acme --role owner)
 

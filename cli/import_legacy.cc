@@ -48,7 +48,8 @@ Runner AddImportLegacy(CLI::App& app) {
     if (common::Status s = writer.Start(60000); !s.ok()) return Fail(*env.log, "the writer could not start", s);
     events::Caller caller{flags->operator_name, flags->operator_name, "", events::Role::kOperator};
     auto report = replay::ImportLegacy(writer, lines, caller,
-                                       replay::ProgressPrinter("import-legacy", env.log, env.clock, StderrIsTerminal()));
+                                       replay::ProgressPrinter("import-legacy", env.log, env.clock, StderrIsTerminal()),
+                                       *env.clock);
     writer.Stop();
     if (!report.ok()) return Fail(*env.log, "import failed", report.status());
     if (!report->errors.empty()) {

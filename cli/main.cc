@@ -22,6 +22,15 @@ int main(int argc, char** argv) {
     std::fputs(app.help("", CLI::AppFormatMode::All).c_str(), stdout);
     return 0;
   }
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    for (const auto& [command, run] : commands) known = known || command->get_name() == argv[1];
+    if (!known) {
+      std::fprintf(stderr, "keyledger: unknown subcommand '%s'\nRun 'keyledger help' for the subcommands and their flags.\n",
+                   argv[1]);
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

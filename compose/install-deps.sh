@@ -7,11 +7,13 @@ packages=(
   build-essential cmake pkg-config ninja-build
   librdkafka-dev librocksdb-dev capnproto libcapnp-dev libssl-dev
   libboost1.81-dev libboost-json1.81-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   kcat wrk curl openssl python3 python3-venv
   openjdk-17-jre-headless maven
   clang libclang-rt-14-dev
   nginx-light
+  prometheus   # promtool: the metrics tests check /metrics with `promtool check metrics`
+  chromium     # the console's browser tests (Playwright drives Debian's Chromium)
 )
 
 missing=()

@@ -15,9 +15,10 @@ mkdir -p "$state"
 
 bash "$root/compose/install-deps.sh"
 bash "$root/compose/kafka/broker.sh" fetch
-echo "building keyledger (release preset)..."
+echo "building keyledger (release preset; the first build takes a few minutes on 2 cores)..."
 cmake --preset release >/dev/null
-cmake --build --preset release --target keyledger >/dev/null
+# Ninja's [done/total] lines show the build's progress.
+cmake --build --preset release --target keyledger
 bin=$root/build/release/cli/keyledger
 
 pids=()

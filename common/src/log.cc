@@ -134,7 +134,7 @@ void Logger::Log(LogLevel level, std::string_view msg, std::initializer_list<Log
   if (level < min_level_) return;
   std::string line = Format(level, msg, fields);
   line.push_back('\n');
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::fwrite(line.data(), 1, line.size(), sink_);
   std::fflush(sink_);
 }

@@ -2,7 +2,6 @@
 
 #include <boost/json.hpp>
 
-#include <chrono>
 #include <future>
 #include <map>
 
@@ -140,7 +139,8 @@ std::vector<LegacyLine> ParseLegacyLines(std::istream& in, std::vector<std::stri
 }
 
 Result<ImportReport> ImportLegacy(writer::Writer& writer, const std::vector<LegacyLine>& lines,
-                                  const events::Caller& operator_caller, const ProgressCallback& progress) {
+                                  const events::Caller& operator_caller, const ProgressCallback& progress,
+                                  const common::Clock& clock) {
   ImportReport report;
   report.lines = lines.size();
   std::vector<const LegacyLine*> fresh;
@@ -158,8 +158,8 @@ Result<ImportReport> ImportLegacy(writer::Writer& writer, const std::vector<Lega
   }
   if (!report.errors.empty()) return report;
 
-  auto started = std::chrono::steady_clock::now();
-  auto last = started;
+  const std::int64_t started = clock.MonotonicMicros();
+  std::int64_t last = started;
   constexpr size_t kWindow = 500;  // commands in flight at once
   for (size_t i = 0; i < fresh.size(); i += kWindow) {
     std::vector<std::future<Result<writer::CommandOutcome>>> futures;
@@ -181,9 +181,9 @@ Result<ImportReport> ImportLegacy(writer::Writer& writer, const std::vector<Lega
                                             " keys imported so far; run the file again to finish)");
       }
     }
-    auto now = std::chrono::steady_clock::now();
-    if (progress && (now - last >= std::chrono::seconds(1) || i + kWindow >= fresh.size())) {
-      double secs = std::chrono::duration<double>(now - started).count();
+    const std::int64_t now = clock.MonotonicMicros();
+    if (progress && (now - last >= 1'000'000 || i + kWindow >= fresh.size())) {
+      double secs = static_cast<double>(now - started) / 1e6;
       progress(Progress::Of(report.imported, fresh.size(), secs));
       last = now;
     }

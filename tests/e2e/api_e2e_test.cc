@@ -12,12 +12,9 @@
 #include "keyledger/common/secret.h"
 #include "keyledger/events/codec.h"
 #include "keyledger/writer/writer.h"
-#include "support/http_client.h"
 #include "support/private_broker.h"
-#include "support/server_process.h"
-#include "support/temp_dir.h"
-#include "support/test_broker.h"
-#include "support/tokens.h"
+
+#include "support/e2e.h"
 
 namespace keyledger {
 namespace {
@@ -25,22 +22,16 @@ namespace {
 namespace json = boost::json;
 using testing::HttpCall;
 using testing::HttpResult;
-
-constexpr char kKeys[] = "/v2/gen-ai/models/api_keys";
-constexpr char kAcmeVpc[] = "5f0c8e3a-2b7d-4c1e-9a6f-1d2e3f4a5b6c";
-constexpr char kGlobexVpc[] = "c0ffee00-1234-4abc-8def-0123456789ab";
+using testing::kAcmeVpc;
+using testing::kGlobexVpc;
+constexpr const char* kKeys = testing::kKeysPath;
 
 std::string Token(const std::string& sub, const std::string& team, const std::string& role,
                   std::int64_t ttl = 3600) {
   return testing::TestToken(sub, team, role, ttl);
 }
 
-json::value Json(const HttpResult& r) {
-  boost::system::error_code ec;
-  json::value v = json::parse(r.body, ec);
-  EXPECT_FALSE(ec) << "not JSON: " << r.body;
-  return v;
-}
+json::value Json(const HttpResult& r) { return testing::JsonBody(r); }
 
 // Events appended to a topic so far (every partition, read_committed).
 size_t CountEvents(const std::string& bootstrap, const std::string& topic, int partitions = 3) {

@@ -16,11 +16,8 @@
 #include <thread>
 
 #include "keyledger/storage/kafka.h"
-#include "support/http_client.h"
-#include "support/server_process.h"
-#include "support/temp_dir.h"
-#include "support/test_broker.h"
-#include "support/tokens.h"
+
+#include "support/e2e.h"
 
 namespace keyledger {
 namespace {
@@ -28,15 +25,8 @@ namespace {
 namespace json = boost::json;
 using testing::HttpCall;
 using testing::HttpResult;
-
-constexpr char kKeys[] = "/v2/gen-ai/models/api_keys";
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::Slurp;
+constexpr const char* kKeys = testing::kKeysPath;
 
 struct CommandResult {
   int exit_code = -1;

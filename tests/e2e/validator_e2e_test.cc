@@ -11,12 +11,9 @@
 #include <thread>
 
 #include "keyledger/api/jwt.h"
-#include "support/http_client.h"
-#include "support/server_process.h"
-#include "support/temp_dir.h"
-#include "support/test_broker.h"
-#include "support/tokens.h"
 #include "keyledger/storage/kafka.h"
+
+#include "support/e2e.h"
 
 namespace keyledger {
 namespace {
@@ -24,9 +21,8 @@ namespace {
 namespace json = boost::json;
 using testing::HttpCall;
 using testing::HttpResult;
-
-constexpr char kKeys[] = "/v2/gen-ai/models/api_keys";
-constexpr char kVpc[] = "5f0c8e3a-2b7d-4c1e-9a6f-1d2e3f4a5b6c";
+constexpr const char* kKeys = testing::kKeysPath;
+constexpr const char* kVpc = testing::kAcmeVpc;
 
 std::string OwnerToken() { return testing::TestToken("olga", "team-acme", "owner"); }
 

@@ -508,7 +508,7 @@ TEST(LegacyImport, AppendsThroughTheWriterOnceAndRefusesConflictsWithoutAppendin
   // A line whose secret belongs to a live key: the whole file is refused, nothing appended.
   std::string bad = file + R"({"team_id":"team-a","creator_id":"u","creator_name":"n","name":"dup","created_at":"2022-01-01T00:00:00Z","secret":")" +
                     live_secret + "\"}\n";
-  auto refused = replay::ImportLegacy(*writer, parse(bad), op, nullptr);
+  auto refused = replay::ImportLegacy(*writer, parse(bad), op, nullptr, env.clock);
   ASSERT_TRUE(refused.ok());
   ASSERT_EQ(refused->errors.size(), 1u);
   EXPECT_EQ(refused->errors[0].rfind("line 121: the secret is already in use", 0), 0u) << refused->errors[0];
@@ -516,7 +516,7 @@ TEST(LegacyImport, AppendsThroughTheWriterOnceAndRefusesConflictsWithoutAppendin
   EXPECT_EQ(log_size(), 1u);
 
   int progress_calls = 0;
-  auto imported = replay::ImportLegacy(*writer, parse(file), op, [&](const replay::Progress&) { ++progress_calls; });
+  auto imported = replay::ImportLegacy(*writer, parse(file), op, [&](const replay::Progress&) { ++progress_calls; }, env.clock);
   ASSERT_TRUE(imported.ok()) << imported.status().ToString();
   EXPECT_TRUE(imported->errors.empty());
   EXPECT_EQ(imported->imported, 120u);
@@ -527,7 +527,7 @@ TEST(LegacyImport, AppendsThroughTheWriterOnceAndRefusesConflictsWithoutAppendin
   writer->Stop();
   writer = std::make_unique<writer::Writer>(wo, &catalog, &env.clock, &random, &env.logger);
   ASSERT_TRUE(writer->Start(30000).ok());
-  auto again = replay::ImportLegacy(*writer, parse(file), op, nullptr);
+  auto again = replay::ImportLegacy(*writer, parse(file), op, nullptr, env.clock);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->imported, 0u);
   EXPECT_EQ(again->already_present, 120u);

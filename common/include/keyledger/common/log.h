@@ -7,12 +7,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <initializer_list>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <variant>
 
 #include "keyledger/common/clock.h"
+#include "keyledger/common/mutex.h"
 
 namespace keyledger::common {
 
@@ -63,7 +63,7 @@ class Logger {
   std::FILE* sink_;
   const Clock* clock_;
   LogLevel min_level_;
-  std::mutex mu_;  // Guards writes to sink_.
+  Mutex mu_;  // Held while a line goes to the sink, so lines never interleave.
 };
 
 }  // namespace keyledger::common

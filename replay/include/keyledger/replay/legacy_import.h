@@ -49,6 +49,6 @@ struct ImportReport {
 // leaves a prefix appended, and re-running the file completes it.
 common::Result<ImportReport> ImportLegacy(writer::Writer& writer, const std::vector<LegacyLine>& lines,
                                           const events::Caller& operator_caller,
-                                          const ProgressCallback& progress);
+                                          const ProgressCallback& progress, const common::Clock& clock);
 
 }  // namespace keyledger::replay
