@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include "keyledger/common/crypto.h"
 #include "keyledger/common/secret.h"
 #include "testing/fakes.h"
 
@@ -30,10 +31,11 @@ class AdminApiTest : public ::testing::Test {
     jwt_ = std::move(*v);
     MakeApi(50);
   }
-  void MakeApi(std::uint32_t rate) {
+  void MakeApi(std::uint32_t rate, OperatorAuth operators = {}) {
     AdminApiOptions options;
     options.command_wait_ms = 0;
     options.commands_per_second_per_user = rate;
+    options.operators = std::move(operators);
     api_ = std::make_unique<AdminApi>(options, &ledger_, &ledger_, &catalog_, jwt_.get(), &clock_, &random_, &logger_,
                                       &metrics_);
   }
@@ -138,9 +140,18 @@ TEST_F(AdminApiTest, CreateShowsTheSecretOnceAndRefusesBadBodies) {
   EXPECT_TRUE(common::CheckSecretFormat(secret).ok());
   EXPECT_EQ(info.at("secret_hint").as_string(), common::SecretHint(secret));
   EXPECT_FALSE(r.Header("X-Request-Id").empty());
+  // The answer that shows the secret is marked for wiping once written; no other is.
+  EXPECT_TRUE(r.sensitive);
   // The secret is in no other answer.
   std::string uuid(info.at("uuid").as_string());
-  EXPECT_EQ(Call("GET", std::string(kKeys) + "/" + uuid, Owner()).body.find(secret), std::string::npos);
+  Response read = Call("GET", std::string(kKeys) + "/" + uuid, Owner());
+  EXPECT_EQ(read.body.find(secret), std::string::npos);
+  EXPECT_FALSE(read.sensitive);
+  // A name that looks like the secret's slot in the body does not attract the secret.
+  Response tricky = Call("POST", kKeys, Owner(), R"({"name":"\"secret_key\":\"-\"","all_models":true})");
+  ASSERT_EQ(tricky.status, 201) << tricky.body;
+  EXPECT_EQ(Body(tricky).at("api_key_info").at("name").as_string(), "\"secret_key\":\"-\"");
+  EXPECT_TRUE(common::CheckSecretFormat(Body(tricky).at("api_key_info").at("secret_key").as_string()).ok());
 
   struct Bad {
     std::string body;
@@ -166,7 +177,7 @@ TEST_F(AdminApiTest, CreateShowsTheSecretOnceAndRefusesBadBodies) {
   Request no_type = Request::For("POST", kKeys, R"({"name":"x","all_models":true})");
   no_type.headers.emplace_back("authorization", Owner());
   EXPECT_EQ(api_->Handle(no_type).status, 415);
-  EXPECT_EQ(ledger_.event_count(), 1u);  // nothing half-written by the refusals
+  EXPECT_EQ(ledger_.event_count(), 2u);  // nothing half-written by the refusals
 }
 
 TEST_F(AdminApiTest, AnIdempotentRetryAnswersWithoutTheSecret) {
@@ -177,6 +188,7 @@ TEST_F(AdminApiTest, AnIdempotentRetryAnswersWithoutTheSecret) {
   ASSERT_EQ(again.status, 201);
   EXPECT_TRUE(Body(again).at("idempotent_replay").as_bool());
   EXPECT_FALSE(Body(again).at("api_key_info").as_object().contains("secret_key"));
+  EXPECT_FALSE(again.sensitive);
   EXPECT_EQ(Body(again).at("api_key_info").at("uuid"), Body(first).at("api_key_info").at("uuid"));
   EXPECT_EQ(Call("POST", kKeys, Owner(), R"({"name":"x","all_models":true})", {{"idempotency-key", ""}}).status, 400);
   EXPECT_EQ(Call("POST", kKeys, Owner(), R"({"name":"x","all_models":true})",
@@ -261,6 +273,7 @@ TEST_F(AdminApiTest, RegenerateAndDeleteNeedTheCurrentName) {
   ASSERT_EQ(regenerated.status, 200);
   std::string fresh(Body(regenerated).at("api_key_info").at("secret_key").as_string());
   EXPECT_NE(fresh, secret);
+  EXPECT_TRUE(regenerated.sensitive);
   EXPECT_EQ(Body(regenerated).at("api_key_info").at("revision").as_int64(), 2);
 
   EXPECT_EQ(Call("DELETE", path, Owner()).status, 400);
@@ -346,6 +359,90 @@ TEST_F(AdminApiTest, CommandsAndHeavyReadsRunOnWorkersAndPlainReadsOnTheEventLoo
   EXPECT_FALSE(worker("GET", "/metrics"));
   EXPECT_FALSE(worker("GET", "/readyzz"));
   EXPECT_FALSE(worker("GET", std::string(kKeys) + "/" + kUnknownKey));
+}
+
+constexpr char kOperatorToken[] = "op-token-0123456789abcdef0123456789abcdef";
+
+TEST_F(AdminApiTest, OperatorRoutesTakeOperatorTokensOnlyAndAreOffWithoutThem) {
+  const std::string halts = "/v2/gen-ai/operator/halts";
+  EXPECT_EQ(Call("GET", halts, "Bearer " + std::string(kOperatorToken)).status, 403);  // none configured
+  MakeApi(50, OperatorAuth(std::vector<OperatorCredential>{{"op-ivan", kOperatorToken}}));
+  EXPECT_EQ(Call("GET", halts, "Bearer " + std::string(kOperatorToken)).status, 200);
+  EXPECT_EQ(Call("GET", halts, "").status, 401);
+  EXPECT_EQ(Call("GET", halts, "Bearer " + std::string(kOperatorToken) + "x").status, 401);
+  EXPECT_EQ(Call("GET", halts, Owner()).status, 401);  // a user's JWT is no operator token
+  EXPECT_EQ(Call("GET", kKeys, "Bearer " + std::string(kOperatorToken)).status, 401);  // nor the other way round
+  Response refused = Call("GET", halts, "Bearer wrong-token-of-the-right-length-0123456789");
+  EXPECT_EQ(Body(refused).at("message").as_string().find("wrong-token"), std::string::npos);  // never echoed
+}
+
+TEST_F(AdminApiTest, AHaltedPartitionRefusesItsTeamNamingItUntilTheOperatorSkipsTheRecord) {
+  MakeApi(50, OperatorAuth(std::vector<OperatorCredential>{{"op-ivan", kOperatorToken}}));
+  const std::string op = "Bearer " + std::string(kOperatorToken);
+  const common::Sha256Digest sha = common::Sha256Of("garbage");
+  ledger_.SetHalt({7, sha, "undecodable event"});
+  // Ready (other teams are served), with the halt listed; this team's commands are refused.
+  Response ready = Call("GET", "/readyz", "");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_EQ(Body(ready).at("halted_partitions").as_array().size(), 1u);
+  Response refused = Call("POST", kKeys, Owner(), R"({"name":"k","all_models":true})");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_NE(Body(refused).at("message").as_string().find("partition 0 is halted at offset 7"), std::string::npos)
+      << refused.body;
+  Response listed = Call("GET", "/v2/gen-ai/operator/halts", op);
+  ASSERT_EQ(listed.status, 200);
+  json::value halt = Body(listed).at("halts").at(0);
+  EXPECT_EQ(halt.at("offset").as_int64(), 7);
+  EXPECT_EQ(halt.at("record_sha256").as_string(), common::HexEncode(sha));
+
+  const std::string skips = "/v2/gen-ai/operator/skips";
+  auto body = [&](const std::string& partition, const std::string& offset, const std::string& hex,
+                  const std::string& note) {
+    return R"({"partition":)" + partition + R"(,"offset":)" + offset + R"(,"record_sha256":")" + hex +
+           R"(","note":")" + note + R"("})";
+  };
+  const std::string hex = common::HexEncode(sha);
+  for (const auto& [bad, words] : std::vector<std::pair<std::string, std::string>>{
+           {body("-1", "7", hex, "n"), "partition must be an integer"},
+           {body("0", "7.5", hex, "n"), "offset must be an integer"},
+           {body("0", "7", "abc", "n"), "record_sha256"},
+           {body("0", "7", hex, ""), "note"},
+           {R"({"partition":0,"offset":7,"record_sha256":")" + hex + R"("})", "note is required"},
+       }) {
+    Response r = Call("POST", skips, op, bad);
+    EXPECT_EQ(r.status, 400) << bad << " -> " << r.body;
+    EXPECT_NE(Body(r).at("message").as_string().find(words), std::string::npos) << r.body;
+  }
+  common::Sha256Digest other = sha;
+  other[0] ^= 1;
+  EXPECT_EQ(Call("POST", skips, op, body("0", "7", common::HexEncode(other), "wrong record")).status, 409);
+  EXPECT_EQ(Call("POST", skips, Owner(), body("0", "7", hex, "an owner")).status, 401);
+  Response skipped = Call("POST", skips, op, body("0", "7", hex, "INC-7 garbage"));
+  ASSERT_EQ(skipped.status, 201) << skipped.body;
+  EXPECT_EQ(Body(skipped).at("skip").at("operator").as_string(), "op-ivan");
+  EXPECT_EQ(Body(skipped).at("skip").at("projector").as_string(), "passed");
+  EXPECT_EQ(Call("POST", kKeys, Owner(), R"({"name":"k","all_models":true})").status, 201);
+  EXPECT_EQ(Body(Call("GET", "/v2/gen-ai/operator/halts", op)).at("skips").as_array().size(), 1u);
+}
+
+TEST(OperatorTokens, TheFileFormatIsCheckedNamingTheLineWithoutEchoingTokens) {
+  auto ok = ParseOperatorTokens("# operators\n\nop-ivan " + std::string(40, 'a') + "\nops@example " +
+                                std::string(32, 'b') + "\n");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->size(), 2u);
+  EXPECT_EQ((*ok)[1].id, "ops@example");
+  for (const auto& [bad, words] : std::vector<std::pair<std::string, std::string>>{
+           {"op-ivan short-token", "line 1: the token must be one word of at least 32 characters"},
+           {"justonefield", "line 1: expected"},
+           {"\nbad/id " + std::string(32, 'c'), "line 2: the operator id"},
+           {"a " + std::string(32, 'c') + "\na " + std::string(32, 'd'), "listed twice"},
+           {"# nothing", "lists no operator"},
+       }) {
+    auto parsed = ParseOperatorTokens(bad);
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_NE(parsed.status().message().find(words), std::string::npos) << parsed.status().message();
+    EXPECT_EQ(parsed.status().message().find("short-token"), std::string::npos);
+  }
 }
 
 }  // namespace

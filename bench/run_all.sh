@@ -47,7 +47,7 @@ done
 
 release=$root/build/release
 binaries=(cli/keyledger bench/bench_events bench/bench_ledger bench/bench_validator
-  bench/bench_replay bench/bench_bare_http)
+  bench/bench_replay bench/bench_bare_http bench/bench_fail_closed)
 started=$(date +%s)
 elapsed() {  # the time since $1 (epoch seconds) as 1m05s
   local s=$(($(date +%s) - $1))
@@ -79,12 +79,14 @@ if [[ $mode == quick ]]; then
   validator_args=(50 2 100000 300000)
   events_args=(--benchmark_min_time=0.05)
   replay_args=(--events 20000)
+  fail_closed_args=(--cuts 3)
 else
   ledger_args=(--commands 100000 --events 500000)
   http_args=(10)
   validator_args=(1000 10 1000000 3000000)
   events_args=()
   replay_args=(--events 1000000)
+  fail_closed_args=(--cuts 10)
 fi
 
 work=$(mktemp -d /tmp/keyledger-run-all.XXXXXX)
@@ -161,7 +163,7 @@ PY
 # yes) in its own process group, shows its newest progress line and the elapsed time, and
 # collects its RESULT lines (and those of the Google Benchmark JSON it wrote to $logs/NAME.json).
 step=0
-steps=5
+steps=6
 run() {
   local name=$1 needs_broker=$2 since line shown="" quiet=0 rc=0
   shift 2
@@ -218,6 +220,8 @@ run bench_ledger yes "$release/bench/bench_ledger" "${ledger_args[@]}"
 run http_bench yes bash "$root/bench/http_bench.sh" "${http_args[@]}"
 run validator_bench yes bash "$root/bench/validator_bench.sh" "${validator_args[@]}"
 run bench_replay yes "$release/bench/bench_replay" "${replay_args[@]}"
+# Starts its own broker, with the CUT listener its proxy needs.
+run bench_fail_closed no "$release/bench/bench_fail_closed" "${fail_closed_args[@]}"
 
 # The table.
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -228,7 +232,8 @@ fi
 cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)
 sizes="bench_ledger ${ledger_args[*]}; bench/http_bench.sh ${http_args[*]};"
 sizes+=" bench/validator_bench.sh ${validator_args[*]};"
-sizes+=" bench_events ${events_args[*]:-(default times)}; bench_replay ${replay_args[*]}"
+sizes+=" bench_events ${events_args[*]:-(default times)}; bench_replay ${replay_args[*]};"
+sizes+=" bench_fail_closed ${fail_closed_args[*]}"
 mkdir -p "$(dirname "$out")"
 python3 - "$results" "$out" "$(date '+%Y-%m-%d %H:%M %Z')" \
   "$(nproc) cores, ${cpu:-unknown CPU}, $(uname -sr)" "$commit" "$mode" "$sizes" \

@@ -41,6 +41,8 @@ Runner AddVerify(CLI::App& app);
 Runner AddAudit(CLI::App& app);
 Runner AddAsOf(CLI::App& app);
 Runner AddImportLegacy(CLI::App& app);
+Runner AddSkip(CLI::App& app);
+Runner AddHalts(CLI::App& app);
 
 // --bootstrap [KEYLEDGER_BOOTSTRAP] and --topic [KEYLEDGER_TOPIC].
 struct KafkaFlags {

@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
   app.set_help_all_flag("--help-all", "every subcommand's flags");
   std::vector<std::pair<CLI::App*, cli::Runner>> commands;
   for (auto add : {cli::AddServe, cli::AddValidator, cli::AddProject, cli::AddReplay, cli::AddVerify, cli::AddAudit,
-                   cli::AddAsOf, cli::AddImportLegacy, cli::AddToken, cli::AddCatalog}) {
+                   cli::AddAsOf, cli::AddImportLegacy, cli::AddSkip, cli::AddHalts, cli::AddToken,
+                   cli::AddCatalog}) {
     cli::Runner run = add(app);
     // The subcommand `add` just added (get_subcommands with a filter lists all, parsed or not).
     commands.emplace_back(app.get_subcommands([](const CLI::App*) { return true; }).back(), std::move(run));

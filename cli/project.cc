@@ -1,6 +1,5 @@
 // keyledger project: a standalone projector, the key-event log into RocksDB read models.
 #include "command.h"
-#include "keyledger/common/text.h"
 #include "keyledger/projector/projector.h"
 
 namespace keyledger::cli {
@@ -12,28 +11,12 @@ struct ProjectFlags {
   std::string db;
   std::string catalog;  // accepted for symmetry with the other commands; the projector needs none
   bool exit_when_caught_up = false;
-  std::string skip;
-  std::string note;
   bool sync = false;
   std::int64_t max_events_per_second = 0;
   std::int64_t max_batch = 20000;
   std::int64_t write_buffer_kb = 32768;
   std::int64_t min_free_mb = 64;
 };
-
-int Skip(const ProjectFlags& flags, storage::Store* store, const Env& env) {
-  size_t colon = flags.skip.find(':');
-  auto partition = colon == std::string::npos ? std::nullopt : common::ParseInt64(flags.skip.substr(0, colon), 0, INT32_MAX);
-  auto offset = colon == std::string::npos ? std::nullopt : common::ParseInt64(flags.skip.substr(colon + 1), 0, INT64_MAX);
-  if (!partition || !offset) {
-    std::fprintf(stderr, "keyledger project: --skip takes PARTITION:OFFSET, not '%s'\n", flags.skip.c_str());
-    return 2;
-  }
-  common::Status s = projector::SkipHaltedEvent(store, static_cast<std::int32_t>(*partition), *offset, flags.note, *env.clock);
-  if (!s.ok()) return Fail(*env.log, "skip refused", s);
-  env.log->Info("skipped halted event", {{"partition", *partition}, {"offset", *offset}});
-  return 0;
-}
 
 }  // namespace
 
@@ -45,8 +28,6 @@ Runner AddProject(CLI::App& app) {
   AddCatalogFlag(cmd, &flags->catalog);
   cmd->add_flag("--exit-when-caught-up", flags->exit_when_caught_up,
                 "stop once every partition is projected to the end of the log (exit 3 if any halted)");
-  cmd->add_option("--skip", flags->skip, "operator command: skip the event a halted partition stopped at, PARTITION:OFFSET");
-  cmd->add_option("--note", flags->note, "why the event is skipped (recorded with the skip)");
   cmd->add_flag("--sync", flags->sync, "keep a WAL and fsync every write (survives power loss, slower)");
   AddIntFlag(cmd, "--max-events-per-second", &flags->max_events_per_second, "rate limit (0: none)", 0, INT64_MAX);
   AddIntFlag(cmd, "--max-batch", &flags->max_batch, "events per RocksDB WriteBatch", 1, 10000000);
@@ -62,7 +43,6 @@ Runner AddProject(CLI::App& app) {
     store_options.min_free_bytes = static_cast<std::uint64_t>(flags->min_free_mb) << 20;
     auto store = projector::OpenReadModelStore(flags->db, store_options);
     if (!store.ok()) return Fail(*env.log, "cannot open the store", store.status());
-    if (!flags->skip.empty()) return Skip(*flags, store->get(), env);
 
     projector::ProjectorOptions options;
     options.kafka = flags->kafka.config();

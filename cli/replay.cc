@@ -14,6 +14,7 @@ struct RebuildFlags {
   std::string scratch;  // verify only
   std::int64_t max_events_per_second = 0;
   std::int64_t min_free_mb = 64;
+  bool publish_with_halts = false;  // replay only
 
   replay::RebuildOptions Options(const Env& env) const {
     replay::RebuildOptions o;
@@ -42,14 +43,21 @@ Runner AddReplay(CLI::App& app) {
       "rebuild the read models of a store root from offset 0 and publish them (serve switches); an interrupted "
       "replay resumes where it stopped when run again");
   AddRebuildFlags(cmd, flags.get(), "the store root of serve (a new generation is built beside the live one)");
+  cmd->add_flag("--publish-with-halts", flags->publish_with_halts,
+                "publish even if a partition halted on a bad record (its teams see an incomplete history)");
   return [flags](const Env& env) {
     replay::RebuildOptions options = flags->Options(env);
+    options.publish_with_halts = flags->publish_with_halts;
     options.progress = replay::ProgressPrinter("replay", env.log, env.clock, StderrIsTerminal());
     auto report = replay::Rebuild(replay::StoreRoot(flags->db), options, env.log, env.clock);
     if (!report.ok()) {
       if (env.stop->load()) {
         env.log->Warn("replay interrupted; run it again to resume", {{"db", flags->db}});
         return 130;
+      }
+      if (report.status().code() == common::StatusCode::kFailedPrecondition) {
+        Fail(*env.log, "replay did not publish", report.status());
+        return 3;
       }
       return Fail(*env.log, "replay failed", report.status());
     }

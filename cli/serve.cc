@@ -35,6 +35,7 @@ struct ServeFlags {
   std::int64_t min_free_mb = 64;
   std::int64_t max_connections = 1024;
   bool allow_core_dumps = false;
+  std::string operator_tokens;
 };
 
 // Everything `serve` runs, owned in construction order, so that shutdown is destruction in the
@@ -84,6 +85,10 @@ class ServeStack {
     KL_RETURN_IF_ERROR(writer_->Start(30000).WithContext("starting the writer"));
 
     api::AdminApiOptions api_options;
+    if (!flags_.operator_tokens.empty()) {
+      KL_ASSIGN_OR_RETURN(auto operators, api::ReadOperatorTokenFile(flags_.operator_tokens));
+      api_options.operators = api::OperatorAuth(operators);
+    }
     api_options.commands_per_second_per_user = static_cast<std::uint32_t>(flags_.commands_per_second);
     api_ = std::make_unique<api::AdminApi>(api_options, writer_.get(), live_.get(), &*catalog_, jwt_.get(), clock_,
                                            &random_, log_, &metrics_);
@@ -154,6 +159,9 @@ Runner AddServe(CLI::App& app) {
   AddIntFlag(cmd, "--max-connections", &flags->max_connections, "open connections at most; more are answered 503", 1,
              1000000);
   AddMinFreeFlag(cmd, &flags->min_free_mb);
+  cmd->add_option("--operator-tokens", flags->operator_tokens,
+                  "file of \"<operator id> <token>\" lines: who may use the operator routes (skip a bad record)")
+      ->envname("KEYLEDGER_OPERATOR_TOKENS");
   cmd->add_flag("--allow-core-dumps", flags->allow_core_dumps,
                 "let a crash write a core file (it may hold secrets: for debugging only)");
   return [flags](const Env& env) {

@@ -14,7 +14,11 @@ struct ValidatorFlags {
   std::string catalog;
   std::string listen = "127.0.0.1:8081";
   std::string port_file;
+  std::string admin_listen = "127.0.0.1:8082";
+  std::string admin_port_file;
   std::string snapshot;
+  std::int64_t max_staleness_ms = 5000;
+  std::string when_stale = "deny";
   bool allow_core_dumps = false;
 };
 
@@ -30,7 +34,17 @@ Runner AddValidator(CLI::App& app) {
       ->check(ListenAddress())
       ->capture_default_str();
   cmd->add_option("--port-file", flags->port_file, "write the bound port here once listening");
+  cmd->add_option("--admin-listen", flags->admin_listen,
+                  "address of /healthz, /readyz and /metrics, HOST:PORT (never route a gateway's clients here)")
+      ->check(ListenAddress())
+      ->capture_default_str();
+  cmd->add_option("--admin-port-file", flags->admin_port_file, "write the admin listener's bound port here");
   cmd->add_option("--snapshot", flags->snapshot, "index snapshot for fast restart (written every 30 s and on shutdown)");
+  AddIntFlag(cmd, "--max-staleness", &flags->max_staleness_ms,
+             "ms since the last confirmation with the brokers after which a partition is stale", 100, 3600 * 1000);
+  cmd->add_option("--when-stale", flags->when_stale, "deny (reason stale, 503) or allow the checks of a stale partition")
+      ->check(CLI::IsMember({"deny", "allow"}))
+      ->capture_default_str();
   cmd->add_flag("--allow-core-dumps", flags->allow_core_dumps,
                 "let a crash write a core file (it may hold secrets: for debugging only)");
   return [flags](const Env& env) {
@@ -39,28 +53,43 @@ Runner AddValidator(CLI::App& app) {
     }
     auto catalog = LoadCatalog(flags->catalog);
     if (!catalog.ok()) return Fail(*env.log, "cannot load the catalog", catalog.status());
-    http::ServerOptions http;
-    http::ParseListenAddress(flags->listen, "--listen", &http).IgnoreError();  // checked by the flag
-    http.body_limit = 8 * 1024;
+    // Checks may carry an OpenAI-compatible JSON body (for the model), so the check listener takes
+    // bodies up to 256 KiB; the admin listener takes none.
+    http::ServerOptions check_http;
+    http::ParseListenAddress(flags->listen, "--listen", &check_http).IgnoreError();  // checked by the flag
+    check_http.body_limit = 256 * 1024;
+    http::ServerOptions admin_http;
+    http::ParseListenAddress(flags->admin_listen, "--admin-listen", &admin_http).IgnoreError();
+    admin_http.body_limit = 1024;
+    admin_http.threads = 1;
     validator::ReplicaOptions options;
     options.kafka = flags->kafka.config();
     options.topic = flags->kafka.topic;
     options.snapshot_path = flags->snapshot;
+    options.max_staleness_ms = static_cast<int>(flags->max_staleness_ms);
+    options.allow_when_stale = flags->when_stale == "allow";
     validator::Replica replica(options, &*catalog, env.log, env.clock);
     if (common::Status s = replica.Start(); !s.ok()) return Fail(*env.log, "the validator could not start", s);
     validator::CheckHttp checks(&replica);
-    http::Server server(
-        http, [&checks](const http::Request& r) { return checks.Handle(r); }, [](const http::Request&) { return false; },
-        env.log);
-    if (common::Status s = server.Start(); !s.ok()) return Fail(*env.log, "cannot serve", s);
-    if (!flags->port_file.empty()) {
-      if (common::Status s = http::WritePortFile(flags->port_file, server.port()); !s.ok()) {
-        return Fail(*env.log, "cannot write the port file", s);
+    auto no_worker = [](const http::Request&) { return false; };
+    http::Server server(check_http, [&checks](const http::Request& r) { return checks.HandleCheck(r); }, no_worker, env.log);
+    http::Server admin(admin_http, [&checks](const http::Request& r) { return checks.HandleAdmin(r); }, no_worker, env.log);
+    for (auto [listener, port_file] : {std::pair{&server, &flags->port_file}, std::pair{&admin, &flags->admin_port_file}}) {
+      if (common::Status s = listener->Start(); !s.ok()) return Fail(*env.log, "cannot serve", s);
+      if (!port_file->empty()) {
+        if (common::Status s = http::WritePortFile(*port_file, listener->port()); !s.ok()) {
+          return Fail(*env.log, "cannot write the port file", s);
+        }
       }
     }
-    env.log->Info("validator serving checks", {{"address", http.address}, {"port", static_cast<int>(server.port())}});
+    env.log->Info("validator serving checks", {{"address", check_http.address},
+                                               {"port", static_cast<int>(server.port())},
+                                               {"admin_port", static_cast<int>(admin.port())},
+                                               {"max_staleness_ms", flags->max_staleness_ms},
+                                               {"when_stale", flags->when_stale}});
     while (!env.stop->load()) env.clock->SleepForMillis(100);
     server.Shutdown();
+    admin.Shutdown();
     replica.Stop();
     env.log->Info("validator stopped", {});
     return 0;

@@ -11,6 +11,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 state=${KEYLEDGER_STACK_DIR:-${TMPDIR:-/tmp}/keyledger-stack}
 api_port=${KEYLEDGER_API_PORT:-8080}
 validator_port=${KEYLEDGER_VALIDATOR_PORT:-8081}
+validator_admin_port=${KEYLEDGER_VALIDATOR_ADMIN_PORT:-8082}
 mkdir -p "$state"
 
 bash "$root/compose/install-deps.sh"
@@ -52,7 +53,8 @@ done
 url="http://127.0.0.1:$(cat "$state/api.port")"
 rm -f "$state/validator.port"
 "$bin" validator --bootstrap "$bootstrap" --listen "127.0.0.1:$validator_port" \
-  --port-file "$state/validator.port" --snapshot "$state/validator.snapshot" >"$state/validator.log" 2>&1 &
+  --port-file "$state/validator.port" --admin-listen "127.0.0.1:$validator_admin_port" \
+  --snapshot "$state/validator.snapshot" >"$state/validator.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 600); do
   [[ -s $state/validator.port ]] && break
@@ -60,6 +62,7 @@ for _ in $(seq 1 600); do
   sleep 0.1
 done
 validator="http://127.0.0.1:$(cat "$state/validator.port")"
+validator_admin="http://127.0.0.1:$validator_admin_port"
 owner=$("$bin" token --jwt-secret "$secret" --sub user-olga --name "Olga Owner" --team team-acme --role owner)
 member=$("$bin" token --jwt-secret "$secret" --sub user-mia --name "Mia Member" --team team-acme --role member)
 
@@ -69,6 +72,7 @@ keyledger is up (state and logs in $state):
   Kafka broker (KRaft, single node)      $bootstrap
   admin API (writer + projector)         $url     log: $state/api.log
   validator (secret check)               $validator     log: $state/validator.log
+  validator health/readiness/metrics     $validator_admin/readyz  (admin listener; every request on the check port is a check)
 
 Development tokens for team-acme (HS256, 24 h):
   OWNER=$owner

@@ -23,8 +23,9 @@ CommandContext Context(int n, std::int64_t now_micros) {
 
 namespace {
 
-Event Envelope(std::uint64_t revision, std::int64_t at) {
+Event Envelope(std::uint64_t revision, std::int64_t at, std::uint16_t schema_version = 1) {
   Event e;
+  e.schema_version = schema_version;
   e.event_id = Uuid(100 + static_cast<int>(revision));
   e.team_id = kTeam;
   e.key_id = Uuid(1);
@@ -76,6 +77,31 @@ Event SampleRegenerated() {
 Event SampleDeleted() {
   Event e = Envelope(4, 1795384515000000);
   e.payload = KeyDeleted{"prod gateway (eu)"};
+  return e;
+}
+
+Event SampleCreatedV2() {
+  Event e = SampleCreated();
+  e.schema_version = 2;
+  e.event_id = Uuid(201);
+  std::get<KeyCreated>(e.payload).expires_at_micros = 1798761600000000;  // 2027-01-01T00:00:00Z
+  return e;
+}
+
+Event SampleRecordSkipped() {
+  Event e;
+  e.schema_version = 2;
+  e.event_id = Uuid(202);
+  e.actor = Actor{"ops-oscar", "Oscar Operator", Role::kOperator};
+  e.occurred_at_micros = 1795384516000000;
+  e.request_id = "req-skip";
+  RecordSkipped r;
+  r.partition = 7;
+  r.offset = 41;
+  for (size_t i = 0; i < r.record_sha256.size(); ++i) r.record_sha256[i] = static_cast<std::uint8_t>(0x30 + i);
+  r.reason = "undecodable event: event is 17 bytes, not a whole number of 8-byte words (truncated?)";
+  r.note = "a test producer wrote garbage; INC-1234";
+  e.payload = r;
   return e;
 }
 

@@ -25,5 +25,8 @@ Event SampleCreated();
 Event SampleRenamed();
 Event SampleRegenerated();
 Event SampleDeleted();
+// Schema version 2: a creation with an expiry, and a skip of a bad record.
+Event SampleCreatedV2();
+Event SampleRecordSkipped();
 
 }  // namespace keyledger::events::testing

@@ -1,4 +1,4 @@
-// Writes events/testdata/v<current>/*.bin from the fixtures and prints their SHA-256 for
+// Writes events/testdata/v<current>/*.bin (now v2) from the fixtures and prints their SHA-256 for
 // golden_test.cc. Run only when introducing a new schema version; never overwrite old files.
 #include <cstdio>
 #include <filesystem>
@@ -16,11 +16,10 @@ int main(int argc, char** argv) {
   }
   std::filesystem::path dir(argv[1]);
   std::filesystem::create_directories(dir);
+  // The samples of the current schema version (earlier versions' files stay as they were).
   const std::pair<const char*, Event> samples[] = {
-      {"key_created.bin", testing::SampleCreated()},
-      {"key_renamed.bin", testing::SampleRenamed()},
-      {"key_regenerated.bin", testing::SampleRegenerated()},
-      {"key_deleted.bin", testing::SampleDeleted()},
+      {"key_created.bin", testing::SampleCreatedV2()},
+      {"record_skipped.bin", testing::SampleRecordSkipped()},
   };
   for (const auto& [name, event] : samples) {
     if (std::filesystem::exists(dir / name)) {

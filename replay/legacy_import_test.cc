@@ -39,6 +39,23 @@ TEST(LegacyImport, ParsesSecretsAndHashesAndDerivesStableKeyIds) {
   EXPECT_NE(LegacyKeyId("team-b", common::HashSecret(secret)), lines[0].command.key_id);
 }
 
+// Regression: legacy secrets predate the sk-do-v1- format; an import by plaintext refused them.
+TEST(LegacyImport, APlaintextLegacySecretOfAnyFormatIsImportedByItsHash) {
+  const std::string legacy = "dop_v1_0123456789abcdef0123456789abcdef";
+  std::istringstream in(Line("team-a", "old", R"("secret":")" + legacy + "\"") + "\n" +
+                        Line("team-a", "spaced", R"("secret":"has a space")") + "\n" +
+                        Line("team-a", "long", R"("secret":")" + std::string(513, 'x') + "\"") + "\n");
+  std::vector<std::string> errors;
+  auto lines = ParseLegacyLines(in, &errors);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].command.secret_sha256, common::HashSecret(legacy));
+  EXPECT_EQ(lines[0].command.secret_hint, "cdef");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_NE(errors[0].find("line 2: secret: the secret has a character that is not printable ASCII"), std::string::npos)
+      << errors[0];
+  EXPECT_NE(errors[1].find("line 3: secret: the secret is longer than 512"), std::string::npos) << errors[1];
+}
+
 TEST(LegacyImport, NamesEveryBadLineAndNeverEchoesASecret) {
   std::string good = Secret(3);
   std::string mistyped = Secret(4);

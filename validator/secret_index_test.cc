@@ -60,14 +60,39 @@ TEST_F(Index, AllowsAndNamesTheKeyAndTeam) {
   EXPECT_EQ(d.team_id, "team-acme");
 }
 
+// A mistyped sk-do-v1- secret (truncated, a wrong character) fails its checksum and is refused
+// without a lookup, as are empty and oversized ones; anything else may be a legacy secret.
 TEST_F(Index, RefusesMalformedSecretsBeforeAnyLookup) {
   auto [id, secret] = Create(true, {}, false, "");
-  for (const std::string& bad : {std::string(""), std::string("Bearer"), secret.substr(0, 40),
-                                 "sk-do-v2-" + secret.substr(9), secret.substr(0, secret.size() - 1) + "x"}) {
+  for (const std::string& bad : {std::string(""), secret.substr(0, 40), secret.substr(0, secret.size() - 1) + "x",
+                                 std::string(kMaxLegacySecretLength + 1, 'a')}) {
     EXPECT_EQ(Check(bad, "openai-gpt-4o").reason, DenyReason::kMalformed) << bad;
   }
   common::SeededRandom other(99);
   EXPECT_EQ(Check(*common::GenerateSecret(other), "openai-gpt-4o").reason, DenyReason::kUnknown);
+  for (const std::string& other_format : {std::string("Bearer"), "sk-do-v2-" + secret.substr(9), std::string("legacy")}) {
+    EXPECT_EQ(Check(other_format, "openai-gpt-4o").reason, DenyReason::kUnknown) << other_format;
+  }
+}
+
+// Regression: a legacy key imported by its SHA-256 only, whose plaintext is not an sk-do-v1-
+// secret, was refused as `malformed` before any lookup, so it never authenticated.
+TEST_F(Index, ALegacySecretOfAnyFormatImportedByHashAuthenticates) {
+  for (const std::string& legacy : {std::string("dop_v1_0123456789abcdef0123456789abcdef"), std::string("OLDKEY-42"),
+                                    std::string(kMaxLegacySecretLength, 'z')}) {
+    events::ImportLegacyKeyCommand imp{*common::NewUuidV4(random_), "team-acme", "olga", "Olga", "old key",
+                                       1600000000000000, common::HashSecret(legacy), ""};
+    events::Caller op{"importer", "Importer", "", events::Role::kOperator};
+    auto e = events::DecideImportLegacy(std::nullopt, op, imp, Ctx());
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    Apply(*e);
+    Decision d = Check(legacy, "openai-gpt-4o");
+    EXPECT_TRUE(d.allowed) << legacy;
+    EXPECT_EQ(d.key_id, e->key_id);
+    EXPECT_EQ(Check(legacy + "x", "openai-gpt-4o").reason, legacy.size() + 1 > kMaxLegacySecretLength
+                                                              ? DenyReason::kMalformed
+                                                              : DenyReason::kUnknown);
+  }
 }
 
 TEST_F(Index, SelectedModelsVpcAndBatchAreEnforced) {
@@ -135,11 +160,18 @@ TEST_F(Index, SnapshotRoundTripsAndADamagedOneIsRefused) {
   std::vector<std::pair<std::string, std::string>> keys;
   for (int i = 0; i < 300; ++i) keys.push_back(Create(i % 2 == 0, i % 2 ? std::vector<std::string>{"alibaba-qwen3-32b"} : std::vector<std::string>{}, i % 4 == 0, i % 5 == 0 ? kVpc : ""));
   std::string path = (std::filesystem::temp_directory_path() / ("kl-snap-" + std::to_string(::getpid()))).string();
-  ASSERT_TRUE(index_.SaveSnapshot(path, {{0, 42}, {3, 7}}, files_).ok());
+  SecretIndex::Positions saved;
+  saved[0].next_offset = 42;
+  saved[0].head = common::Sha256Of("head of 0");
+  saved[3].next_offset = 7;
+  saved[3].alt_head = common::Sha256Of("skipped record");
+  saved[5].next_offset = 9;
+  saved[5].halt = events::PartitionHalt{9, common::Sha256Of("bad record"), "undecodable event"};
+  ASSERT_TRUE(index_.SaveSnapshot(path, saved, files_).ok());
   SecretIndex loaded(&catalog_);
-  std::map<std::int32_t, std::int64_t> offsets;
+  SecretIndex::Positions offsets;
   ASSERT_TRUE(loaded.LoadSnapshot(path, &offsets, files_).ok());
-  EXPECT_EQ(offsets, (std::map<std::int32_t, std::int64_t>{{0, 42}, {3, 7}}));
+  EXPECT_EQ(offsets, saved);
   EXPECT_EQ(loaded.size(), 300u);
   for (const auto& [id, secret] : keys) {
     for (const char* model : {"openai-gpt-4o", "alibaba-qwen3-32b"}) {
@@ -166,16 +198,19 @@ TEST_F(Index, SnapshotRoundTripsAndADamagedOneIsRefused) {
   EXPECT_EQ(loaded.size(), 300u);  // a failed load leaves the index as it was
 }
 
-// Snapshots of format 1 copied host-endian integers; they are refused by name (and the replica
-// rebuilds from the log), never misread.
-TEST_F(Index, ASnapshotOfTheOldHostEndianFormatIsRefusedCleanly) {
-  std::string path = (std::filesystem::temp_directory_path() / ("kl-snap-v1-" + std::to_string(::getpid()))).string();
-  ASSERT_TRUE(files_->WriteFileDurably(path, std::string("KLVSNAP1") + std::string(64, '\0')).ok());
-  std::map<std::int32_t, std::int64_t> offsets;
-  common::Status s = index_.LoadSnapshot(path, &offsets, files_);
-  EXPECT_EQ(s.code(), common::StatusCode::kDataLoss);
-  EXPECT_NE(s.message().find("format 1"), std::string::npos) << s.message();
-  std::filesystem::remove(path);
+// Snapshots of format 1 copied host-endian integers, and those of format 2 kept only offsets (no
+// chain heads or halts); both are refused by name (and the replica rebuilds from the log), never
+// misread.
+TEST_F(Index, ASnapshotOfAnOlderFormatIsRefusedCleanly) {
+  for (const char* format : {"1", "2"}) {
+    std::string path = (std::filesystem::temp_directory_path() / ("kl-snap-old-" + std::to_string(::getpid()))).string();
+    ASSERT_TRUE(files_->WriteFileDurably(path, std::string("KLVSNAP") + format + std::string(64, '\0')).ok());
+    SecretIndex::Positions offsets;
+    common::Status s = index_.LoadSnapshot(path, &offsets, files_);
+    EXPECT_EQ(s.code(), common::StatusCode::kDataLoss);
+    EXPECT_NE(s.message().find(std::string("format ") + format), std::string::npos) << s.message();
+    std::filesystem::remove(path);
+  }
 }
 
 // A secret that comes back after its slot became a tombstone (regenerated away, then imported

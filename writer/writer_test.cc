@@ -6,6 +6,7 @@
 
 #include "keyledger/common/secret.h"
 #include "keyledger/events/codec.h"
+#include "event_fixtures.h"
 #include "keyledger/events/hash_chain.h"
 #include "testing/fake_event_log.h"
 
@@ -236,12 +237,91 @@ TEST_F(WriterTest, ARestartRebuildsKeysAndTheChainFromTheLog) {
   EXPECT_EQ(Log().size(), 3u);  // and the chain still holds (checked by Log)
 }
 
-TEST_F(WriterTest, ACorruptRecordInItsPartitionsStopsTheStartNamingWhere) {
+// A team whose events go to `partition` (of the fake broker's 4), or to any other one.
+std::string TeamIn(std::int32_t partition, bool in = true) {
+  for (int i = 0;; ++i) {
+    std::string team = "team-" + std::to_string(i);
+    if ((events::PartitionForTeam(team, 4) == partition) == in) return team;
+  }
+}
+
+Caller Operator() { return {"op-ivan", "Ivan", "", Role::kOperator}; }
+
+CommandRequest Skip(std::int32_t partition, std::int64_t offset, const common::Sha256Digest& sha,
+                    const std::string& idem = "") {
+  events::RecordSkipped skip;
+  skip.partition = partition;
+  skip.offset = offset;
+  skip.record_sha256 = sha;
+  skip.note = "INC-7: garbage produced by hand";
+  return CommandRequest{Operator(), events::SkipRecordCommand{skip}, "req-skip", idem, ""};
+}
+
+TEST_F(WriterTest, ACorruptRecordHaltsOnlyItsPartitionAndTheWriterServesTheOthers) {
   broker_.AppendRaw(2, "not an event");
-  Writer w(options_, &log_, &catalog_, &clock_, &random_, &logger_);
-  common::Status s = w.Start(1000);
-  EXPECT_EQ(s.code(), StatusCode::kDataLoss);
-  EXPECT_NE(s.message().find("partition 2 offset 0"), std::string::npos) << s.message();
+  auto w = StartWriter(&log_);
+  ASSERT_EQ(w->stats().state, WriterState::kReady);
+  auto halts = w->Halts();
+  ASSERT_EQ(halts.size(), 1u);
+  EXPECT_EQ(halts.at(2).offset, 0);
+  EXPECT_EQ(halts.at(2).record_sha256, common::Sha256Of("not an event"));
+
+  auto refused = w->Submit(Create("k", "", Owner(TeamIn(2))));
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("partition 2 is halted at offset 0"), std::string::npos)
+      << refused.status().message();
+  EXPECT_TRUE(w->Submit(Create("k", "", Owner(TeamIn(2, false)))).ok());
+}
+
+TEST_F(WriterTest, AnOperatorsSkipNamingTheHaltedRecordMovesThePartitionOnForGood) {
+  broker_.AppendRaw(2, "not an event");
+  // A valid event after the bad one, chained across it (to the head before it): applied once the
+  // bad record is skipped.
+  events::Event late = events::testing::SampleCreated();
+  late.team_id = TeamIn(2);
+  late.prev_hash = {};
+  broker_.AppendRaw(2, *events::Encode(late));
+  auto w = StartWriter(&log_);
+  const common::Sha256Digest sha = common::Sha256Of("not an event");
+  EXPECT_FALSE(w->KeyState(late.key_id).has_value());
+
+  common::Sha256Digest wrong = sha;
+  wrong[0] ^= 1;
+  EXPECT_EQ(w->Submit(Skip(2, 0, wrong)).status().code(), StatusCode::kConflict);
+  EXPECT_EQ(w->Submit(Skip(2, 1, sha)).status().code(), StatusCode::kConflict);
+  EXPECT_EQ(w->Submit(Skip(1, 0, sha)).status().code(), StatusCode::kConflict);  // not halted
+  EXPECT_EQ(w->Submit(Skip(7, 0, sha)).status().code(), StatusCode::kInvalidArgument);     // no such partition
+  CommandRequest by_owner = Skip(2, 0, sha);
+  by_owner.caller = Owner(TeamIn(2));
+  EXPECT_EQ(w->Submit(by_owner).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(broker_.Records(2).size(), 2u);  // none of those wrote anything
+
+  auto skipped = w->Submit(Skip(2, 0, sha, "skip-1"));
+  ASSERT_TRUE(skipped.ok()) << skipped.status().ToString();
+  EXPECT_EQ(skipped->partition, 2);
+  EXPECT_TRUE(w->Halts().empty());
+  ASSERT_TRUE(w->KeyState(late.key_id).has_value());
+  auto again = w->Submit(Skip(2, 0, sha, "skip-1"));  // a retry is answered from the first
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->replayed);
+  auto created = w->Submit(Create("after", "", Owner(TeamIn(2))));
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+
+  // The skip is outside the chain: the new event chains to the last applied one.
+  auto records = broker_.Records(2);
+  ASSERT_EQ(records.size(), 4u);
+  auto skip_event = events::Decode(records[2].value);
+  ASSERT_TRUE(skip_event.ok());
+  EXPECT_EQ(skip_event->type(), events::EventType::kRecordSkipped);
+  EXPECT_EQ(events::Decode(records[3].value)->prev_hash, events::EventHash(records[1].value));
+
+  // A restart reads the skip from the log: nothing halts, every key is back.
+  w.reset();
+  testing::FakeEventLog restarted(&broker_, TransactionalId("t", "w"));
+  auto w2 = StartWriter(&restarted);
+  EXPECT_TRUE(w2->Halts().empty());
+  EXPECT_TRUE(w2->KeyState(late.key_id).has_value());
+  EXPECT_TRUE(w2->KeyState(created->key_after.key_id).has_value());
 }
 
 }  // namespace

@@ -48,7 +48,14 @@ http::Response AdminApi::Handle(const http::Request& request) {
     } else {
       events::Caller caller;
       common::Status authenticated = common::Status::Ok();
-      if (!match.public_path) {
+      if (match.route != nullptr && match.route->options.operator_route) {
+        auto verified = deps.options.operators.Verify(request.Header("authorization"));
+        if (verified.ok()) {
+          caller = std::move(*verified);
+        } else {
+          authenticated = verified.status();
+        }
+      } else if (!match.public_path) {
         auto verified = deps.jwt->Verify(request.Header("authorization"));
         if (verified.ok()) {
           caller = std::move(*verified);

@@ -3,6 +3,7 @@
 //   key_handlers.cc    keys: create, list, get, rename, regenerate, delete, history; commands
 //   audit_handlers.cc  audit queries, export, point in time
 //   ops_handlers.cc    health, readiness, metrics, the model catalog
+//   operator_handlers.cc  operators: skip a bad record, list halts and skips
 // Thread: handlers are thread-safe; what they share is immutable or thread-safe.
 #pragma once
 
@@ -69,6 +70,14 @@ http::Response Readiness(const Context& ctx);
 http::Response Metrics(const Context& ctx);
 http::Response Models(const Context& ctx);
 bool Ready(const Deps& deps, std::string* why);
+
+// operator_handlers.cc (operators only)
+http::Response PostSkip(const Context& ctx);
+http::Response ListHalts(const Context& ctx);
+
+// The command request for `command`: the caller, and the Idempotency-Key, X-Request-Id (made up
+// when absent) and X-Correlation-Id headers, checked. (key_handlers.cc)
+common::Result<writer::CommandRequest> NewCommandRequest(const Context& ctx, events::Command command);
 
 // "api key <id> not found".
 http::Response KeyNotFound(const std::string& key_id);

@@ -23,6 +23,9 @@ constexpr std::int64_t kMaxPerPage = 200;
 constexpr size_t kMaxModels = 1000;
 constexpr size_t kMaxHeaderId = 128;
 constexpr size_t kMaxIdempotencyKey = 255;
+// Where the secret goes in a serialised body: unique, because no JSON string value can hold an
+// unescaped quote.
+constexpr std::string_view kSecretSlot = R"("secret_key":"-")";
 
 // A command body: a JSON object of `fields` whose uuid / api_key_uuid, when present, name the
 // key in the path.
@@ -60,6 +63,30 @@ common::Result<events::KeyState> ReadableKey(const Context& ctx, const replay::R
   return record->state;
 }
 
+}  // namespace
+
+common::Result<writer::CommandRequest> NewCommandRequest(const Context& ctx, events::Command command) {
+  std::string idempotency_key(ctx.request.Header("idempotency-key"));
+  if (idempotency_key.size() > kMaxIdempotencyKey) {
+    return common::InvalidArgument("Idempotency-Key is longer than 255 characters");
+  }
+  if (idempotency_key.empty() && ctx.request.HasHeader("idempotency-key")) {
+    return common::InvalidArgument("Idempotency-Key is empty; omit it or send 1 to 255 characters");
+  }
+  std::string request_id(ctx.request.Header("x-request-id"));
+  if (request_id.size() > kMaxHeaderId) return common::InvalidArgument("X-Request-Id is longer than 128 characters");
+  if (request_id.empty()) {
+    KL_ASSIGN_OR_RETURN(request_id, common::NewUuidV4(*ctx.deps.random));
+  }
+  std::string correlation_id(ctx.request.Header("x-correlation-id"));
+  if (correlation_id.size() > kMaxHeaderId) {
+    return common::InvalidArgument("X-Correlation-Id is longer than 128 characters");
+  }
+  return writer::CommandRequest{ctx.caller, std::move(command), request_id, idempotency_key, correlation_id};
+}
+
+namespace {
+
 // Sends a command to the writer and answers with the key after it (and its secret, once).
 http::Response RunCommand(const Context& ctx, events::Command command, int success_status, const std::string* secret) {
   const Deps& deps = ctx.deps;
@@ -69,26 +96,10 @@ http::Response RunCommand(const Context& ctx, events::Command command, int succe
     r.headers.emplace_back("Retry-After", "1");
     return r;
   }
-  std::string idempotency_key(ctx.request.Header("idempotency-key"));
-  if (idempotency_key.size() > kMaxIdempotencyKey) {
-    return StatusResponse(common::InvalidArgument("Idempotency-Key is longer than 255 characters"));
-  }
-  if (idempotency_key.empty() && ctx.request.HasHeader("idempotency-key")) {
-    return StatusResponse(common::InvalidArgument("Idempotency-Key is empty; omit it or send 1 to 255 characters"));
-  }
-  std::string request_id(ctx.request.Header("x-request-id"));
-  if (request_id.size() > kMaxHeaderId) return StatusResponse(common::InvalidArgument("X-Request-Id is longer than 128 characters"));
-  if (request_id.empty()) {
-    auto id = common::NewUuidV4(*deps.random);
-    if (!id.ok()) return StatusResponse(id.status());
-    request_id = *id;
-  }
-  std::string correlation_id(ctx.request.Header("x-correlation-id"));
-  if (correlation_id.size() > kMaxHeaderId) {
-    return StatusResponse(common::InvalidArgument("X-Correlation-Id is longer than 128 characters"));
-  }
-  auto outcome = deps.commands->Submit(
-      writer::CommandRequest{ctx.caller, std::move(command), request_id, idempotency_key, correlation_id});
+  auto request = NewCommandRequest(ctx, std::move(command));
+  if (!request.ok()) return StatusResponse(request.status());
+  const std::string request_id = request->request_id;
+  auto outcome = deps.commands->Submit(std::move(*request));
   if (!outcome.ok()) return StatusResponse(outcome.status());
   if (!outcome->replayed && outcome->offset >= 0) {
     // Read-your-writes: a GET right after this response must see the change.
@@ -103,23 +114,38 @@ http::Response RunCommand(const Context& ctx, events::Command command, int succe
       body["message"] = "this request was already carried out; its secret was shown once, in the original response";
     }
   } else if (secret != nullptr) {
-    info["secret_key"] = *secret;
+    // A placeholder, replaced in the serialised body: the secret is never copied into a JSON
+    // value (freed unwiped), only into the body, which the server wipes once written.
+    info["secret_key"] = "-";
   }
   body["api_key_info"] = std::move(info);
   http::Response r = http::JsonResponse(success_status, body);
+  if (secret != nullptr && !outcome->replayed) {
+    size_t at = r.body.find(kSecretSlot);
+    if (at == std::string::npos) return StatusResponse(common::Internal("the response lost the secret's slot"));
+    const size_t value = at + kSecretSlot.size() - 2;  // the '-' between the quotes
+    r.body.replace(value, 1, *secret);  // a secret's alphabet needs no JSON escaping
+    r.sensitive = true;
+  }
   r.headers.emplace_back("X-Request-Id", request_id);
   return r;
 }
 
 // A fresh secret's hash and hint, with the secret itself (shown once).
 struct NewSecret {
+  NewSecret(std::string s, const common::SecretHash& h, std::string hi) : secret(std::move(s)), hash(h), hint(std::move(hi)) {}
+  NewSecret(NewSecret&&) = default;
+  NewSecret& operator=(NewSecret&&) = default;
+  ~NewSecret() { common::Wipe(secret); }
   std::string secret;
   common::SecretHash hash;
   std::string hint;
 };
 common::Result<NewSecret> GenerateNewSecret(common::RandomSource& random) {
   KL_ASSIGN_OR_RETURN(std::string secret, common::GenerateSecret(random));
-  NewSecret s{secret, common::HashSecret(secret), common::SecretHint(secret)};
+  const common::SecretHash hash = common::HashSecret(secret);
+  std::string hint = common::SecretHint(secret);
+  NewSecret s(std::move(secret), hash, std::move(hint));
   return s;
 }
 

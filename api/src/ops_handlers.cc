@@ -23,10 +23,8 @@ bool Ready(const Deps& deps, std::string* why) {
     *why = "projector stopped: " + ps.failure;
     return false;
   }
-  if (ps.halts > 0) {
-    *why = "projection halted on " + std::to_string(ps.halts) + " partition(s)";
-    return false;
-  }
+  // A halted partition does not make the server unready: only its team's commands are refused
+  // (503 naming the partition), every other team is served; /readyz lists the halts.
   // Under load the projector is always a batch or two behind what the writer has just committed,
   // for milliseconds: being behind counts only if it does not catch up within a short grace, or a
   // load balancer would take a busy, healthy server out of rotation.
@@ -49,8 +47,15 @@ http::Response Health(const Context&) { return http::JsonResponse(200, json::obj
 
 http::Response Readiness(const Context& ctx) {
   std::string why;
-  if (!Ready(ctx.deps, &why)) return http::JsonResponse(503, json::object{{"status", "not_ready"}, {"reason", why}});
-  return http::JsonResponse(200, json::object{{"status", "ready"}});
+  const bool ready = Ready(ctx.deps, &why);
+  json::object body{{"status", ready ? "ready" : "not_ready"}};
+  if (!ready) body["reason"] = why;
+  json::array halted;
+  for (const auto& [p, h] : ctx.deps.commands->Halts()) {
+    halted.push_back(json::object{{"partition", p}, {"offset", h.offset}, {"reason", h.reason}});
+  }
+  body["halted_partitions"] = std::move(halted);
+  return http::JsonResponse(ready ? 200 : 503, body);
 }
 
 http::Response Models(const Context& ctx) { return http::JsonResponse(200, CatalogJson(*ctx.deps.catalog)); }
@@ -75,6 +80,13 @@ http::Response Metrics(const Context& ctx) {
   m.Family("keyledger_writer_transactions_total", "counter", "Transactions of the writer, by outcome.");
   m.Sample("keyledger_writer_transactions_total", {{"outcome", "committed"}}, static_cast<double>(ws.transactions_committed));
   m.Sample("keyledger_writer_transactions_total", {{"outcome", "failed"}}, static_cast<double>(ws.transactions_failed));
+  m.Family("keyledger_writer_halted", "gauge",
+           "1 for a partition the writer halted on a record it cannot apply (its team's commands are refused).");
+  for (const auto& [p, h] : deps.commands->Halts()) {
+    m.Sample("keyledger_writer_halted", {{"partition", std::to_string(p)}}, 1);
+  }
+  m.Counter("keyledger_projector_skips_honoured_total", "Operators' skips of a halted record the projector honoured.",
+            static_cast<double>(ps.skips_honoured));
   m.Counter("keyledger_projector_events_applied_total", "Events the projector has applied to the read models.",
             static_cast<double>(ps.events_applied));
   m.Gauge("keyledger_projector_halted_partitions", "Partitions whose projection is halted on a bad record.",

@@ -85,8 +85,14 @@ json::object HistoryEntryJson(const events::Event& e) {
           changes["new_name"] = p.new_name;
         } else if constexpr (std::is_same_v<P, events::KeyRegenerated>) {
           changes["secret_hint"] = p.secret_hint;
-        } else {
+        } else if constexpr (std::is_same_v<P, events::KeyDeleted>) {
           changes["name"] = p.name;
+        } else {
+          static_assert(std::is_same_v<P, events::RecordSkipped>);
+          changes["partition"] = p.partition;
+          changes["offset"] = p.offset;
+          changes["record_sha256"] = common::HexEncode(p.record_sha256);
+          changes["note"] = p.note;
         }
       },
       e.payload);

@@ -8,6 +8,7 @@ constexpr http::RouteOptions kRead{};
 constexpr http::RouteOptions kBlocking{.blocking = true};
 constexpr http::RouteOptions kPublic{.public_route = true};
 constexpr http::RouteOptions kPublicBlocking{.blocking = true, .public_route = true};
+constexpr http::RouteOptions kOperator{.blocking = true, .operator_route = true};
 }  // namespace
 
 const std::vector<RouteSpec>& Routes() {
@@ -29,6 +30,8 @@ const std::vector<RouteSpec>& Routes() {
       {"GET", "/v2/gen-ai/audit/export", kBlocking, &AuditExport},
       {"GET", "/v2/gen-ai/audit/keys/{uuid:uuid}", kBlocking, &KeyAt},
       {"GET", "/v2/gen-ai/audit/callable", kBlocking, &CallableAt},
+      {"POST", "/v2/gen-ai/operator/skips", kOperator, &PostSkip},
+      {"GET", "/v2/gen-ai/operator/halts", kOperator, &ListHalts},
   };
   return routes;
 }

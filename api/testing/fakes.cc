@@ -124,7 +124,22 @@ class FakeLedger::View final : public replay::ReadView {
     stats.events_applied = ledger_->log_.size();
     std::int64_t next = ledger_->log_.empty() ? 0 : ledger_->log_.back().offset + 1;
     stats.next_offsets[0] = ledger_->projector_behind_ ? 0 : next;
+    stats.halts = ledger_->halt_ ? 1 : 0;
     return stats;
+  }
+
+  Result<std::vector<projector::Halt>> Halts() const override {
+    common::MutexLock lock(&ledger_->mu_);
+    if (!ledger_->read_failure_.ok()) return ledger_->read_failure_;
+    std::vector<projector::Halt> out;
+    if (const auto& h = ledger_->halt_) out.push_back({0, h->offset, h->reason, h->record_sha256});
+    return out;
+  }
+
+  Result<std::vector<std::string>> Skips() const override {
+    common::MutexLock lock(&ledger_->mu_);
+    if (!ledger_->read_failure_.ok()) return ledger_->read_failure_;
+    return ledger_->skips_;
   }
 
  private:
@@ -155,10 +170,28 @@ Result<writer::CommandOutcome> FakeLedger::Submit(writer::CommandRequest request
     if (auto it = idempotency_.find(scope); it != idempotency_.end()) {
       writer::CommandOutcome replay = it->second;
       replay.replayed = true;
-      replay.key_after = keys_[replay.key_after.key_id];
+      if (!replay.key_after.key_id.empty()) replay.key_after = keys_[replay.key_after.key_id];
       return replay;
     }
   }
+  if (const auto* skip = std::get_if<events::SkipRecordCommand>(&request.command)) {
+    if (!halt_ || skip->skip.partition != 0 || skip->skip.offset != halt_->offset ||
+        skip->skip.record_sha256 != halt_->record_sha256) {
+      return common::Conflict("the fake partition is not halted at that record");
+    }
+    KL_ASSIGN_OR_RETURN(std::string event_id, common::NewUuidV4(*random_));
+    events::CommandContext context{event_id, clock_->NowMicros(), request.request_id, request.idempotency_key,
+                                   request.correlation_id};
+    KL_ASSIGN_OR_RETURN(events::Event event, events::DecideSkip(request.caller, skip->skip, context));
+    std::int64_t offset = static_cast<std::int64_t>(log_.size());
+    log_.push_back({event, offset});
+    skips_.push_back("{\"operator\":\"" + request.caller.user_id + "\",\"note\":\"" + skip->skip.note + "\"}");
+    halt_.reset();
+    writer::CommandOutcome outcome{event, {}, 0, offset, false};
+    if (!scope.empty()) idempotency_[scope] = outcome;
+    return outcome;
+  }
+  if (halt_) return common::FailedPrecondition("partition 0 is halted at offset " + std::to_string(halt_->offset));
   if (auto* create = std::get_if<events::CreateKeyCommand>(&request.command); create && create->key_id.empty()) {
     KL_ASSIGN_OR_RETURN(create->key_id, common::NewUuidV4(*random_));
   }
@@ -189,6 +222,17 @@ writer::WriterStats FakeLedger::stats() const {
 std::map<std::int32_t, std::int64_t> FakeLedger::CommittedOffsets() const {
   common::MutexLock lock(&mu_);
   return {{0, log_.empty() ? 0 : log_.back().offset + 1}};
+}
+
+std::map<std::int32_t, events::PartitionHalt> FakeLedger::Halts() const {
+  common::MutexLock lock(&mu_);
+  if (!halt_) return {};
+  return {{0, *halt_}};
+}
+
+void FakeLedger::SetHalt(events::PartitionHalt halt) {
+  common::MutexLock lock(&mu_);
+  halt_ = std::move(halt);
 }
 
 void FakeLedger::FailNextCommand(Status status) {

@@ -1,7 +1,8 @@
 // In-memory fakes of the admin API's two interfaces, for handler tests and the API fuzzer:
 // FakeLedger is a command sink that decides commands with the real key rules (events/key_rules.h)
 // and keeps every event, and a read side whose one view answers from those events. Failures are
-// injected per call: the next command's status, the read side's status.
+// injected per call: the next command's status, the read side's status; a halt of its one
+// partition is set by the test and cleared by an operator's skip of exactly that record.
 // Thread: thread-safe (one lock).
 #pragma once
 
@@ -29,6 +30,7 @@ class FakeLedger final : public writer::CommandSink, public replay::ReadSide {
   common::Result<writer::CommandOutcome> Submit(writer::CommandRequest request) override KL_EXCLUDES(mu_);
   writer::WriterStats stats() const override KL_EXCLUDES(mu_);
   std::map<std::int32_t, std::int64_t> CommittedOffsets() const override KL_EXCLUDES(mu_);
+  std::map<std::int32_t, events::PartitionHalt> Halts() const override KL_EXCLUDES(mu_);
   // ReadSide.
   std::shared_ptr<replay::ReadView> Acquire() const override;
 
@@ -37,6 +39,8 @@ class FakeLedger final : public writer::CommandSink, public replay::ReadSide {
   void FailReads(common::Status status) KL_EXCLUDES(mu_);  // OK: reads work again
   void SetWriterState(writer::WriterState state) KL_EXCLUDES(mu_);
   void SetProjectorBehind(bool behind) KL_EXCLUDES(mu_);
+  // Halts the fake's one partition (0) at `halt`: key commands are refused until a skip of it.
+  void SetHalt(events::PartitionHalt halt) KL_EXCLUDES(mu_);
   size_t event_count() const KL_EXCLUDES(mu_);
   std::vector<writer::CommandRequest> requests() const KL_EXCLUDES(mu_);
 
@@ -59,6 +63,8 @@ class FakeLedger final : public writer::CommandSink, public replay::ReadSide {
   common::Status read_failure_ KL_GUARDED_BY(mu_);
   writer::WriterState state_ KL_GUARDED_BY(mu_) = writer::WriterState::kReady;
   bool projector_behind_ KL_GUARDED_BY(mu_) = false;
+  std::optional<events::PartitionHalt> halt_ KL_GUARDED_BY(mu_);
+  std::vector<std::string> skips_ KL_GUARDED_BY(mu_);
 };
 
 }  // namespace keyledger::api::testing

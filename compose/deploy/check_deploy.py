@@ -191,8 +191,11 @@ def check_compose(path):
     if validator:
         args = command_of(validator)
         if args[:1] != ["validator"] or flag_value(args, "--listen") != "0.0.0.0:8081" \
-                or not flag_value(args, "--snapshot"):
-            problem("validator: want `validator --listen 0.0.0.0:8081 --snapshot FILE`")
+                or flag_value(args, "--admin-listen") != "0.0.0.0:8082" or not flag_value(args, "--snapshot"):
+            problem("validator: want `validator --listen 0.0.0.0:8081 --admin-listen 0.0.0.0:8082 --snapshot FILE`")
+        health = str((validator.get("healthcheck") or {}).get("test"))
+        if "/readyz" not in health or "8082" not in health:
+            problem("validator: healthcheck does not probe /readyz on the admin listener (8082)")
         if not isinstance((validator.get("deploy") or {}).get("replicas"), int):
             problem("validator: deploy.replicas is not set")
     for name in ("projector", "validator"):

@@ -12,6 +12,10 @@
 # `bootstrap` (host:port), `pid`, `server.log`. The jar cache is $KEYLEDGER_CACHE/kafka-<version>
 # (default ~/.cache/keyledger). Ports are picked free at start unless KEYLEDGER_BROKER_PORT and
 # KEYLEDGER_CONTROLLER_PORT are set.
+# KEYLEDGER_BROKER_CUT_ADVERTISED=HOST:PORT adds a second listener, CUT, on a free port (written
+# to DIR/cut_port) that advertises HOST:PORT: a TCP proxy the caller owns there, so that a client
+# bootstrapped through the proxy reaches the broker only through it and closing it cuts that
+# client alone off (tests/support/tcp_proxy.h).
 set -euo pipefail
 
 KAFKA_VERSION=3.9.1
@@ -90,15 +94,29 @@ start() {
   cport=${KEYLEDGER_CONTROLLER_PORT:-$(free_port)}
   while [[ $cport == "$port" ]]; do cport=$(free_port); done
 
+  local cut_listener="" cut_advertised="" cut_map=""
+  rm -f "$dir/cut_port"
+  if [[ -n ${KEYLEDGER_BROKER_CUT_ADVERTISED:-} ]]; then
+    [[ $KEYLEDGER_BROKER_CUT_ADVERTISED =~ ^[0-9.]+:[0-9]+$ ]] ||
+      die "KEYLEDGER_BROKER_CUT_ADVERTISED must be HOST:PORT, not '$KEYLEDGER_BROKER_CUT_ADVERTISED'"
+    local cut_port
+    cut_port=$(free_port)
+    while [[ $cut_port == "$port" || $cut_port == "$cport" ]]; do cut_port=$(free_port); done
+    cut_listener=",CUT://127.0.0.1:$cut_port"
+    cut_advertised=",CUT://$KEYLEDGER_BROKER_CUT_ADVERTISED"
+    cut_map=",CUT:PLAINTEXT"
+    echo "$cut_port" >"$dir/cut_port"
+  fi
+
   cat >"$dir/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport$cut_listener
+advertised.listeners=PLAINTEXT://127.0.0.1:$port$cut_advertised
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT$cut_map
 log.dirs=$dir/data
 num.partitions=1
 offsets.topic.replication.factor=1

@@ -35,6 +35,7 @@ struct KeyCreated {
   legacy @8 :Bool;
   secretSha256 @9 :Data;         # 32 bytes; never the secret itself
   secretHint @10 :Text;          # last 4 characters of the secret
+  expiresAtMicros @11 :Int64;    # schema version 2: when the key stops working; 0 = never
 }
 
 struct KeyRenamed {
@@ -49,6 +50,18 @@ struct KeyRegenerated {
 
 struct KeyDeleted {
   name @0 :Text;                 # the name at deletion, for audit readers
+}
+
+# Schema version 2. A control event, not a key event: an operator's decision that every consumer
+# of the log passes over the record at (partition, offset) whose SHA-256 is recordSha256, which
+# cannot be applied (events/partition_guard.h). It names no team and no key, and it is outside the
+# hash chain (prevHash is zero, and the chain does not advance past it).
+struct RecordSkipped {
+  partition @0 :Int32;
+  offset @1 :Int64;
+  recordSha256 @2 :Data;         # of the skipped record's bytes as in the log
+  reason @3 :Text;               # why consumers halted there, as the operator saw it
+  note @4 :Text;                 # the operator's words
 }
 
 struct KeyEvent {
@@ -69,5 +82,6 @@ struct KeyEvent {
     keyRenamed @12 :KeyRenamed;
     keyRegenerated @13 :KeyRegenerated;
     keyDeleted @14 :KeyDeleted;
+    recordSkipped @15 :RecordSkipped;
   }
 }

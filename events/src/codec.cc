@@ -94,6 +94,7 @@ Result<Event> DecodeRoot(schema::KeyEvent::Reader root) {
       p.legacy = c.getLegacy();
       KL_ASSIGN_OR_RETURN(p.secret_sha256, DigestOf(c.getSecretSha256(), "keyCreated.secretSha256"));
       p.secret_hint = StringOf(c.getSecretHint());
+      p.expires_at_micros = c.getExpiresAtMicros();
       e.payload = std::move(p);
       break;
     }
@@ -113,6 +114,17 @@ Result<Event> DecodeRoot(schema::KeyEvent::Reader root) {
     }
     case schema::KeyEvent::Payload::KEY_DELETED: {
       e.payload = KeyDeleted{StringOf(payload.getKeyDeleted().getName())};
+      break;
+    }
+    case schema::KeyEvent::Payload::RECORD_SKIPPED: {
+      auto r = payload.getRecordSkipped();
+      RecordSkipped p;
+      p.partition = r.getPartition();
+      p.offset = r.getOffset();
+      KL_ASSIGN_OR_RETURN(p.record_sha256, DigestOf(r.getRecordSha256(), "recordSkipped.recordSha256"));
+      p.reason = StringOf(r.getReason());
+      p.note = StringOf(r.getNote());
+      e.payload = std::move(p);
       break;
     }
     default:
@@ -139,23 +151,40 @@ std::string_view EventTypeName(EventType type) {
     case EventType::kKeyRenamed: return "key_renamed";
     case EventType::kKeyRegenerated: return "key_regenerated";
     case EventType::kKeyDeleted: return "key_deleted";
+    case EventType::kRecordSkipped: return "record_skipped";
   }
   return "unknown";
 }
 
 std::optional<EventType> ParseEventTypeName(std::string_view name) {
   for (EventType t : {EventType::kKeyCreated, EventType::kKeyRenamed, EventType::kKeyRegenerated,
-                      EventType::kKeyDeleted}) {
+                      EventType::kKeyDeleted, EventType::kRecordSkipped}) {
     if (name == EventTypeName(t)) return t;
   }
   return std::nullopt;
 }
 
+// A control event names no team and no key, comes from an operator, and is outside the chain.
+Status ValidateControlEvent(const Event& e, const RecordSkipped& s) {
+  if (e.schema_version < 2) return InvalidArgument("record_skipped needs schema_version 2 or later");
+  if (!e.team_id.empty() || !e.key_id.empty() || e.key_revision != 0) {
+    return InvalidArgument("record_skipped names no team, no key and no revision");
+  }
+  if (e.actor.role != Role::kOperator) return InvalidArgument("record_skipped comes from an operator");
+  if (e.prev_hash != common::Sha256Digest{}) return InvalidArgument("record_skipped is outside the hash chain");
+  if (s.partition < 0 || s.offset < 0) return InvalidArgument("record_skipped names a negative partition or offset");
+  if (s.note.size() > 1024 || s.reason.size() > 1024) {
+    return InvalidArgument("record_skipped.note and reason are at most 1024 bytes");
+  }
+  return Status::Ok();
+}
+
 Status ValidateEvent(const Event& e) {
   KL_RETURN_IF_ERROR(CheckId(e.event_id, "event_id", true));
+  KL_RETURN_IF_ERROR(CheckId(e.actor.user_id, "actor.user_id", false));
+  if (const auto* skipped = std::get_if<RecordSkipped>(&e.payload)) return ValidateControlEvent(e, *skipped);
   KL_RETURN_IF_ERROR(CheckId(e.team_id, "team_id", false));
   KL_RETURN_IF_ERROR(CheckId(e.key_id, "key_id", true));
-  KL_RETURN_IF_ERROR(CheckId(e.actor.user_id, "actor.user_id", false));
   if (e.schema_version == 0) return InvalidArgument("schema_version is 0");
   if (e.key_revision == 0) return InvalidArgument("key_revision is 0");
   if (const auto* c = std::get_if<KeyCreated>(&e.payload)) {
@@ -176,6 +205,10 @@ Status ValidateEvent(const Event& e) {
     }
     if (c->secret_hint.size() > common::kSecretHintLength) {
       return InvalidArgument("key_created.secret_hint is longer than 4 characters");
+    }
+    if (c->expires_at_micros < 0) return InvalidArgument("key_created.expires_at is negative");
+    if (c->expires_at_micros != 0 && e.schema_version < 2) {
+      return InvalidArgument("key_created.expires_at needs schema_version 2 or later");
     }
   } else {
     if (e.key_revision < 2) return InvalidArgument(std::string(EventTypeName(e.type())) +
@@ -228,6 +261,7 @@ Result<std::string> Encode(const Event& e) {
             c.setLegacy(p.legacy);
             c.setSecretSha256(DataOf(p.secret_sha256));
             c.setSecretHint(TextOf(p.secret_hint));
+            c.setExpiresAtMicros(p.expires_at_micros);
           } else if constexpr (std::is_same_v<P, KeyRenamed>) {
             auto r = payload.initKeyRenamed();
             r.setOldName(TextOf(p.old_name));
@@ -236,8 +270,15 @@ Result<std::string> Encode(const Event& e) {
             auto r = payload.initKeyRegenerated();
             r.setSecretSha256(DataOf(p.secret_sha256));
             r.setSecretHint(TextOf(p.secret_hint));
-          } else {
+          } else if constexpr (std::is_same_v<P, KeyDeleted>) {
             payload.initKeyDeleted().setName(TextOf(p.name));
+          } else {
+            auto r = payload.initRecordSkipped();
+            r.setPartition(p.partition);
+            r.setOffset(p.offset);
+            r.setRecordSha256(DataOf(p.record_sha256));
+            r.setReason(TextOf(p.reason));
+            r.setNote(TextOf(p.note));
           }
         },
         e.payload);

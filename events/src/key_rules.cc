@@ -98,7 +98,16 @@ Status CheckConfirmation(const KeyState& key, std::string_view confirm_name) {
 }  // namespace
 
 const std::string& CommandKeyId(const Command& command) {
-  return std::visit([](const auto& c) -> const std::string& { return c.key_id; }, command);
+  static const std::string kNoKey;
+  return std::visit(
+      [](const auto& c) -> const std::string& {
+        if constexpr (std::is_same_v<std::decay_t<decltype(c)>, SkipRecordCommand>) {
+          return kNoKey;
+        } else {
+          return c.key_id;
+        }
+      },
+      command);
 }
 
 Result<std::string> NormalizeKeyName(std::string_view raw, std::string_view field) {
@@ -287,14 +296,30 @@ Result<Event> Decide(const std::optional<KeyState>& current, const Caller& calle
           return DecideRename(current, caller, c, context);
         } else if constexpr (std::is_same_v<C, RegenerateKeyCommand>) {
           return DecideRegenerate(current, caller, c, context);
-        } else {
+        } else if constexpr (std::is_same_v<C, DeleteKeyCommand>) {
           return DecideDelete(current, caller, c, context);
+        } else {
+          return DecideSkip(caller, c.skip, context);
         }
       },
       command);
 }
 
+Result<Event> DecideSkip(const Caller& caller, const RecordSkipped& skip, const CommandContext& context) {
+  if (caller.role != Role::kOperator) return PermissionDenied("only an operator may skip a record");
+  if (caller.user_id.empty()) return common::Unauthenticated("caller has no user id");
+  if (skip.partition < 0 || skip.offset < 0) return InvalidArgument("partition and offset must not be negative");
+  if (skip.note.empty()) return InvalidArgument("note is required: say why the record is skipped");
+  if (skip.note.size() > 1024) return InvalidArgument("note is longer than 1024 bytes");
+  Event e = MakeEnvelope(caller, "", "", 0, context);
+  e.payload = skip;
+  return e;
+}
+
 Result<KeyState> Apply(const std::optional<KeyState>& current, const Event& event) {
+  if (!event.is_key_event()) {
+    return DataLoss(std::string(EventTypeName(event.type())) + " " + event.event_id + " is not a key event");
+  }
   auto where = [&event] {
     return std::string(EventTypeName(event.type())) + " " + event.event_id + " for key " +
            event.key_id;
@@ -316,6 +341,7 @@ Result<KeyState> Apply(const std::optional<KeyState>& current, const Event& even
     s.legacy = c->legacy;
     s.secret_sha256 = c->secret_sha256;
     s.secret_hint = c->secret_hint;
+    s.expires_at_micros = c->expires_at_micros;
     s.revision = 1;
     s.updated_at_micros = event.occurred_at_micros;
     return s;

@@ -42,6 +42,22 @@ ProblemOr<std::string> StringField(const json::object& body, std::string_view fi
   return std::string(v->as_string());
 }
 
+ProblemOr<std::int64_t> IntField(const json::object& body, std::string_view field, std::int64_t min, std::int64_t max) {
+  const json::value* v = body.if_contains(field);
+  if (v == nullptr || v->is_null()) return Problem::BadRequest(std::string(field) + " is required");
+  const std::string range = " from " + std::to_string(min) + " to " + std::to_string(max);
+  std::int64_t n = 0;
+  if (v->is_int64()) {
+    n = v->as_int64();
+  } else if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+    n = static_cast<std::int64_t>(v->as_uint64());
+  } else {
+    return Problem::BadRequest(std::string(field) + " must be an integer" + range);
+  }
+  if (n < min || n > max) return Problem::BadRequest(std::string(field) + " must be an integer" + range);
+  return n;
+}
+
 ProblemOr<bool> BoolField(const json::object& body, std::string_view field, bool fallback) {
   const json::value* v = body.if_contains(field);
   if (v == nullptr || v->is_null()) return fallback;

@@ -1,5 +1,7 @@
 #include "keyledger/http/server.h"
 
+#include "keyledger/common/secret.h"
+
 #include <boost/asio.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl.hpp>
@@ -47,10 +49,11 @@ void SetHeaders(Message& out, const Response& res, bool keep_alive) {
   out.keep_alive(keep_alive);
 }
 
-bhttp::response<bhttp::string_body> ToBeast(const Response& res, unsigned version, bool keep_alive) {
+// Takes the body over (no copy of a secret is left behind in `res`).
+bhttp::response<bhttp::string_body> ToBeast(Response& res, unsigned version, bool keep_alive) {
   bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
   SetHeaders(out, res, keep_alive);
-  out.body() = res.body;
+  out.body() = std::move(res.body);
   out.prepare_payload();
   return out;
 }
@@ -127,7 +130,7 @@ struct Server::Impl {
   }
 
   template <class Stream>
-  awaitable<void> WriteError(Stream& stream, const Response& error) {
+  awaitable<void> WriteError(Stream& stream, Response error) {
     auto res = ToBeast(error, 11, false);
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
     auto [ec, n] = co_await bhttp::async_write(stream, res, kTuple);
@@ -173,6 +176,9 @@ struct Server::Impl {
       auto res = ToBeast(response, req.version(), keep_alive);
       lowest.expires_after(std::chrono::milliseconds(options.request_timeout_ms));
       auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
+      // A secret shown once is not left in freed memory (the TLS layer's copy is OpenSSL's,
+      // which frees its record buffers cleansed).
+      if (response.sensitive) common::Wipe(res.body());
       --in_flight;
       if (wec) break;
       if (response.close) {

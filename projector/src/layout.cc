@@ -118,7 +118,7 @@ std::string AltChainKey(std::int32_t p) { return MetaKey("alt", p); }
 std::string HaltKey(std::int32_t p) { return MetaKey(kHaltPrefix, p); }
 
 std::string SkipKey(std::int32_t p, std::int64_t offset) {
-  std::string k = MetaKey("skip", p);
+  std::string k = MetaKey(kSkipPrefix, p);
   common::PutFixed64(k, static_cast<std::uint64_t>(offset));
   return k;
 }

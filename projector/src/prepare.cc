@@ -1,8 +1,10 @@
 // The projector's decide-and-apply phase: records in, one WriteBatch with their read-model effects
 // out (nothing is written here; see projector.cc for the loop and committer.h for the writes).
+#include "keyledger/common/log.h"
 #include "keyledger/events/codec.h"
 #include "keyledger/events/hash_chain.h"
 #include "keyledger/events/key_rules.h"
+#include "keyledger/events/partition_guard.h"
 #include "keyledger/projector/layout.h"
 #include "keyledger/projector/projector.h"
 #include "keyledger/projector/records.h"
@@ -58,72 +60,99 @@ void WriteEffects(storage::Store::Batch& batch, const std::optional<events::KeyS
   batch.Put(Column::kEvents, loc, record.value);
 }
 
+// The stored note of an honoured skip: all from the event, so a replay stores the same bytes.
+std::string SkipNote(const events::Event& event, const events::RecordSkipped& skip, std::int64_t skip_offset) {
+  std::string out = "{\"skipped_at\":\"" + common::FormatRfc3339(event.occurred_at_micros) + "\",\"operator\":";
+  common::AppendJsonString(out, event.actor.user_id);
+  out += ",\"event_id\":";
+  common::AppendJsonString(out, event.event_id);
+  out += ",\"skip_offset\":" + std::to_string(skip_offset) + ",\"reason\":";
+  common::AppendJsonString(out, skip.reason);
+  out += ",\"note\":";
+  common::AppendJsonString(out, skip.note);
+  out += ",\"record_sha256\":\"" + common::HexEncode(skip.record_sha256) + "\"}";
+  return out;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Projector::Prepared>> Projector::Prepare(const std::vector<storage::LogRecord>& records) {
+  using Verdict = events::PartitionGuard::Verdict;
   auto prepared = std::make_unique<Prepared>();
   prepared->batch = store_->NewBatch();
   storage::Store::Batch& batch = prepared->batch;
-  std::map<std::int32_t, PartitionState>& touched = prepared->touched;
+  std::map<std::int32_t, events::PartitionGuard> guards;
   std::unordered_map<std::string, events::KeyState> pending;
   for (const auto& r : records) {
-    if (!touched.count(r.partition)) touched[r.partition] = prepared_[r.partition];
+    if (!guards.count(r.partition)) guards.emplace(r.partition, events::PartitionGuard(r.partition, partition_count_, prepared_[r.partition]));
   }
   for (const storage::LogRecord& record : records) {
-    PartitionState& ps = touched[record.partition];
-    if (ps.halted || record.offset < ps.next_offset) continue;
-    auto halt = [&](const std::string& reason) {
-      ps.halted = true;
-      Halt h{record.partition, record.offset, reason, common::Sha256Of(record.value)};
-      batch.Put(Column::kMeta, layout::HaltKey(record.partition), EncodeHalt(h));
-      prepared->halts.push_back(std::move(h));
+    // After an honoured skip the partition is read again from the record after the bad one; this
+    // poll's later records of it come again then.
+    if (prepared->reread.count(record.partition)) continue;
+    events::PartitionGuard& guard = guards.at(record.partition);
+    auto halt = [&] {
+      const events::PartitionHalt& h = *guard.position().halt;
+      prepared->halts.push_back(Halt{record.partition, h.offset, h.reason, h.record_sha256});
     };
-    auto event = events::Decode(record.value);
-    if (!event.ok()) {
-      halt("undecodable event: " + event.status().message());
-      continue;
+    events::PartitionGuard::Step step = guard.Next(record.offset, record.value);
+    switch (step.verdict) {
+      case Verdict::kIgnored:
+        continue;
+      case Verdict::kHalted:
+        if (step.newly_halted) halt();
+        continue;
+      case Verdict::kSkipHonoured: {
+        const auto& skip = std::get<events::RecordSkipped>(step.event.payload);
+        batch.Put(Column::kMeta, layout::SkipKey(record.partition, skip.offset), SkipNote(step.event, skip, record.offset));
+        prepared->skips.push_back(skip);
+        prepared->reread[record.partition] = step.reread_from;
+        continue;
+      }
+      case Verdict::kApply:
+        break;
     }
-    if (event->prev_hash != ps.chain_head && !(ps.alt_head && event->prev_hash == *ps.alt_head)) {
-      halt("hash chain broken: event " + event->event_id + " has prev_hash " + common::HexEncode(event->prev_hash) +
-           ", expected " + common::HexEncode(ps.chain_head));
-      continue;
-    }
-    if (storage::PartitionForTeam(event->team_id, partition_count_) != record.partition) {
-      halt("event " + event->event_id + " of team " + event->team_id + " is in the wrong partition");
-      continue;
-    }
+    const events::Event& event = step.event;
     std::optional<events::KeyState> before;
-    if (auto it = pending.find(event->key_id); it != pending.end()) {
+    if (auto it = pending.find(event.key_id); it != pending.end()) {
       before = it->second;
-    } else if (auto cached = cache_.find(event->key_id); cached != cache_.end()) {
+    } else if (auto cached = cache_.find(event.key_id); cached != cache_.end()) {
       before = cached->second;
     } else {
       // Not prepared recently, so written already (the batch being written is all in cache_).
-      KL_ASSIGN_OR_RETURN(auto stored, read_model_.GetKey(event->key_id));
+      KL_ASSIGN_OR_RETURN(auto stored, read_model_.GetKey(event.key_id));
       if (stored) before = std::move(stored->state);
     }
-    auto after = events::Apply(before, *event);
+    auto after = events::Apply(before, event);
     if (!after.ok()) {
-      halt("event does not apply: " + after.status().message());
+      guard.HaltAt(record.offset, record.value, "event does not apply: " + after.status().message());
+      halt();
       continue;
     }
-    WriteEffects(batch, before, *after, *event, record);
-    pending[event->key_id] = std::move(*after);
-    ps.chain_head = events::EventHash(record.value);
-    if (ps.alt_head) {
-      ps.alt_head.reset();
-      batch.Delete(Column::kMeta, layout::AltChainKey(record.partition));
-    }
-    ps.next_offset = record.offset + 1;
+    WriteEffects(batch, before, *after, event, record);
+    pending[event.key_id] = std::move(*after);
+    guard.Applied(record.offset, record.value);
     ++prepared->applied;
   }
-  for (const auto& [p, ps] : touched) {
+  for (const auto& [p, guard] : guards) {
+    const PartitionState& ps = guard.position();
     batch.Put(Column::kMeta, layout::OffsetKey(p), layout::OffsetValue(ps.next_offset));
-    batch.Put(Column::kMeta, layout::ChainKey(p), layout::DigestValue(ps.chain_head));
+    batch.Put(Column::kMeta, layout::ChainKey(p), layout::DigestValue(ps.head));
+    if (ps.alt_head) {
+      batch.Put(Column::kMeta, layout::AltChainKey(p), layout::DigestValue(*ps.alt_head));
+    } else {
+      batch.Delete(Column::kMeta, layout::AltChainKey(p));
+    }
+    if (ps.halt) {
+      batch.Put(Column::kMeta, layout::HaltKey(p), EncodeHalt(Halt{p, ps.halt->offset, ps.halt->reason, ps.halt->record_sha256}));
+    } else {
+      batch.Delete(Column::kMeta, layout::HaltKey(p));
+    }
+    prepared->touched[p] = ps;
   }
   // The next batch starts from this one's states, written or not. If its write fails, the
   // projector stops, and a restart (Load) reads states from the store again.
-  for (const auto& [p, ps] : touched) prepared_[p] = ps;
+  for (const auto& [p, ps] : prepared->touched) prepared_[p] = ps;
   constexpr size_t kMaxCachedKeys = 1u << 20;
   if (cache_.size() + pending.size() > kMaxCachedKeys) cache_.clear();
   for (auto& [key_id, state] : pending) cache_[key_id] = std::move(state);

@@ -15,7 +15,10 @@ namespace keyledger::projector {
 struct Projector::Prepared {
   storage::Store::Batch batch;
   std::map<std::int32_t, PartitionState> touched;  // each partition's state after the batch
-  std::vector<Halt> halts;
+  std::vector<Halt> halts;                         // new halts
+  std::vector<events::RecordSkipped> skips;        // honoured skips
+  // Partitions read again from an offset (after an honoured skip): seek the reader there.
+  std::map<std::int32_t, std::int64_t> reread;
   std::uint64_t applied = 0;
 };
 

@@ -1,6 +1,8 @@
 // The projector's lifecycle and consumer loop (how records become batches: prepare.cc; how
-// batches are written: committer.h; the operator's skip: skip.cc).
+// batches are written: committer.h).
 #include "keyledger/projector/projector.h"
+
+#include <algorithm>
 
 #include "committer.h"
 #include "prepared.h"
@@ -32,13 +34,13 @@ Status Projector::Load() {
     if (auto it = offsets.find(p); it != offsets.end()) ps.next_offset = it->second;
     KL_ASSIGN_OR_RETURN(auto head, store_->Get(Column::kMeta, layout::ChainKey(p)));
     if (head) {
-      if (auto digest = layout::ParseDigestValue(*head)) ps.chain_head = *digest;
+      if (auto digest = layout::ParseDigestValue(*head)) ps.head = *digest;
     }
     KL_ASSIGN_OR_RETURN(auto alt, store_->Get(Column::kMeta, layout::AltChainKey(p)));
     if (alt) ps.alt_head = layout::ParseDigestValue(*alt);
   }
   for (const Halt& h : halts) {
-    loaded[h.partition].halted = true;
+    loaded[h.partition].halt = events::PartitionHalt{h.offset, h.record_sha256, h.reason};
     logger_->Error("projection of partition halted",
                    {{"partition", h.partition}, {"offset", h.offset}, {"reason", h.reason}});
   }
@@ -46,6 +48,7 @@ Status Projector::Load() {
   prepared_ = loaded;
   common::MutexLock lock(&mu_);
   partitions_ = std::move(loaded);
+  failed_ = false;
   stats_.halts = halts.size();
   for (const auto& [p, ps] : partitions_) stats_.next_offsets[p] = ps.next_offset;
   return Status::Ok();
@@ -58,6 +61,7 @@ Status Projector::OpenReader() {
     for (const auto& [p, ps] : partitions_) start[p] = ps.next_offset;
   }
   reader_.reset();
+  seeks_.clear();  // the new reader starts where the partitions are
   KL_ASSIGN_OR_RETURN(reader_, storage::LogReader::Create(options_.kafka, options_.topic, start));
   return Status::Ok();
 }
@@ -72,13 +76,19 @@ Status Projector::Commit(Prepared& prepared) {
     }
     stats_.events_applied += prepared.applied;
     stats_.batches_written += 1;
-    stats_.halts += prepared.halts.size();
+    stats_.halts = static_cast<std::uint64_t>(
+        std::count_if(partitions_.begin(), partitions_.end(), [](const auto& e) { return e.second.halt.has_value(); }));
     stats_.decode_errors += prepared.halts.size();
+    stats_.skips_honoured += prepared.skips.size();
   }
   applied_cv_.SignalAll();
   for (const Halt& h : prepared.halts) {
     logger_->Error("projection of partition halted",
                    {{"partition", h.partition}, {"offset", h.offset}, {"reason", h.reason}});
+  }
+  for (const events::RecordSkipped& skip : prepared.skips) {
+    logger_->Warn("operator skip honoured: projection goes on past the bad record",
+                  {{"partition", skip.partition}, {"offset", skip.offset}, {"note", skip.note}});
   }
   return Status::Ok();
 }
@@ -100,6 +110,9 @@ void Projector::Stop() {
 Projector::Step Projector::PollOnce(Committer& committer,
                                     const std::optional<std::map<std::int32_t, std::int64_t>>& stop_at) {
   Step step;
+  // A seek that failed (the broker away) is retried before anything more is read: reading on
+  // would hand the guard that partition's records out of order.
+  if (step.read = SeekPending(); !step.read.ok()) return step;
   auto polled = reader_->Poll(options_.poll_timeout_ms, options_.max_batch_events);
   if (!polled.ok()) {
     step.read = polled.status();
@@ -118,8 +131,25 @@ Projector::Step Projector::PollOnce(Committer& committer,
   if (records.empty()) return step;
   step.records = records.size();
   auto prepared = Prepare(records);
-  step.write = prepared.ok() ? committer.Submit(std::move(*prepared)) : prepared.status();
+  if (!prepared.ok()) {
+    step.write = prepared.status();
+    return step;
+  }
+  // An honoured skip: the partition is read again from the record after the skipped one (the
+  // reader's prefetched records of it are dropped by the seek).
+  for (const auto& [p, from] : (*prepared)->reread) seeks_[p] = from;
+  step.write = committer.Submit(std::move(*prepared));
+  step.read = SeekPending();
   return step;
+}
+
+Status Projector::SeekPending() {
+  while (!seeks_.empty()) {
+    auto [p, from] = *seeks_.begin();
+    KL_RETURN_IF_ERROR(reader_->Seek(p, from));
+    seeks_.erase(seeks_.begin());
+  }
+  return Status::Ok();
 }
 
 void Projector::Throttle(std::int64_t batch_start_micros, size_t records) const {
@@ -133,7 +163,7 @@ void Projector::StopFailed(const Status& error) {
   logger_->Error("projector stopped: cannot write the store", {{"error", error.message()}});
   {
     common::MutexLock lock(&mu_);
-    for (auto& [p, ps] : partitions_) ps.halted = true;
+    failed_ = true;
     stats_.failure = "cannot write the store: " + error.message();
   }
   applied_cv_.SignalAll();
@@ -176,7 +206,7 @@ Status Projector::RunUntil(int timeout_ms, const std::optional<std::map<std::int
   auto reached = [&] {
     if (!stop_at) return false;
     for (const auto& [p, ps] : prepared_) {
-      if (ps.halted) continue;
+      if (ps.halt) continue;
       auto it = stop_at->find(p);
       if (ps.next_offset < (it == stop_at->end() ? 0 : it->second)) return false;
     }
@@ -202,7 +232,7 @@ Status Projector::WaitForOffset(std::int32_t partition, std::int64_t offset, int
   common::MutexLock lock(&mu_);
   while (true) {
     auto it = partitions_.find(partition);
-    if (it != partitions_.end() && (it->second.next_offset > offset || it->second.halted)) break;
+    if (failed_ || (it != partitions_.end() && (it->second.next_offset > offset || it->second.halt))) break;
     std::int64_t left = deadline - clock_->MonotonicMicros();
     if (left <= 0) {
       return common::Unavailable("projector has not applied partition " + std::to_string(partition) + " offset " +
@@ -211,6 +241,7 @@ Status Projector::WaitForOffset(std::int32_t partition, std::int64_t offset, int
     applied_cv_.WaitFor(&mu_, std::chrono::microseconds(left));
   }
   if (partitions_[partition].next_offset <= offset) {
+    if (failed_) return common::Unavailable("the projector stopped: " + stats_.failure);
     return common::DataLoss("projection of partition " + std::to_string(partition) + " halted before offset " +
                             std::to_string(offset));
   }

@@ -115,4 +115,13 @@ Result<std::vector<Halt>> ReadModel::Halts() const {
   return out;
 }
 
+Result<std::vector<std::string>> ReadModel::Skips() const {
+  std::vector<std::string> out;
+  KL_RETURN_IF_ERROR(store_->ScanPrefix(Column::kMeta, layout::kSkipPrefix, [&](std::string_view, std::string_view v) {
+    out.emplace_back(v);
+    return true;
+  }));
+  return out;
+}
+
 }  // namespace keyledger::projector

@@ -101,7 +101,8 @@ std::vector<LegacyLine> ParseLegacyLines(std::istream& in, std::vector<std::stri
       continue;
     }
     if (secret != nullptr) {
-      common::Status format = common::CheckSecretFormat(std::string_view(*secret));
+      // A legacy secret of any format (it predates sk-do-v1-); an sk-do-v1- one must be valid.
+      common::Status format = common::CheckPresentedSecret(std::string_view(*secret));
       if (!format.ok()) {
         fail("secret: " + format.message());
         continue;

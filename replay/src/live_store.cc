@@ -35,6 +35,8 @@ Status Generation::WaitForOffset(std::int32_t partition, std::int64_t offset, in
   return projector_->WaitForOffset(partition, offset, timeout_ms);
 }
 projector::ProjectorStats Generation::projector_stats() const { return projector_->stats(); }
+Result<std::vector<projector::Halt>> Generation::Halts() const { return projector_->read_model().Halts(); }
+Result<std::vector<std::string>> Generation::Skips() const { return projector_->read_model().Skips(); }
 
 LiveStore::LiveStore(StoreRoot root, LiveStoreOptions options, common::Logger* logger, const common::Clock* clock)
     : root_(std::move(root)), options_(std::move(options)), logger_(logger), clock_(clock) {}
@@ -86,6 +88,7 @@ std::shared_ptr<Generation> LiveStore::AcquireGeneration() const {
 void LiveStore::Watch() {
   std::weak_ptr<Generation> retired;
   std::string retired_dir;
+  std::string refused;  // a published generation this process will not switch to
   while (!stop_.load()) {
     clock_->SleepForMillis(options_.poll_interval_ms);
     if (!retired_dir.empty() && retired.expired()) {
@@ -103,17 +106,24 @@ void LiveStore::Watch() {
                     {{"generation", *name}, {"error", next.status().message()}});
       continue;
     }
-    // Never go backwards: the new generation must have applied what the current one has.
+    if (*name == refused) continue;
+    // Never go backwards: the new generation must have applied what the current one has, and a
+    // partition halted on a bad record is not caught up, however far it got.
     Status caught_up = Status::Ok();
     for (const auto& [p, offset] : current->projector().stats().next_offsets) {
       if (offset <= 0) continue;
       caught_up = (*next)->projector().WaitForOffset(p, offset - 1, options_.switch_catch_up_timeout_ms);
-      if (!caught_up.ok() && caught_up.code() != common::StatusCode::kDataLoss) break;
-      caught_up = Status::Ok();
+      if (!caught_up.ok()) break;
+    }
+    if (caught_up.ok() && (*next)->projector().stats().halts > 0) {
+      caught_up = common::FailedPrecondition(std::to_string((*next)->projector().stats().halts) +
+                                             " partition(s) of it are halted on a bad record");
     }
     if (!caught_up.ok()) {
-      logger_->Warn("the published generation did not catch up; keeping the current one",
-                    {{"generation", *name}, {"error", caught_up.message()}});
+      logger_->Error("the published generation is not caught up; keeping the current one",
+                     {{"generation", *name}, {"error", caught_up.message()}});
+      // A halt does not go away by waiting: not tried again until another generation is published.
+      if (caught_up.code() != common::StatusCode::kUnavailable) refused = *name;
       continue;
     }
     {

@@ -120,6 +120,21 @@ Result<RebuildReport> Rebuild(const StoreRoot& root, const RebuildOptions& optio
     KL_ASSIGN_OR_RETURN(report.offsets, model.Offsets());
     KL_ASSIGN_OR_RETURN(auto halts, model.Halts());
     report.halted_partitions = halts.size();
+    if (!halts.empty()) {
+      std::string which;
+      for (const projector::Halt& h : halts) {
+        which += (which.empty() ? "" : "; ") + std::string("partition ") + std::to_string(h.partition) + " at offset " +
+                 std::to_string(h.offset) + " (" + h.reason + ")";
+      }
+      if (!options.publish_with_halts) {
+        return common::FailedPrecondition("not published: the rebuild halted on " + which +
+                                          ". Skip the record (keyledger halts, keyledger skip) and run replay again "
+                                          "(it resumes), or pass --publish-with-halts to publish it anyway");
+      }
+      logger->Error("PUBLISHING A GENERATION WITH HALTED PARTITIONS (--publish-with-halts): their teams are answered "
+                    "from an incomplete history",
+                    {{"halts", which}});
+    }
   }  // closed (and flushed) before anyone else may open it
   KL_RETURN_IF_ERROR(root.Publish(report.generation_dir));
   report.seconds = static_cast<double>(clock->MonotonicMicros() - started) / 1e6;

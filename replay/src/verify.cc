@@ -5,7 +5,7 @@
 
 #include "keyledger/common/coding.h"
 #include "keyledger/events/codec.h"
-#include "keyledger/events/hash_chain.h"
+#include "keyledger/events/partition_guard.h"
 #include "keyledger/projector/layout.h"
 #include "keyledger/projector/read_model.h"
 
@@ -58,28 +58,49 @@ Result<VerifyReport> Verify(const storage::Store& store, const VerifyOptions& op
     ends[p] = marks.second;
     total += static_cast<std::uint64_t>(marks.second);
   }
-  std::map<std::int32_t, events::HashChain> chains;
-  std::map<std::int32_t, bool> broken;
+  // Every partition is walked by the consumers' rule (events/partition_guard.h): a record that
+  // does not decode, is in the wrong partition or breaks the chain is a problem, unless an
+  // operator's skip of exactly that record follows; then the walk goes on past it, as every
+  // consumer does.
+  std::map<std::int32_t, events::PartitionGuard> guards;
+  for (std::int32_t p = 0; p < partitions; ++p) guards.emplace(p, events::PartitionGuard(p, partitions));
+  std::map<std::int32_t, LogProblem> halted;
+  std::map<std::int32_t, std::int64_t> counted;  // records counted per partition (a re-read counts once)
   std::int64_t last_report = clock->MonotonicMicros();
   while (!reader->AtEnd()) {
     KL_ASSIGN_OR_RETURN(auto records, reader->Poll(200, 20000));
+    std::map<std::int32_t, std::int64_t> reread;
     for (const storage::LogRecord& r : records) {
-      if (r.offset >= ends[r.partition]) continue;
-      ++report.events;
-      report.bytes += r.value.size();
-      report.log_end[r.partition] = r.offset + 1;
-      if (broken[r.partition]) continue;
-      auto event = events::Decode(r.value);
-      Status problem = event.ok() ? chains[r.partition].Append(*event, r.value) : event.status();
-      if (!problem.ok()) {
-        broken[r.partition] = true;
-        report.log_problems.push_back(
-            {r.partition, r.offset,
-             event.ok() ? "hash chain broken: the event's previous-event hash does not match the "
-                          "event before it (an event was altered, removed or reordered)"
-                        : "event does not decode: " + event.status().message()});
+      if (r.offset >= ends[r.partition] || reread.count(r.partition)) continue;
+      if (r.offset >= counted[r.partition]) {
+        counted[r.partition] = r.offset + 1;
+        ++report.events;
+        report.bytes += r.value.size();
+        report.log_end[r.partition] = r.offset + 1;
+      }
+      events::PartitionGuard& guard = guards.at(r.partition);
+      events::PartitionGuard::Step step = guard.Next(r.offset, r.value);
+      switch (step.verdict) {
+        case events::PartitionGuard::Verdict::kApply:
+          guard.Applied(r.offset, r.value);
+          break;
+        case events::PartitionGuard::Verdict::kHalted:
+          if (step.newly_halted) halted[r.partition] = LogProblem{r.partition, r.offset, step.why};
+          break;
+        case events::PartitionGuard::Verdict::kSkipHonoured: {
+          const auto& skip = std::get<events::RecordSkipped>(step.event.payload);
+          report.skipped.push_back({r.partition, skip.offset,
+                                    "skipped by operator " + step.event.actor.user_id + " (" + skip.note + ") at offset " +
+                                        std::to_string(r.offset) + ": " + halted[r.partition].what});
+          halted.erase(r.partition);
+          reread[r.partition] = step.reread_from;
+          break;
+        }
+        case events::PartitionGuard::Verdict::kIgnored:
+          break;
       }
     }
+    for (const auto& [p, from] : reread) KL_RETURN_IF_ERROR(reader->Seek(p, from));
     std::int64_t now = clock->MonotonicMicros();
     if (options.rebuild.progress && now - last_report >= options.rebuild.progress_interval_ms * 1000ll) {
       options.rebuild.progress(Progress::Of(report.events, total, static_cast<double>(now - log_start) / 1e6));
@@ -88,6 +109,7 @@ Result<VerifyReport> Verify(const storage::Store& store, const VerifyOptions& op
   }
   report.log_seconds = static_cast<double>(clock->MonotonicMicros() - log_start) / 1e6;
   reader.reset();
+  for (auto& [p, problem] : halted) report.log_problems.push_back(std::move(problem));
 
   // 2. The store against a rebuild up to the same offsets.
   common::FileSystem* files = common::DefaultFileSystem();
@@ -117,6 +139,9 @@ std::string VerifyReport::Text() const {
       << log_seconds << " s\n";
   for (const LogProblem& p : log_problems) {
     out << "LOG PROBLEM partition " << p.partition << " offset " << p.offset << ": " << p.what << "\n";
+  }
+  for (const LogProblem& p : skipped) {
+    out << "skipped    partition " << p.partition << " offset " << p.offset << ": " << p.what << "\n";
   }
   if (log_problems.empty()) out << "log: every event decodes and every partition's hash chain holds\n";
   for (size_t i = 0; i < live.size(); ++i) {

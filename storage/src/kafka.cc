@@ -122,15 +122,6 @@ void DeliveryCallback(rd_kafka_t*, const rd_kafka_message_t* m, void*) noexcept 
 
 }  // namespace
 
-std::int32_t PartitionForTeam(std::string_view team_id, std::int32_t partition_count) {
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : team_id) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return static_cast<std::int32_t>(h % static_cast<std::uint64_t>(partition_count));
-}
-
 Status CreateTopic(const KafkaConfig& config, const std::string& topic, std::int32_t partitions,
                    const std::map<std::string, std::string>& topic_config, int timeout_ms) {
   KL_ASSIGN_OR_RETURN(ConfPtr conf, MakeConf(config, {}));
@@ -191,14 +182,44 @@ Status CreateTopic(const KafkaConfig& config, const std::string& topic, std::int
   }
 }
 
-Result<std::int32_t> PartitionCount(const KafkaConfig& config, const std::string& topic,
-                                    int timeout_ms) {
+Status AddPartitions(const KafkaConfig& config, const std::string& topic, std::int32_t total, int timeout_ms) {
   KL_ASSIGN_OR_RETURN(ConfPtr conf, MakeConf(config, {}));
   KL_ASSIGN_OR_RETURN(RdKafkaPtr rk, NewClient(RD_KAFKA_PRODUCER, std::move(conf)));
-  std::unique_ptr<rd_kafka_topic_t, void (*)(rd_kafka_topic_t*)> rkt(
-      rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr), rd_kafka_topic_destroy);
+  char errstr[512];
+  rd_kafka_NewPartitions_t* np = rd_kafka_NewPartitions_new(topic.c_str(), static_cast<size_t>(total), errstr, sizeof errstr);
+  if (np == nullptr) return common::InvalidArgument("partitions of " + topic + ": " + errstr);
+  std::unique_ptr<rd_kafka_NewPartitions_t, void (*)(rd_kafka_NewPartitions_t*)> guard(np, rd_kafka_NewPartitions_destroy);
+  std::unique_ptr<rd_kafka_queue_t, QueueDeleter> queue(rd_kafka_queue_new(rk.get()));
+  std::unique_ptr<rd_kafka_AdminOptions_t, void (*)(rd_kafka_AdminOptions_t*)> options(
+      rd_kafka_AdminOptions_new(rk.get(), RD_KAFKA_ADMIN_OP_CREATEPARTITIONS), rd_kafka_AdminOptions_destroy);
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), timeout_ms, errstr, sizeof errstr);
+  rd_kafka_AdminOptions_set_operation_timeout(options.get(), timeout_ms, errstr, sizeof errstr);
+  rd_kafka_CreatePartitions(rk.get(), &np, 1, options.get(), queue.get());
+  std::unique_ptr<rd_kafka_event_t, EventDeleter> event(rd_kafka_queue_poll(queue.get(), timeout_ms + 2000));
+  if (!event) return common::Unavailable("adding partitions to " + topic + ": no answer from the broker");
+  if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return common::Unavailable("adding partitions to " + topic + ": " + rd_kafka_event_error_string(event.get()));
+  }
+  size_t count = 0;
+  const rd_kafka_topic_result_t** topics =
+      rd_kafka_CreatePartitions_result_topics(rd_kafka_event_CreatePartitions_result(event.get()), &count);
+  for (size_t i = 0; i < count; ++i) {
+    if (rd_kafka_resp_err_t err = rd_kafka_topic_result_error(topics[i]); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* detail = rd_kafka_topic_result_error_string(topics[i]);
+      return common::Unavailable("adding partitions to " + topic + ": " + (detail ? detail : rd_kafka_err2str(err)));
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+// The partition count of `topic` from a metadata request on `rk`; NotFound for no such topic.
+Result<std::int32_t> PartitionCountOn(rd_kafka_t* rk, const std::string& topic, int timeout_ms) {
+  std::unique_ptr<rd_kafka_topic_t, void (*)(rd_kafka_topic_t*)> rkt(rd_kafka_topic_new(rk, topic.c_str(), nullptr),
+                                                                     rd_kafka_topic_destroy);
   const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(rk.get(), 0, rkt.get(), &md, timeout_ms);
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt.get(), &md, timeout_ms);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return FromErrorCode(err, "metadata for " + topic);
   std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t*)> guard(
       md, rd_kafka_metadata_destroy);
@@ -210,6 +231,14 @@ Result<std::int32_t> PartitionCount(const KafkaConfig& config, const std::string
     return FromErrorCode(md->topics[0].err, "metadata for " + topic);
   }
   return static_cast<std::int32_t>(md->topics[0].partition_cnt);
+}
+
+}  // namespace
+
+Result<std::int32_t> PartitionCount(const KafkaConfig& config, const std::string& topic, int timeout_ms) {
+  KL_ASSIGN_OR_RETURN(ConfPtr conf, MakeConf(config, {}));
+  KL_ASSIGN_OR_RETURN(RdKafkaPtr rk, NewClient(RD_KAFKA_PRODUCER, std::move(conf)));
+  return PartitionCountOn(rk.get(), topic, timeout_ms);
 }
 
 // ---- TransactionalProducer ----
@@ -395,6 +424,34 @@ std::int64_t LogReader::Position(std::int32_t partition) const {
   return it == handle_->positions.end() ? -1 : it->second;
 }
 
+Status LogReader::Seek(std::int32_t partition, std::int64_t offset) {
+  std::unique_ptr<rd_kafka_topic_partition_list_t, TopicPartitionListDeleter> list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), handle_->topic.c_str(), partition)->offset = offset;
+  std::unique_ptr<rd_kafka_error_t, ErrorDeleter> error(rd_kafka_seek_partitions(handle_->rk.get(), list.get(), 10000));
+  if (error) return common::Unavailable("seek " + handle_->topic + " [" + std::to_string(partition) + "]: " +
+                                        rd_kafka_error_string(error.get()));
+  if (list->elems[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return FromErrorCode(list->elems[0].err, "seek " + handle_->topic + " [" + std::to_string(partition) + "]");
+  }
+  handle_->positions[partition] = offset;
+  handle_->at_end[partition] = false;
+  return Status::Ok();
+}
+
+Status LogReader::AddPartitions(const std::map<std::int32_t, std::int64_t>& start_offsets) {
+  std::map<std::int32_t, std::int64_t> all = handle_->positions;
+  for (const auto& [p, o] : start_offsets) all.emplace(p, o);
+  std::unique_ptr<rd_kafka_topic_partition_list_t, TopicPartitionListDeleter> list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(all.size())));
+  for (const auto& [p, o] : all) rd_kafka_topic_partition_list_add(list.get(), handle_->topic.c_str(), p)->offset = o;
+  rd_kafka_resp_err_t err = rd_kafka_assign(handle_->rk.get(), list.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return FromErrorCode(err, "assign " + handle_->topic);
+  for (const auto& [p, o] : start_offsets) {
+    if (handle_->positions.emplace(p, o).second) handle_->at_end[p] = false;
+  }
+  return Status::Ok();
+}
+
 Result<std::pair<std::int64_t, std::int64_t>> LogReader::Watermarks(std::int32_t partition,
                                                                     int timeout_ms) {
   std::int64_t low = 0, high = 0;
@@ -411,6 +468,51 @@ std::int64_t LogReader::CachedHighWatermark(std::int32_t partition) const {
     return -1;
   }
   return high;
+}
+
+struct OffsetProbe::Handle {
+  RdKafkaPtr rk;
+  std::string topic;
+};
+
+OffsetProbe::OffsetProbe(std::unique_ptr<Handle> handle) : handle_(std::move(handle)) {}
+OffsetProbe::~OffsetProbe() = default;
+
+Result<std::unique_ptr<OffsetProbe>> OffsetProbe::Create(const KafkaConfig& config, const std::string& topic) {
+  // read_committed: ListOffsets "latest" then answers the last stable offset, not the high watermark.
+  KL_ASSIGN_OR_RETURN(ConfPtr conf, MakeConf(config, {{"group.id", "keyledger-probe-unused"},
+                                                      {"isolation.level", "read_committed"},
+                                                      {"enable.auto.commit", "false"},
+                                                      {"client.id", "keyledger-offset-probe"}}));
+  KL_ASSIGN_OR_RETURN(RdKafkaPtr rk, NewClient(RD_KAFKA_CONSUMER, std::move(conf)));
+  auto handle = std::make_unique<Handle>();
+  handle->rk = std::move(rk);
+  handle->topic = topic;
+  return std::unique_ptr<OffsetProbe>(new OffsetProbe(std::move(handle)));
+}
+
+Result<std::map<std::int32_t, std::int64_t>> OffsetProbe::LastStableOffsets(const std::vector<std::int32_t>& partitions,
+                                                                            int timeout_ms) {
+  std::unique_ptr<rd_kafka_topic_partition_list_t, TopicPartitionListDeleter> list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (std::int32_t p : partitions) {
+    rd_kafka_topic_partition_list_add(list.get(), handle_->topic.c_str(), p)->offset = RD_KAFKA_OFFSET_END;
+  }
+  rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(handle_->rk.get(), list.get(), timeout_ms);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return FromErrorCode(err, "listing the end offsets of " + handle_->topic);
+  std::map<std::int32_t, std::int64_t> out;
+  for (int i = 0; i < list->cnt; ++i) {
+    const auto& e = list->elems[i];
+    if (e.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return FromErrorCode(e.err, "the end offset of " + handle_->topic + " [" + std::to_string(e.partition) + "]");
+    }
+    out[e.partition] = e.offset;
+  }
+  return out;
+}
+
+Result<std::int32_t> OffsetProbe::PartitionCount(int timeout_ms) {
+  return PartitionCountOn(handle_->rk.get(), handle_->topic, timeout_ms);
 }
 
 }  // namespace keyledger::storage

@@ -30,6 +30,9 @@ expect 2 "give one of --key and --model" -- as-of --db /tmp/kl-cli-test --team t
 expect 2 "offset must be a non-negative integer" -- as-of --db /tmp/kl-cli-test --team t --key k --offset x
 expect 2 "A subcommand is required" --
 expect 2 "frobnicate" -- frobnicate
+expect 2 "--when-stale" -- validator --when-stale maybe
+expect 2 "--max-staleness" -- validator --max-staleness -5
+expect 2 "--partition is required" -- skip --operator-token-file /dev/null --offset 1 --sha256 ab --note n
 # An environment variable stands in for its flag (KEYLEDGER_DB for --db): the parse goes on to
 # the next problem instead of asking for --db.
 out=$(KEYLEDGER_DB=/tmp/kl-cli-test "$bin" replay --max-events-per-second abc 2>&1)
@@ -38,7 +41,7 @@ if [[ $out == *"--db is required"* || $out != *"Value abc"* ]]; then
   failures=$((failures + 1))
 fi
 help=$("$bin" help)
-for command in serve validator project replay verify audit as-of import-legacy token catalog; do
+for command in serve validator project replay verify audit as-of import-legacy skip halts token catalog; do
   if ! grep -q "^$command\$" <<<"$help"; then
     echo "FAIL: keyledger help does not list $command"
     failures=$((failures + 1))

@@ -21,8 +21,9 @@ wait_file() {
   echo "no $1"; tail -20 "$work"/*.log; exit 1
 }
 wait_file "$work/api.port"
-"$bin" validator --bootstrap "$bootstrap" --topic "$topic" --listen 127.0.0.1:0 --port-file "$work/validator.port" \
-  >"$work/validator.log" 2>&1 &
+# The validator's /metrics is on its admin listener.
+"$bin" validator --bootstrap "$bootstrap" --topic "$topic" --listen 127.0.0.1:0 --port-file "$work/validator.check.port" \
+  --admin-listen 127.0.0.1:0 --admin-port-file "$work/validator.port" >"$work/validator.log" 2>&1 &
 pids+=($!)
 wait_file "$work/validator.port"
 status=0

@@ -11,8 +11,11 @@
 #include <thread>
 
 #include "keyledger/api/jwt.h"
+#include "keyledger/common/crypto.h"
+#include "keyledger/common/secret.h"
 #include "keyledger/storage/kafka.h"
 
+#include "support/child_process.h"
 #include "support/e2e.h"
 
 namespace keyledger {
@@ -115,7 +118,7 @@ TEST_F(ValidatorE2E, EveryAllowAndDenyReasonOverHttp) {
   HttpResult unknown = Check(all.secret, "openai-gpt-4o");
   EXPECT_EQ(unknown.status, 401);
   EXPECT_EQ(unknown.headers["X-Keyledger-Deny-Reason"], "unknown");
-  HttpResult metrics = HttpCall(validator_->port(), "GET", "/metrics");
+  HttpResult metrics = HttpCall(validator_->admin_port(), "GET", "/metrics");
   const std::string counter = "keyledger_validator_checks_total{decision=\"deny\",reason=\"vpc_mismatch\"} ";
   size_t at = metrics.body.find(counter);
   ASSERT_NE(at, std::string::npos) << metrics.body;
@@ -161,6 +164,101 @@ TEST_F(ValidatorE2E, RestartsFromItsSnapshotAndCatchesUpOnEventsMissedWhileDown)
   EXPECT_EQ(Check(before.secret, "openai-gpt-4o").status, 200);
   EXPECT_EQ(Check(during.secret, "openai-gpt-4o").status, 200);
   EXPECT_EQ(Check(doomed.secret, "openai-gpt-4o").status, 401);
+}
+
+// Regression: `X-Keyledger-Batch: True` silently meant "not batch", a repeated Authorization or
+// VPC header kept its last value, and /healthz, /readyz and /metrics answered 200 on the check
+// port before any check (so a gateway forwarding the client's path let them through).
+TEST_F(ValidatorE2E, CheckRequestsAreStrictAndEveryPathOnTheCheckPortIsACheck) {
+  Key scoped = Create("strict", R"("all_models": false, "models": ["alibaba-qwen3-32b"])");
+  Key all = Create("strict-all", R"("all_models": true, "batch_inference": true)");
+  WaitFor(all.secret, 200);
+  auto call = [&](std::vector<std::pair<std::string, std::string>> headers, const std::string& path = "/v1/chat/completions",
+                  const std::string& body = "") {
+    std::map<std::string, std::string> single;
+    std::string raw;
+    for (auto& [k, v] : headers) raw += k + ": " + v + "\r\n";
+    return testing::RawHttpCall(validator_->port(), "POST " + path + " HTTP/1.1\r\nHost: v\r\n" + raw +
+                                                        "Content-Length: " + std::to_string(body.size()) +
+                                                        "\r\nConnection: close\r\n\r\n" + body);
+  };
+  const std::string bearer = "Bearer " + scoped.secret;
+  // Batch values: true/false in any case, anything else is a malformed request.
+  EXPECT_EQ(call({{"Authorization", bearer}, {"X-Keyledger-Model", "alibaba-qwen3-32b"}, {"X-Keyledger-Batch", "TRUE"}}).status, 403);
+  EXPECT_EQ(call({{"Authorization", bearer}, {"X-Keyledger-Model", "alibaba-qwen3-32b"}, {"X-Keyledger-Batch", "False"}}).status, 200);
+  for (const char* value : {"yes", "1", "on", "truee"}) {
+    HttpResult r = call({{"Authorization", bearer}, {"X-Keyledger-Model", "alibaba-qwen3-32b"}, {"X-Keyledger-Batch", value}});
+    EXPECT_EQ(r.status, 400) << value;
+    EXPECT_EQ(r.headers["X-Keyledger-Deny-Reason"], "malformed_request") << value;
+  }
+  // A repeated check header is never read as its last value.
+  for (const char* header : {"Authorization", "X-Keyledger-Model", "X-Keyledger-Source-Vpc", "X-Keyledger-Batch"}) {
+    std::vector<std::pair<std::string, std::string>> headers = {{"Authorization", bearer},
+                                                                {"X-Keyledger-Model", "alibaba-qwen3-32b"}};
+    std::string first = std::string(header) == "Authorization" ? "Bearer " + all.secret
+                        : std::string(header) == "X-Keyledger-Batch" ? "false"
+                        : std::string(header) == "X-Keyledger-Source-Vpc" ? std::string(kVpc)
+                                                                           : "alibaba-qwen3-32b";
+    headers.insert(headers.begin(), {header, first});
+    if (std::string(header) == "X-Keyledger-Source-Vpc" || std::string(header) == "X-Keyledger-Batch") {
+      headers.push_back({header, first});
+    }
+    HttpResult r = call(headers);
+    EXPECT_EQ(r.status, 400) << header;
+    EXPECT_EQ(r.headers["X-Keyledger-Deny-Reason"], "malformed_request") << header;
+  }
+  // The model from an OpenAI-compatible JSON body when no model header is set.
+  EXPECT_EQ(call({{"Authorization", bearer}, {"Content-Type", "application/json"}}, "/v1/chat/completions",
+                 R"({"model": "alibaba-qwen3-32b", "messages": []})").status, 200);
+  HttpResult wrong_model = call({{"Authorization", bearer}, {"Content-Type", "application/json"}}, "/v1/chat/completions",
+                                R"({"model": "openai-gpt-4o", "messages": []})");
+  EXPECT_EQ(wrong_model.headers["X-Keyledger-Deny-Reason"], "model_not_allowed");
+  // Health, readiness and metrics are checks on the check port, and answered on the admin port.
+  for (const char* path : {"/healthz", "/readyz", "/metrics", "/readyz?x=1"}) {
+    HttpResult r = HttpCall(validator_->port(), "GET", path);
+    EXPECT_EQ(r.status, 401) << path;
+    EXPECT_EQ(r.headers["X-Keyledger-Deny-Reason"], "malformed") << path;
+  }
+  EXPECT_EQ(HttpCall(validator_->admin_port(), "GET", "/healthz").status, 200);
+  HttpResult ready = HttpCall(validator_->admin_port(), "GET", "/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_NE(ready.body.find("\"halted_partitions\":[]"), std::string::npos) << ready.body;
+  EXPECT_NE(HttpCall(validator_->admin_port(), "GET", "/metrics").body.find("keyledger_validator_staleness_seconds"),
+            std::string::npos);
+  EXPECT_EQ(HttpCall(validator_->admin_port(), "GET", "/v1/chat/completions").status, 404);
+  // Every answer says how fresh it is.
+  EXPECT_FALSE(Check(all.secret, "openai-gpt-4o").headers["X-Keyledger-Staleness-Ms"].empty());
+}
+
+// Regression: a legacy key imported by its SHA-256 only, whose plaintext is not an sk-do-v1-
+// secret, was refused `malformed` before any lookup, so it never authenticated.
+TEST(ValidatorLegacyE2E, AHashOnlyLegacyKeyWithAnotherSecretFormatAuthenticates) {
+  const std::string bootstrap = testing::BrokerBootstrap();
+  ASSERT_FALSE(bootstrap.empty()) << "no Kafka broker (run through ctest)";
+  const std::string topic = testing::UniqueTopic("keyledger.e2e.legacy");
+  ASSERT_TRUE(storage::CreateTopic({bootstrap, {}}, topic, 3, {}, 30000).ok());
+  testing::TempDir dir;
+  const std::string legacy = "dop_v1_9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  {
+    std::ofstream out(dir.path("legacy.jsonl"));
+    out << R"({"team_id":"team-acme","creator_id":"olga","creator_name":"Olga","name":"from 2021",)"
+        << R"("created_at":"2021-03-01T09:00:00Z","secret_sha256":")" << common::HexEncode(common::HashSecret(legacy))
+        << R"(","secret_hint":"0a08"})" << "\n";
+  }
+  testing::ChildProcess import({KEYLEDGER_BINARY, "import-legacy", dir.path("legacy.jsonl"), "--bootstrap", bootstrap,
+                                "--topic", topic},
+                               dir.path("import.log"));
+  ASSERT_EQ(import.Wait(std::chrono::seconds(120)), 0) << import.LogText();
+  testing::ServerProcess validator({"validator", "--bootstrap", bootstrap, "--topic", topic, "--listen", "127.0.0.1:0"},
+                                   dir.path(), "validator");
+  ASSERT_TRUE(validator.WaitReady(std::chrono::seconds(60))) << validator.LogText();
+  HttpResult r = HttpCall(validator.port(), "POST", "/v1/chat/completions", "",
+                          {{"Authorization", "Bearer " + legacy}, {"X-Keyledger-Model", "openai-gpt-4o"}});
+  EXPECT_EQ(r.status, 200) << r.body << " " << r.headers["X-Keyledger-Deny-Reason"];
+  EXPECT_EQ(r.headers["X-Keyledger-Team-Id"], "team-acme");
+  HttpResult other = HttpCall(validator.port(), "POST", "/v1/chat/completions", "",
+                              {{"Authorization", "Bearer " + legacy + "0"}, {"X-Keyledger-Model", "openai-gpt-4o"}});
+  EXPECT_EQ(other.headers["X-Keyledger-Deny-Reason"], "unknown");
 }
 
 }  // namespace

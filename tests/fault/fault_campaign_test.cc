@@ -3,7 +3,8 @@
 // With the real broker: the broker SIGKILLed and restarted mid-stream, the API process (writer and
 // projector) SIGKILLed mid-transaction, a separate projector and a validator SIGKILLed at random
 // points, two writers with the same identity racing (the second fences the first), a projector
-// whose disk fills up, and a corrupt record in the topic. With librdkafka's mock cluster: produce,
+// whose disk fills up, a validator partitioned from the brokers (a TCP proxy the test closes), and
+// a bad record in the topic that the operator skips. With librdkafka's mock cluster: produce,
 // transaction-commit and fetch errors and broker latency injected into the writer and the
 // projector. After each scenario:
 //   - no acknowledged command is lost and none is duplicated (checked by idempotency key and key
@@ -23,6 +24,7 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
@@ -33,10 +35,13 @@
 
 #include "keyledger/common/clock.h"
 #include "keyledger/common/log.h"
+#include "keyledger/common/crypto.h"
 #include "keyledger/common/secret.h"
+#include "keyledger/events/partition_guard.h"
 #include "keyledger/projector/layout.h"
 #include "keyledger/projector/projector.h"
 #include "keyledger/replay/rebuild.h"
+#include "keyledger/replay/store_root.h"
 #include "keyledger/replay/verify.h"
 #include "keyledger/storage/store.h"
 #include "keyledger/writer/writer.h"
@@ -47,6 +52,7 @@
 #include "support/mock_cluster.h"
 #include "support/private_broker.h"
 #include "support/server_process.h"
+#include "support/tcp_proxy.h"
 #include "support/temp_dir.h"
 #include "support/test_broker.h"
 #include "support/tokens.h"
@@ -151,7 +157,9 @@ std::vector<std::string> Keyledger(std::vector<std::string> args) {
 int RunCommand(const std::vector<std::string>& args, const std::string& log, std::string* output,
                std::chrono::seconds timeout = 180s) {
   std::filesystem::remove(log);
-  ChildProcess child(Keyledger(args), log);
+  testing::ChildOptions options;
+  options.stdout_to_log = true;
+  ChildProcess child(Keyledger(args), log, options);
   auto code = child.Wait(timeout);
   if (!code) child.Kill();
   *output = child.LogText();
@@ -429,8 +437,8 @@ TEST_F(FaultCampaign, NothingAcknowledgedIsLostOrDuplicatedWhenBrokerApiProjecto
   if (!WaitUntil(60s, [&] { return Ready(api->port()); })) {
     Campaign::Get().Anomaly("the API is not ready 60 s after the last fault: " + ReadyReason(api->port()));
   }
-  if (!WaitUntil(60s, [&] { return Ready(validator->port()); })) {
-    Campaign::Get().Anomaly("the validator is not ready 60 s after the last fault: " + ReadyReason(validator->port()));
+  if (!WaitUntil(60s, [&] { return Ready(validator->admin_port()); })) {
+    Campaign::Get().Anomaly("the validator is not ready 60 s after the last fault: " + ReadyReason(validator->admin_port()));
   }
   if (auto code = projector->Wait(0ms)) {
     Campaign::Get().Anomaly("the projector exited (" + std::to_string(*code) + "): " + Tail(projector->LogText()));
@@ -569,11 +577,13 @@ TEST_F(FaultCampaign, ProjectorOnAFullDiskStopsSayingWhyAndResumesAfter) {
   }
 }
 
-// A record that is not an event lands in the middle of a partition. The projector halts that
-// partition naming the offset, keeps the others going, and an operator's skip resumes it; the
-// store then equals a clean projection that skipped the same record.
-TEST_F(FaultCampaign, CorruptEventHaltsItsPartitionWithTheOffsetAndAnOperatorSkipResumes) {
+// A record that is not an event lands in the middle of a partition. Every component halts that
+// partition only (naming the offset) and serves the others; the operator's skip (`keyledger
+// skip`, a RecordSkipped event through serve's writer) moves every one of them past it: serve's
+// writer and projector, the validator, a standalone projector; and replay and verify agree.
+TEST_F(FaultCampaign, BadRecordSkippedByTheOperatorMovesEveryComponentOnAndReplayEqualsLive) {
   KL_REQUIRE_BROKER(bootstrap);
+  const std::string corrupt_bytes("\x00\x01not a key event", 17);
   const std::string topic = testing::UniqueTopic("keyledger.fault.corrupt");
   storage::KafkaConfig config{bootstrap, {}};
   ASSERT_TRUE(storage::CreateTopic(config, topic, kPartitions, {}, 30000).ok());
@@ -585,11 +595,11 @@ TEST_F(FaultCampaign, CorruptEventHaltsItsPartitionWithTheOffsetAndAnOperatorSki
     ASSERT_TRUE((*producer)->InitTransactions(30000).ok());
     ASSERT_TRUE((*producer)->BeginTransaction().ok());
     storage::DeliveryReport report;
-    ASSERT_TRUE((*producer)->Produce(topic, 1, "team-x", std::string("\x00\x01not a key event", 17), &report).ok());
+    ASSERT_TRUE((*producer)->Produce(topic, 1, "team-x", corrupt_bytes, &report).ok());
     ASSERT_TRUE((*producer)->CommitTransaction(30000).ok());
   }
   ASSERT_TRUE(testing::AppendStream(config, topic, stream, 1000, 250, "after-" + topic).ok());
-  Campaign::Get().Fault("corrupt-event");
+  Campaign::Get().Fault("bad-record-skipped-by-operator");
   Campaign::Get().Run();
 
   auto log = testing::ReadTopic(config, topic, kPartitions);
@@ -629,31 +639,167 @@ TEST_F(FaultCampaign, CorruptEventHaltsItsPartitionWithTheOffsetAndAnOperatorSki
     }
   }
 
-  auto skip = project;
-  skip.insert(skip.end(), {"--skip", "1:" + std::to_string(corrupt_offset), "--note", "fault campaign"});
-  code = RunCommand(skip, db + ".skip.log", &output);
-  if (code != 0) Campaign::Get().Anomaly("the operator's skip was refused: " + Tail(output));
-  code = RunCommand(catch_up, db + ".resume.log", &output);
-  if (code != 0) Campaign::Get().Anomaly("after the skip the projector did not catch up: " + Tail(output));
-
-  // Reference: a clean in-process projection doing the same skip. The meta column holds the
-  // operator's note and the time of the skip, so it is left out of the comparison.
-  const std::string reference = dir_.path("reference");
+  // serve starts with partition 1 halted: ready, serving every other team, refusing only the
+  // halted team's commands with a reason that names the partition.
+  const std::string tokens = dir_.path("operators");
   {
-    auto store = projector::OpenReadModelStore(reference, {});
-    ASSERT_TRUE(store.ok());
-    projector::ProjectorOptions options;
-    options.kafka = config;
-    options.topic = topic;
-    {
-      projector::Projector p(options, store->get(), &logger_, &clock_);
-      ASSERT_TRUE(p.RunUntil(120000).ok());
-    }
-    ASSERT_TRUE(projector::SkipHaltedEvent(store->get(), 1, corrupt_offset, "fault campaign", clock_).ok());
-    projector::Projector p(options, store->get(), &logger_, &clock_);
-    ASSERT_TRUE(p.RunUntil(120000).ok());
+    std::ofstream out(tokens);
+    out << "op-fault " << common::HexEncode(common::Sha256Of("fault campaign operator " + topic)) << "\n";
   }
-  ExpectSameStores("after the skip", db, reference, std::string(projector::ColumnName(projector::Column::kMeta)));
+  std::filesystem::permissions(tokens, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  const std::string api_dir = dir_.path("api");
+  std::filesystem::create_directories(api_dir);
+  auto api = std::make_unique<ServerProcess>(bootstrap, topic, api_dir, std::vector<std::string>{"--operator-tokens", tokens});
+  if (!api->WaitReady(60s)) {
+    Campaign::Get().Anomaly("serve is not ready with one partition halted: " + Tail(api->LogText()));
+    return;
+  }
+  const std::string ready = HttpCall(api->port(), "GET", "/readyz").body;
+  if (ready.find("\"partition\":1,\"offset\":" + std::to_string(corrupt_offset)) == std::string::npos) {
+    Campaign::Get().Anomaly("serve's /readyz does not list the halt: " + ready);
+  }
+  ServerProcess validator({"validator", "--bootstrap", bootstrap, "--topic", topic, "--listen", "127.0.0.1:0"},
+                          dir_.path(), "validator");
+  if (!validator.WaitReady(60s)) Campaign::Get().Anomaly("the validator is not ready with one partition halted");
+  std::string halted_team, healthy_team;
+  for (int t = 0; halted_team.empty() || healthy_team.empty(); ++t) {
+    std::string team = "team-" + std::to_string(t);
+    (events::PartitionForTeam(team, kPartitions) == 1 ? halted_team : healthy_team) = team;
+  }
+  auto create = [&](const std::string& team, const std::string& name) {
+    return HttpCall(api->port(), "POST", kKeys, R"({"name": ")" + name + R"(", "all_models": true})",
+                    {{"Authorization", "Bearer " + testing::TestToken("owner-" + team, team, "owner")}});
+  };
+  auto secret_of = [](const HttpResult& r) {
+    return std::string(json::parse(r.body).as_object().at("api_key_info").as_object().at("secret_key").as_string());
+  };
+  auto check = [&](const std::string& secret) {
+    return HttpCall(validator.port(), "POST", "/v1/chat/completions", "",
+                    {{"Authorization", "Bearer " + secret}, {"X-Keyledger-Model", "openai-gpt-4o"}}).status;
+  };
+  HttpResult refused = create(halted_team, "refused while halted");
+  if (refused.status != 503 || refused.body.find("partition 1") == std::string::npos) {
+    Campaign::Get().Anomaly("the halted team's command got " + std::to_string(refused.status) + ": " + refused.body);
+  }
+  HttpResult healthy = create(healthy_team, "served while another partition is halted");
+  if (healthy.status != 201) {
+    Campaign::Get().Anomaly("a healthy team's command got " + std::to_string(healthy.status) + ": " + healthy.body);
+  } else if (!WaitUntil(30s, [&] { return check(secret_of(healthy)) == 200; })) {
+    Campaign::Get().Anomaly("the validator does not allow a healthy team's new key while partition 1 is halted");
+  }
+
+  // The operator looks, then skips exactly that record.
+  const std::string url = "http://127.0.0.1:" + std::to_string(api->port());
+  const std::string sha = common::HexEncode(common::Sha256Of(corrupt_bytes));
+  code = RunCommand({"halts", "--api", url, "--operator-token-file", tokens}, dir_.path("halts.log"), &output);
+  if (code != 0 || output.find(sha) == std::string::npos) {
+    Campaign::Get().Anomaly("`keyledger halts` does not show the bad record: " + Tail(output));
+  }
+  code = RunCommand({"skip", "--api", url, "--operator-token-file", tokens, "--partition", "1", "--offset",
+                     std::to_string(corrupt_offset), "--sha256", sha, "--note", "fault campaign: garbage produced by hand"},
+                    dir_.path("skip.log"), &output);
+  if (code != 0 || output.find("\"projector\":\"passed\"") == std::string::npos) {
+    Campaign::Get().Anomaly("the operator's skip was refused or not applied: " + Tail(output));
+  }
+
+  // Every component goes on past it: serve (writer and projector), the validator, a standalone
+  // projector, replay and verify.
+  if (HttpCall(api->port(), "GET", "/readyz").body.find("\"halted_partitions\":[]") == std::string::npos) {
+    Campaign::Get().Anomaly("serve still lists a halt after the skip: " + HttpCall(api->port(), "GET", "/readyz").body);
+  }
+  HttpResult after = create(halted_team, "created after the skip");
+  if (after.status != 201) {
+    Campaign::Get().Anomaly("the skipped team's command got " + std::to_string(after.status) + ": " + after.body);
+  } else if (!WaitUntil(30s, [&] {
+               return check(secret_of(after)) == 200 &&
+                      HttpCall(validator.admin_port(), "GET", "/readyz").body.find("\"halted_partitions\":[]") !=
+                          std::string::npos;
+             })) {
+    Campaign::Get().Anomaly("the validator did not go on past the skipped record: " +
+                            HttpCall(validator.admin_port(), "GET", "/readyz").body);
+  }
+  code = RunCommand(catch_up, db + ".resume.log", &output);
+  if (code != 0) Campaign::Get().Anomaly("after the skip the standalone projector did not catch up: " + Tail(output));
+  if (api->Stop() != 0) Campaign::Get().Anomaly("serve did not stop cleanly after the skip");
+  ExpectStoreEqualsReplay("serve's store after the skip", bootstrap, topic, api_dir + "/db");
+  auto live = replay::StoreRoot(api_dir + "/db").Live();
+  ASSERT_TRUE(live.ok());
+  // The skip is recorded from the event itself, so every store holds the same bytes, meta included.
+  ExpectSameStores("the standalone projector after the skip", db, *live);
+  code = RunCommand({"replay", "--bootstrap", bootstrap, "--topic", topic, "--db", api_dir + "/db"},
+                    dir_.path("replay.log"), &output);
+  if (code != 0) Campaign::Get().Anomaly("replay after the skip did not publish: " + Tail(output));
+}
+
+// A validator partitioned from the brokers (a TCP proxy in front of the broker's CUT listener,
+// closed and reopened) while clients keep creating and deleting keys through the API, which still
+// reaches the broker. From --max-staleness + 1 s after each cut until it is healed, the validator
+// allows nothing and is not ready; afterwards it catches up by itself and agrees with the log.
+TEST_F(FaultCampaign, ValidatorPartitionedFromTheBrokersFailsClosedWithinItsBoundAndCatchesUp) {
+  constexpr int kMaxStalenessMs = 2000;
+  const std::uint16_t proxy_port = testing::TcpProxy::FreePort();
+  testing::PrivateBroker broker("127.0.0.1:" + std::to_string(proxy_port));
+  ASSERT_TRUE(broker.ok() && broker.cut_port() != 0) << "private broker did not start";
+  testing::TcpProxy proxy(proxy_port, broker.cut_port());
+  ASSERT_TRUE(proxy.listening()) << "the proxy cannot listen on port " << proxy_port;
+  const std::string bootstrap = broker.bootstrap();
+  const std::string topic = testing::UniqueTopic("keyledger.fault.partition");
+  ASSERT_TRUE(storage::CreateTopic({bootstrap, {}}, topic, kPartitions, {}, 30000).ok());
+  const std::string api_dir = dir_.path("api");
+  std::filesystem::create_directories(api_dir);
+  ServerProcess api(bootstrap, topic, api_dir, {"--partitions", "4"});
+  ASSERT_TRUE(api.WaitReady(60s)) << api.LogText();
+  ServerProcess validator({"validator", "--bootstrap", "127.0.0.1:" + std::to_string(proxy_port), "--topic", topic,
+                           "--listen", "127.0.0.1:0", "--max-staleness", std::to_string(kMaxStalenessMs)},
+                          dir_.path(), "validator");
+  ASSERT_TRUE(validator.WaitReady(60s)) << validator.LogText();
+  const std::uint16_t api_port = api.port();
+  Load load(2, [&](int, int) { return api_port; });
+  load.Start();
+  ASSERT_TRUE(load.Progress(10, 60s)) << "no command acknowledged before the first cut";
+
+  const auto bound = std::chrono::milliseconds(kMaxStalenessMs + 1000);
+  for (int round = 0; round < Rounds(3); ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(Random(200, 1000)));
+    std::vector<std::string> secrets;
+    for (const auto& [idem, acked] : load.creates()) {
+      if (!acked.secret.empty() && secrets.size() < 20) secrets.push_back(acked.secret);
+    }
+    proxy.Cut();
+    const auto cut_at = std::chrono::steady_clock::now();
+    Campaign::Get().Fault("validator-partitioned");
+    Campaign::Get().Run();
+    const auto heal_at = cut_at + bound + std::chrono::milliseconds(Random(500, 2500));
+    std::this_thread::sleep_until(cut_at + bound);
+    int probes = 0;
+    while (std::chrono::steady_clock::now() < heal_at) {
+      for (const std::string& secret : secrets) {
+        HttpResult r = HttpCall(validator.port(), "POST", "/v1/chat/completions", "",
+                                {{"Authorization", "Bearer " + secret}, {"X-Keyledger-Model", "openai-gpt-4o"}});
+        ++probes;
+        if (r.status == 200) {
+          Campaign::Get().Anomaly("the cut-off validator allowed a secret " +
+                                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                     std::chrono::steady_clock::now() - cut_at).count()) +
+                                  " ms after the cut");
+        }
+      }
+      if (Ready(validator.admin_port())) Campaign::Get().Anomaly("the cut-off validator says it is ready");
+      std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_TRUE(proxy.Restore()) << "the proxy cannot listen on its port again";
+    std::printf("round %d: cut for %lld ms, %d checks while cut off\n", round,
+                static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(heal_at - cut_at).count()),
+                probes);
+    if (!WaitUntil(60s, [&] { return Ready(validator.admin_port()); })) {
+      Campaign::Get().Anomaly("the validator is not ready 60 s after the proxy healed: " +
+                              ReadyReason(validator.admin_port()));
+    }
+    if (!load.Progress(5, 60s)) Campaign::Get().Anomaly("no command acknowledged after round " + std::to_string(round));
+  }
+  load.Stop();
+  ExpectLogHoldsAcknowledgedCommandsOnce(testing::ReadTopic({bootstrap, {}}, topic, kPartitions), load);
+  ExpectValidatorAgrees(validator.port(), load);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -216,18 +216,54 @@ TEST(Projector, CorruptEventHaltsItsPartitionUntilAnOperatorSkipsIt) {
     EXPECT_EQ(restarted.stats().halts, 1u);
     EXPECT_EQ(restarted.stats().events_applied, 0u);
   }
-  EXPECT_EQ(projector::SkipHaltedEvent(store->get(), 1, report.offset + 5, "wrong offset", h.clock).code(),
+  // The operator's skip goes through the writer, which halted at the same record.
+  writer::WriterOptions wo;
+  wo.kafka = config;
+  wo.topic = h.topic;
+  writer::Writer w(wo, &h.catalog, &h.clock, &h.random, &h.logger);
+  ASSERT_TRUE(w.Start(30000).ok());
+  ASSERT_EQ(w.Halts().count(1), 1u);
+  EXPECT_EQ(w.Halts().at(1).offset, report.offset);
+  Caller op{"op-ivan", "Ivan", "", Role::kOperator};
+  events::RecordSkipped skip;
+  skip.partition = 1;
+  skip.offset = report.offset;
+  skip.record_sha256 = common::Sha256Of("this is not a cap'n proto event");
+  skip.note = "garbage from a test";
+  events::RecordSkipped wrong = skip;
+  wrong.offset += 5;
+  EXPECT_EQ(w.Submit(writer::CommandRequest{op, events::SkipRecordCommand{wrong}, "req", "", ""}).status().code(),
             common::StatusCode::kConflict);
-  ASSERT_TRUE(projector::SkipHaltedEvent(store->get(), 1, report.offset, "garbage from a test", h.clock).ok());
+  auto skipped = w.Submit(writer::CommandRequest{op, events::SkipRecordCommand{skip}, "req", "", ""});
+  ASSERT_TRUE(skipped.ok()) << skipped.status().ToString();
+  EXPECT_TRUE(w.Halts().empty());
+  w.Stop();
+
   projector::Projector resumed(h.Options(), store->get(), &h.logger, &h.clock);
   ASSERT_TRUE(resumed.RunUntil(60000).ok());
   EXPECT_EQ(resumed.stats().halts, 0u);
-  auto skip = (*store)->Get(projector::Column::kMeta, projector::layout::SkipKey(1, report.offset));
-  ASSERT_TRUE(skip.ok() && skip->has_value());
-  EXPECT_NE((*skip)->find("garbage from a test"), std::string::npos);
+  EXPECT_EQ(resumed.stats().skips_honoured, 1u);
+  auto note = (*store)->Get(projector::Column::kMeta, projector::layout::SkipKey(1, report.offset));
+  ASSERT_TRUE(note.ok() && note->has_value());
+  EXPECT_NE((*note)->find("garbage from a test"), std::string::npos) << **note;
+  EXPECT_NE((*note)->find("op-ivan"), std::string::npos) << **note;
   auto offsets = resumed.read_model().Offsets();
   ASSERT_TRUE(offsets.ok());
-  EXPECT_GT((*offsets)[1], report.offset + 1);
+  EXPECT_GT((*offsets)[1], skipped->offset);
+
+  // A projection from scratch (what replay does) passes the record the same way, to the same
+  // store: every event, and the same skip note.
+  testing::TempDir fresh_dir;
+  auto fresh = projector::OpenReadModelStore(fresh_dir.path("db"), {});
+  ASSERT_TRUE(fresh.ok());
+  projector::Projector from_scratch(h.Options(), fresh->get(), &h.logger, &h.clock);
+  ASSERT_TRUE(from_scratch.RunUntil(60000).ok());
+  EXPECT_EQ(from_scratch.stats().halts, 0u);
+  EXPECT_EQ(from_scratch.stats().events_applied, 400u);
+  auto fresh_note = (*fresh)->Get(projector::Column::kMeta, projector::layout::SkipKey(1, report.offset));
+  ASSERT_TRUE(fresh_note.ok() && fresh_note->has_value());
+  EXPECT_EQ(**fresh_note, **note);
+  EXPECT_EQ(*from_scratch.read_model().Offsets(), *offsets);
 }
 
 TEST(Projector, EventThatBreaksTheHashChainHaltsThePartition) {

@@ -24,6 +24,8 @@ struct ChildOptions {
   // RLIMIT_FSIZE for the child (0: unlimited). SIGXFSZ is ignored, so a write past the limit fails
   // with EFBIG the way a full disk fails with ENOSPC.
   std::uint64_t file_size_limit = 0;
+  // Standard output into the log too (commands that print their answer); otherwise /dev/null.
+  bool stdout_to_log = false;
 };
 
 class ChildProcess {
@@ -39,13 +41,16 @@ class ChildProcess {
       FILE* f = std::freopen(log_.c_str(), "a", stderr);
       (void)f;
       prctl(PR_SET_PDEATHSIG, SIGKILL);
-      FILE* out = std::freopen("/dev/null", "w", stdout);
+      FILE* out = std::freopen(options.stdout_to_log ? log_.c_str() : "/dev/null", options.stdout_to_log ? "a" : "w", stdout);
       (void)out;
       if (options.file_size_limit > 0) {
         signal(SIGXFSZ, SIG_IGN);
         rlimit limit{options.file_size_limit, options.file_size_limit};
         setrlimit(RLIMIT_FSIZE, &limit);
       }
+      // The child gets stdin, stdout and stderr only: a socket of the test's (a TcpProxy's
+      // connection or listener) inherited by a child would stay open after the test closes it.
+      close_range(3, ~0u, 0);
       execv(argv[0], argv.data());
       _exit(127);
     }

@@ -55,4 +55,31 @@ inline HttpResult HttpCall(std::uint16_t port, const std::string& method, const 
   return out;
 }
 
+// Sends `raw` (a whole HTTP/1.1 request, as bytes: repeated headers and all) and reads one
+// response.
+inline HttpResult RawHttpCall(std::uint16_t port, const std::string& raw) {
+  namespace beast = boost::beast;
+  namespace http = beast::http;
+  HttpResult out;
+  try {
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::resolver resolver(ioc);
+    beast::tcp_stream stream(ioc);
+    stream.expires_after(std::chrono::seconds(30));
+    stream.connect(resolver.resolve("127.0.0.1", std::to_string(port)));
+    boost::asio::write(stream, boost::asio::buffer(raw));
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 * 1024 * 1024);
+    http::read(stream, buffer, parser);
+    auto res = parser.release();
+    out.status = static_cast<int>(res.result_int());
+    out.body = res.body();
+    for (const auto& f : res) out.headers[std::string(f.name_string())] = std::string(f.value());
+  } catch (const std::exception& e) {
+    out.error = e.what();
+  }
+  return out;
+}
+
 }  // namespace keyledger::testing

@@ -24,29 +24,31 @@ class ServerProcess {
                 std::vector<std::string> extra = {})
       : ServerProcess(Args(bootstrap, topic, dir, std::move(extra)), dir, "server") {}
 
-  // Any keyledger subcommand that takes --port-file (added here) and serves HTTP.
+  // Any keyledger subcommand that takes --port-file (added here) and serves HTTP. A validator
+  // also gets its admin listener on a free port (--admin-listen, --admin-port-file): admin_port().
   ServerProcess(std::vector<std::string> args, const std::string& dir, const std::string& name)
       : port_file_(dir + "/" + name + ".port"),
-        child_(WithPortFile(std::move(args), port_file_), dir + "/" + name + ".log") {
+        admin_port_file_(!args.empty() && args[0] == "validator" ? dir + "/" + name + ".admin.port" : ""),
+        child_(WithPortFile(std::move(args), port_file_, admin_port_file_), dir + "/" + name + ".log") {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {
-      std::ifstream in(port_file_);
-      int port = 0;
-      if (in >> port && port > 0) {
-        port_ = static_cast<std::uint16_t>(port);
-        break;
-      }
+      port_ = ReadPort(port_file_);
+      if (!admin_port_file_.empty()) admin_port_ = ReadPort(admin_port_file_);
+      if (port_ != 0 && (admin_port_file_.empty() || admin_port_ != 0)) break;
       if (child_.Wait(std::chrono::milliseconds(50))) break;
     }
+    if (admin_port_file_.empty()) admin_port_ = port_;
   }
   // 0 if the server did not come up (see log()).
   std::uint16_t port() const { return port_; }
+  // Where /healthz, /readyz and /metrics are: a validator's admin listener, else port().
+  std::uint16_t admin_port() const { return admin_port_; }
   // Listening comes before the server has caught up with the log: true once /readyz answers 200,
   // false if it has not within `timeout`.
   bool WaitReady(std::chrono::milliseconds timeout) const {
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (port_ == 0 || HttpCall(port_, "GET", "/readyz").status != 200) {
-      if (port_ == 0 || std::chrono::steady_clock::now() >= deadline) return false;
+    while (admin_port_ == 0 || HttpCall(admin_port_, "GET", "/readyz").status != 200) {
+      if (admin_port_ == 0 || std::chrono::steady_clock::now() >= deadline) return false;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return true;
@@ -70,16 +72,28 @@ class ServerProcess {
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
   }
-  static std::vector<std::string> WithPortFile(std::vector<std::string> args, const std::string& port_file) {
+  static std::vector<std::string> WithPortFile(std::vector<std::string> args, const std::string& port_file,
+                                               const std::string& admin_port_file) {
     std::remove(port_file.c_str());
     args.insert(args.begin(), KEYLEDGER_BINARY);
     args.push_back("--port-file");
     args.push_back(port_file);
+    if (!admin_port_file.empty()) {
+      std::remove(admin_port_file.c_str());
+      args.insert(args.end(), {"--admin-listen", "127.0.0.1:0", "--admin-port-file", admin_port_file});
+    }
     return args;
   }
+  static std::uint16_t ReadPort(const std::string& file) {
+    std::ifstream in(file);
+    int port = 0;
+    return in >> port && port > 0 && port < 65536 ? static_cast<std::uint16_t>(port) : 0;
+  }
   std::string port_file_;
+  std::string admin_port_file_;
   ChildProcess child_;
   std::uint16_t port_ = 0;
+  std::uint16_t admin_port_ = 0;
 };
 
 }  // namespace keyledger::testing

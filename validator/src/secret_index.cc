@@ -14,7 +14,7 @@ namespace {
 
 // Version 2: every integer big-endian or varint (common/coding.h). Version 1 copied host-endian
 // integers and is no longer read: such a file is refused and the index rebuilt from the log.
-constexpr std::string_view kSnapshotMagic = "KLVSNAP2";
+constexpr std::string_view kSnapshotMagic = "KLVSNAP3";  // 3: per-partition positions (head, halt)
 constexpr std::string_view kSnapshotMagicPrefix = "KLVSNAP";
 constexpr std::uint64_t kAllModels = 0;  // model count field: 0 = all models, n + 1 = n models
 
@@ -129,6 +129,9 @@ std::string_view DenyReasonName(DenyReason reason) {
     case DenyReason::kVpcMismatch: return "vpc_mismatch";
     case DenyReason::kBatchNotAllowed: return "batch_not_allowed";
     case DenyReason::kNotReady: return "not_ready";
+    case DenyReason::kStale: return "stale";
+    case DenyReason::kMalformedRequest: return "malformed_request";
+    case DenyReason::kPartitionHalted: return "partition_halted";
   }
   return "unknown";
 }
@@ -189,7 +192,9 @@ void SecretIndex::Apply(const events::Event& event) {
 
 Decision SecretIndex::Check(const CheckRequest& request) const {
   Decision d;
-  if (!common::CheckSecretFormat(request.secret).ok()) {
+  // A mistyped sk-do-v1- secret, or no secret at all, is refused without a lookup; anything else
+  // may be a legacy secret of an older format, known only by its hash.
+  if (!common::CheckPresentedSecret(request.secret).ok()) {
     d.reason = DenyReason::kMalformed;
     return d;
   }
@@ -242,17 +247,52 @@ size_t SecretIndex::MemoryBytes() const {
   return bytes;
 }
 
-common::Status SecretIndex::SaveSnapshot(const std::string& path, const std::map<std::int32_t, std::int64_t>& offsets,
+namespace {
+
+void EncodePosition(common::Encoder& e, std::int32_t partition, const events::PartitionPosition& pos) {
+  e.Varint(static_cast<std::uint64_t>(partition));
+  e.SignedVarint(pos.next_offset);
+  e.Raw(pos.head);
+  e.Bool(pos.alt_head.has_value());
+  if (pos.alt_head) e.Raw(*pos.alt_head);
+  e.Bool(pos.halt.has_value());
+  if (pos.halt) {
+    e.SignedVarint(pos.halt->offset);
+    e.Raw(pos.halt->record_sha256);
+    e.Bytes(pos.halt->reason);
+  }
+}
+
+std::pair<std::int32_t, events::PartitionPosition> DecodePosition(common::Decoder& d) {
+  auto partition = static_cast<std::int32_t>(d.Varint());
+  events::PartitionPosition pos;
+  pos.next_offset = d.SignedVarint();
+  d.Raw(pos.head);
+  if (d.Bool()) {
+    common::Sha256Digest alt{};
+    d.Raw(alt);
+    pos.alt_head = alt;
+  }
+  if (d.Bool()) {
+    events::PartitionHalt halt;
+    halt.offset = d.SignedVarint();
+    d.Raw(halt.record_sha256);
+    halt.reason = d.Bytes();
+    pos.halt = std::move(halt);
+  }
+  return {partition, std::move(pos)};
+}
+
+}  // namespace
+
+common::Status SecretIndex::SaveSnapshot(const std::string& path, const Positions& positions,
                                          common::FileSystem* files) const {
   common::Encoder e;
   {
     common::ReaderMutexLock lock(&mu_);
     const Tables& t = *tables_;
-    e.Varint(offsets.size());
-    for (const auto& [p, o] : offsets) {
-      e.Varint(static_cast<std::uint64_t>(p));
-      e.SignedVarint(o);
-    }
+    e.Varint(positions.size());
+    for (const auto& [p, pos] : positions) EncodePosition(e, p, pos);
     e.Varint(t.slots.live());
     for (size_t i = 0; i < t.slots.capacity(); ++i) {
       const Slot& s = t.slots.at(i);
@@ -275,8 +315,7 @@ common::Status SecretIndex::SaveSnapshot(const std::string& path, const std::map
   return files->WriteFileDurably(path, out).WithContext("writing the validator snapshot");
 }
 
-common::Status SecretIndex::LoadSnapshot(const std::string& path, std::map<std::int32_t, std::int64_t>* offsets,
-                                         common::FileSystem* files) {
+common::Status SecretIndex::LoadSnapshot(const std::string& path, Positions* positions, common::FileSystem* files) {
   KL_ASSIGN_OR_RETURN(std::string data, files->ReadFile(path));
   if (data.size() < kSnapshotMagic.size() + 32 || data.compare(0, kSnapshotMagicPrefix.size(), kSnapshotMagicPrefix) != 0) {
     return common::DataLoss("snapshot " + path + " is not a keyledger validator snapshot");
@@ -292,12 +331,9 @@ common::Status SecretIndex::LoadSnapshot(const std::string& path, std::map<std::
     return common::DataLoss("snapshot " + path + " is damaged (checksum mismatch)");
   }
   common::Decoder d(body.substr(kSnapshotMagic.size()));
-  std::map<std::int32_t, std::int64_t> loaded;
+  Positions loaded;
   std::uint64_t partitions = d.Varint();
-  for (std::uint64_t i = 0; i < partitions && !d.failed(); ++i) {
-    auto p = static_cast<std::int32_t>(d.Varint());
-    loaded[p] = d.SignedVarint();
-  }
+  for (std::uint64_t i = 0; i < partitions && !d.failed(); ++i) loaded.insert(DecodePosition(d));
   auto fresh = std::make_unique<Tables>();
   std::uint64_t count = d.Varint();
   for (std::uint64_t i = 0; i < count && !d.failed(); ++i) {
@@ -318,7 +354,7 @@ common::Status SecretIndex::LoadSnapshot(const std::string& path, std::map<std::
   if (!d.done()) return common::DataLoss("snapshot " + path + " is truncated or malformed");
   common::WriterMutexLock lock(&mu_);
   tables_ = std::move(fresh);
-  *offsets = std::move(loaded);
+  *positions = std::move(loaded);
   return common::Status::Ok();
 }
 

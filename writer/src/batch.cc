@@ -1,6 +1,7 @@
 // One transaction of the writer, by phase: decide (validate every command of the batch against
 // the committed state plus the batch's own earlier events), append (one transaction), publish
 // (the new state and the answers), and on failure (fenced, aborted cleanly, or unknown).
+#include <set>
 #include <unordered_set>
 
 #include "keyledger/events/codec.h"
@@ -13,12 +14,17 @@ namespace keyledger::writer {
 using common::Result;
 using common::Status;
 
+namespace {
+constexpr int kSkipCatchUpTimeoutMs = 30000;
+}  // namespace
+
 struct Writer::BatchState {
   std::int64_t start_micros = 0;
   std::unordered_map<std::string, events::KeyState> overlay;  // keys changed earlier in this batch
   std::map<std::int32_t, common::Sha256Digest> heads;         // chain heads after this batch's events
   std::unordered_map<std::string, std::shared_ptr<Pending>> scopes;  // idempotency scopes seen
   std::unordered_set<common::SecretHash, SecretHashHasher> secrets;  // secrets this batch assigns
+  std::set<std::int32_t> skips;                                      // partitions this batch skips in
   Batch appended;
 };
 
@@ -45,11 +51,15 @@ void Writer::Decide(const std::shared_ptr<Pending>& p, BatchState& state) {
                                           "nothing was written, retry"));
   }
   const CommandRequest& req = p->request;
+  const auto* skip = std::get_if<events::SkipRecordCommand>(&req.command);
   const std::string* team = &req.caller.team_id;
   if (const auto* imp = std::get_if<events::ImportLegacyKeyCommand>(&req.command)) team = &imp->team_id;
-  p->partition = PartitionFor(*team);
+  p->partition = skip != nullptr ? skip->skip.partition : PartitionFor(*team);
   if (!owned_.count(p->partition)) {
-    return Resolve(p, common::Unavailable("partition " + std::to_string(p->partition) + " is owned by another writer"));
+    return Resolve(p, skip != nullptr && (p->partition < 0 || p->partition >= partition_count_)
+                          ? common::InvalidArgument("partition " + std::to_string(p->partition) + " does not exist")
+                          : common::Unavailable("partition " + std::to_string(p->partition) +
+                                                " is owned by another writer"));
   }
   if (auto replay = CheckIdempotency(req)) return Resolve(p, std::move(*replay));
   if (std::string scope = ScopeOf(req); !scope.empty()) {
@@ -59,6 +69,19 @@ void Writer::Decide(const std::shared_ptr<Pending>& p, BatchState& state) {
       return;
     }
   }
+  if (skip != nullptr) return DecideSkip(p, *skip, state);
+  std::optional<Status> halted;
+  {
+    common::MutexLock lock(&mu_);
+    const events::PartitionGuard& guard = guards_.at(p->partition);
+    if (guard.halted()) {
+      const events::PartitionHalt& halt = *guard.position().halt;
+      halted = common::FailedPrecondition("partition " + std::to_string(p->partition) + " is halted at offset " +
+                                          std::to_string(halt.offset) + " (" + halt.reason +
+                                          "): this team's keys cannot change until an operator skips that record");
+    }
+  }
+  if (halted) return Resolve(p, *halted);
   events::Command command = req.command;
   std::string* new_key_id = nullptr;
   if (auto* create = std::get_if<events::CreateKeyCommand>(&command); create && create->key_id.empty()) {
@@ -93,7 +116,7 @@ void Writer::Decide(const std::shared_ptr<Pending>& p, BatchState& state) {
     event->prev_hash = h->second;
   } else {
     common::MutexLock lock(&mu_);
-    event->prev_hash = logs_[p->partition].chain_head;
+    event->prev_hash = guards_.at(p->partition).position().head;
   }
   auto encoded = events::Encode(*event);
   auto after = encoded.ok() ? events::Apply(current, *event) : Result<events::KeyState>(encoded.status());
@@ -117,9 +140,50 @@ void Writer::Decide(const std::shared_ptr<Pending>& p, BatchState& state) {
   state.appended.push_back(p);
 }
 
+void Writer::DecideSkip(const std::shared_ptr<Pending>& p, const events::SkipRecordCommand& command,
+                        BatchState& state) {
+  const CommandRequest& req = p->request;
+  events::RecordSkipped skip = command.skip;
+  const std::string where = "partition " + std::to_string(skip.partition);
+  std::optional<Status> refused;
+  {
+    common::MutexLock lock(&mu_);
+    const events::PartitionGuard& guard = guards_.at(skip.partition);
+    if (!guard.halted()) {
+      refused = common::Conflict(where + " is not halted: there is no record to skip");
+    } else if (const events::PartitionHalt& halt = *guard.position().halt; halt.offset != skip.offset) {
+      refused = common::Conflict(where + " is halted at offset " + std::to_string(halt.offset) + ", not at offset " +
+                                 std::to_string(skip.offset));
+    } else if (halt.record_sha256 != skip.record_sha256) {
+      refused = common::Conflict("the record at " + where + " offset " + std::to_string(skip.offset) +
+                                 " has SHA-256 " + common::HexEncode(halt.record_sha256) + ", not " +
+                                 common::HexEncode(skip.record_sha256));
+    } else {
+      skip.reason = halt.reason.substr(0, 1024);
+    }
+  }
+  if (refused) return Resolve(p, *refused);
+  if (state.skips.count(skip.partition)) {
+    return Resolve(p, common::Conflict("another skip of partition " + std::to_string(skip.partition) +
+                                       " is being written"));
+  }
+  auto event_id = common::NewUuidV4(*random_);
+  if (!event_id.ok()) return Resolve(p, event_id.status());
+  events::CommandContext context{*event_id, clock_->NowMicros(), req.request_id, req.idempotency_key, req.correlation_id};
+  auto event = events::DecideSkip(req.caller, skip, context);
+  if (!event.ok()) return Resolve(p, event.status());
+  auto encoded = events::Encode(*event);
+  if (!encoded.ok()) return Resolve(p, encoded.status());
+  state.skips.insert(skip.partition);
+  p->event = std::move(*event);
+  p->encoded = std::move(*encoded);
+  state.appended.push_back(p);
+}
+
 Status Writer::Append(const Batch& appended) {
   KL_RETURN_IF_ERROR(log_->Begin());
   for (const auto& p : appended) {
+    // A skip has no team: its record key is empty.
     KL_RETURN_IF_ERROR(log_->Append(p->partition, p->event->team_id, p->encoded, &p->report));
   }
   KL_RETURN_IF_ERROR(log_->Commit(options_.commit_timeout_ms));
@@ -128,15 +192,23 @@ Status Writer::Append(const Batch& appended) {
 }
 
 void Writer::Publish(const Batch& batch, const Batch& appended) {
+  bool reread = false;
   {
     common::MutexLock lock(&mu_);
     for (const auto& p : appended) {
-      auto& slot = keys_[p->after.key_id];
-      TrackSecret(slot.key_id.empty() ? std::nullopt : std::optional(slot), p->after);
-      slot = p->after;
-      PartitionLog& log = logs_[p->partition];
-      log.chain_head = events::EventHash(p->encoded);
-      log.next_offset = p->report.offset + 1;
+      events::PartitionGuard& guard = guards_.at(p->partition);
+      if (!p->event->is_key_event()) {
+        // Our own skip, read as every consumer reads it: it clears the halt, and the partition is
+        // read again from the record after the skipped one (below).
+        if (guard.Next(p->report.offset, p->encoded).verdict == events::PartitionGuard::Verdict::kSkipHonoured) {
+          reread = true;
+        }
+      } else {
+        auto& slot = keys_[p->after.key_id];
+        TrackSecret(slot.key_id.empty() ? std::nullopt : std::optional(slot), p->after);
+        slot = p->after;
+        guard.Applied(p->report.offset, p->encoded);
+      }
       if (std::string scope = ScopeOf(p->request); !scope.empty()) {
         idempotency_.Remember(scope, IdempotencyRecord{KindOf(p->request.command), p->after.key_id,
                                                        p->event->key_revision, p->partition, p->report.offset,
@@ -144,6 +216,16 @@ void Writer::Publish(const Batch& batch, const Batch& appended) {
       }
     }
     if (!appended.empty()) ++stats_.transactions_committed;
+  }
+  if (reread) {
+    // Apply the records the halt held back before answering the operator, so the team's next
+    // command sees them; if the log went away meanwhile, recover as after a failed commit.
+    Status s = CatchUp(kSkipCatchUpTimeoutMs);
+    if (!s.ok()) {
+      logger_->Warn("could not read the partition again after a skip; recovering", {{"error", s.message()}});
+      Batch none;
+      Recover(none);
+    }
   }
   for (const auto& p : appended) {
     Resolve(p, CommandOutcome{*p->event, p->after, p->report.partition, p->report.offset, false});

@@ -9,6 +9,7 @@ std::string_view CommandKindName(CommandKind kind) {
     case CommandKind::kRename: return "rename";
     case CommandKind::kRegenerate: return "regenerate";
     case CommandKind::kDelete: return "delete";
+    case CommandKind::kSkip: return "skip";
   }
   return "unknown";
 }
@@ -21,7 +22,8 @@ CommandKind KindOf(const events::Command& command) {
         if constexpr (std::is_same_v<C, events::ImportLegacyKeyCommand>) return CommandKind::kImport;
         if constexpr (std::is_same_v<C, events::RenameKeyCommand>) return CommandKind::kRename;
         if constexpr (std::is_same_v<C, events::RegenerateKeyCommand>) return CommandKind::kRegenerate;
-        return CommandKind::kDelete;
+        if constexpr (std::is_same_v<C, events::DeleteKeyCommand>) return CommandKind::kDelete;
+        return CommandKind::kSkip;
       },
       command);
 }
@@ -33,6 +35,7 @@ CommandKind KindOf(const events::Event& e) {
     case events::EventType::kKeyRenamed: return CommandKind::kRename;
     case events::EventType::kKeyRegenerated: return CommandKind::kRegenerate;
     case events::EventType::kKeyDeleted: return CommandKind::kDelete;
+    case events::EventType::kRecordSkipped: return CommandKind::kSkip;
   }
   return CommandKind::kCreate;
 }
@@ -58,8 +61,8 @@ IdempotencyTable::Lookup IdempotencyTable::Check(const std::string& scope, Comma
   }
   out.record = it->second;
   // A create names no key (the writer picks the id); every other command must target the same key.
-  bool same = out.record.kind == kind &&
-              (kind == CommandKind::kCreate || kind == CommandKind::kImport || out.record.key_id == key_id);
+  bool same = out.record.kind == kind && (kind == CommandKind::kCreate || kind == CommandKind::kImport ||
+                                          kind == CommandKind::kSkip || out.record.key_id == key_id);
   out.verdict = same ? Verdict::kReplay : Verdict::kConflict;
   return out;
 }

@@ -12,6 +12,7 @@ class KafkaCursor final : public LogCursor {
     return reader_->Poll(timeout_ms, max_records);
   }
   bool AtEnd() const override { return reader_->AtEnd(); }
+  common::Status Seek(std::int32_t partition, std::int64_t offset) override { return reader_->Seek(partition, offset); }
 
  private:
   std::unique_ptr<storage::LogReader> reader_;

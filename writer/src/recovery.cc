@@ -19,19 +19,11 @@ constexpr int kRecoveryRetryMs = 500;
 Status Writer::Register(int timeout_ms) { return log_->Register(timeout_ms); }
 
 Status Writer::ApplyFromLog(const events::Event& event, const storage::LogRecord& record) {
-  PartitionLog& log = logs_[record.partition];
-  if (event.prev_hash != log.chain_head) {
-    return common::DataLoss("hash chain broken at partition " + std::to_string(record.partition) + " offset " +
-                            std::to_string(record.offset));
-  }
   std::optional<events::KeyState> current;
   if (auto it = keys_.find(event.key_id); it != keys_.end()) current = it->second;
   KL_ASSIGN_OR_RETURN(events::KeyState next, events::Apply(current, event));
   TrackSecret(current, next);
   keys_[event.key_id] = std::move(next);
-  if (tracking_events_) caught_up_events_[event.event_id] = record.offset;
-  log.chain_head = events::EventHash(record.value);
-  log.next_offset = record.offset + 1;
   if (!event.idempotency_key.empty() && event.occurred_at_micros > clock_->NowMicros() - kIdempotencyWindowMicros) {
     idempotency_.Remember(IdempotencyScope(event.team_id, event.actor.user_id, event.idempotency_key),
                           IdempotencyRecord{KindOf(event), event.key_id, event.key_revision, record.partition,
@@ -40,37 +32,84 @@ Status Writer::ApplyFromLog(const events::Event& event, const storage::LogRecord
   return Status::Ok();
 }
 
+std::optional<std::int64_t> Writer::ReadBack(const storage::LogRecord& record) {
+  auto g = guards_.find(record.partition);
+  if (g == guards_.end()) return std::nullopt;
+  events::PartitionGuard& guard = g->second;
+  events::PartitionGuard::Step step = guard.Next(record.offset, record.value);
+  const std::uint64_t partition = static_cast<std::uint64_t>(record.partition);
+  const std::uint64_t offset = static_cast<std::uint64_t>(record.offset);
+  if (tracking_events_ && !step.event.event_id.empty()) caught_up_events_[step.event.event_id] = record.offset;
+  switch (step.verdict) {
+    case events::PartitionGuard::Verdict::kApply: {
+      Status applied = ApplyFromLog(step.event, record);
+      if (applied.ok()) {
+        guard.Applied(record.offset, record.value);
+      } else {
+        guard.HaltAt(record.offset, record.value, applied.message());
+        logger_->Error("partition halted: the record does not apply; the team's commands are refused until an "
+                       "operator skips it",
+                       {{"partition", partition}, {"offset", offset}, {"reason", applied.message()}});
+      }
+      return std::nullopt;
+    }
+    case events::PartitionGuard::Verdict::kHalted:
+      if (step.newly_halted) {
+        logger_->Error("partition halted: the record cannot be applied; the team's commands are refused until an "
+                       "operator skips it",
+                       {{"partition", partition}, {"offset", offset}, {"reason", step.why}});
+      }
+      return std::nullopt;
+    case events::PartitionGuard::Verdict::kSkipHonoured:
+      logger_->Warn("operator skip honoured: the partition goes on past the bad record",
+                    {{"partition", partition}, {"skip_offset", offset}, {"reread_from", static_cast<std::uint64_t>(step.reread_from)}});
+      return step.reread_from;
+    case events::PartitionGuard::Verdict::kIgnored:
+      if (!step.event.event_id.empty()) {
+        logger_->Info("record skip ignored", {{"partition", partition}, {"offset", offset}, {"why", step.why}});
+      }
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 Status Writer::CatchUp(int timeout_ms) {
   std::map<std::int32_t, std::int64_t> start;
   {
     common::MutexLock lock(&mu_);
-    for (std::int32_t p : owned_) start[p] = logs_[p].next_offset;
+    for (const auto& [p, guard] : guards_) start[p] = guard.position().next_offset;
   }
   KL_ASSIGN_OR_RETURN(auto reader, log_->Read(start));
   const std::int64_t deadline = clock_->MonotonicMillis() + timeout_ms;
-  std::uint64_t applied = 0;
+  std::uint64_t records_read = 0;
   while (!reader->AtEnd()) {
     if (clock_->MonotonicMillis() > deadline) {
       return common::Unavailable("could not read the log to its end within " + std::to_string(timeout_ms) + " ms");
     }
     KL_ASSIGN_OR_RETURN(auto records, reader->Poll(200, 10000));
-    common::MutexLock lock(&mu_);
-    for (const storage::LogRecord& record : records) {
-      auto event = events::Decode(record.value);
-      Status s = event.ok() ? ApplyFromLog(*event, record) : event.status();
-      if (!s.ok()) {
-        return s.WithContext("reading partition " + std::to_string(record.partition) + " offset " +
-                             std::to_string(record.offset));
+    // After an honoured skip the partition is read again from the record after the bad one; the
+    // rest of this poll's records of that partition are read again then.
+    std::map<std::int32_t, std::int64_t> reread;
+    {
+      common::MutexLock lock(&mu_);
+      for (const storage::LogRecord& record : records) {
+        if (reread.count(record.partition)) continue;
+        if (auto from = ReadBack(record)) reread[record.partition] = *from;
+        ++records_read;
       }
-      ++applied;
     }
+    for (const auto& [p, from] : reread) KL_RETURN_IF_ERROR(reader->Seek(p, from));
   }
   size_t keys = 0;
+  std::uint64_t halted = 0;
   {
     common::MutexLock lock(&mu_);
     keys = keys_.size();
+    for (const auto& [p, guard] : guards_) halted += guard.halted() ? 1 : 0;
   }
-  logger_->Info("writer caught up with the log", {{"events", applied}, {"keys", static_cast<std::uint64_t>(keys)}});
+  logger_->Info("writer caught up with the log", {{"records", records_read},
+                                                  {"keys", static_cast<std::uint64_t>(keys)},
+                                                  {"halted_partitions", halted}});
   return Status::Ok();
 }
 

@@ -40,7 +40,7 @@ Writer::Writer(WriterOptions options, EventLog* log, const events::Catalog* cata
 Writer::~Writer() { Stop(); }
 
 std::int32_t Writer::PartitionFor(const std::string& team_id) const {
-  return storage::PartitionForTeam(team_id, partition_count_);
+  return events::PartitionForTeam(team_id, partition_count_);
 }
 
 Status Writer::Start(int timeout_ms) {
@@ -51,6 +51,11 @@ Status Writer::Start(int timeout_ms) {
   }
   for (std::int32_t p : owned_) {
     if (p < 0 || p >= partition_count_) return common::InvalidArgument("partition " + std::to_string(p) + " does not exist");
+  }
+  {
+    common::MutexLock lock(&mu_);
+    guards_.clear();
+    for (std::int32_t p : owned_) guards_.emplace(p, events::PartitionGuard(p, partition_count_));
   }
   // Register first: it fences an older writer, so nothing changes the log behind our catch-up.
   KL_RETURN_IF_ERROR(Register(timeout_ms));
@@ -234,8 +239,17 @@ std::map<std::int32_t, std::int64_t> Writer::CommittedOffsets() const {
   common::MutexLock lock(&mu_);
   std::map<std::int32_t, std::int64_t> out;
   for (std::int32_t p : owned_) {
-    auto it = logs_.find(p);
-    out[p] = it == logs_.end() ? 0 : it->second.next_offset;
+    auto it = guards_.find(p);
+    out[p] = it == guards_.end() ? 0 : it->second.position().next_offset;
+  }
+  return out;
+}
+
+std::map<std::int32_t, events::PartitionHalt> Writer::Halts() const {
+  common::MutexLock lock(&mu_);
+  std::map<std::int32_t, events::PartitionHalt> out;
+  for (const auto& [p, guard] : guards_) {
+    if (guard.halted()) out.emplace(p, *guard.position().halt);
   }
   return out;
 }

@@ -29,6 +29,11 @@ class FakeCursor final : public LogCursor {
     return out;
   }
   bool AtEnd() const override { return at_end_; }
+  Status Seek(std::int32_t partition, std::int64_t offset) override {
+    positions_[partition] = offset;
+    at_end_ = false;
+    return Status::Ok();
+  }
 
  private:
   const FakeLogBroker* broker_;

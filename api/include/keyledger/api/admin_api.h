@@ -15,6 +15,9 @@
 //   GET    /v2/gen-ai/audit/callable?model=&vpc_uuid=&at=|offset=
 //                                                          keys that could call a model from a VPC then
 //   GET    /healthz  /readyz  /metrics
+// Operator routes (operator tokens, operator_auth.h, not users' JWTs):
+//   POST   /v2/gen-ai/operator/skips                       skip the record a partition halted at
+//   GET    /v2/gen-ai/operator/halts                       halted partitions and the skips so far
 // The exact contract is api/openapi.yaml, checked against the running server by schemathesis.
 //
 // It depends on two narrow interfaces: a command sink (writer::CommandSink, which the writer
@@ -30,6 +33,7 @@
 #include <string>
 
 #include "keyledger/api/jwt.h"
+#include "keyledger/api/operator_auth.h"
 #include "keyledger/common/clock.h"
 #include "keyledger/common/crypto.h"
 #include "keyledger/common/log.h"
@@ -44,6 +48,7 @@ namespace keyledger::api {
 struct AdminApiOptions {
   int command_wait_ms = 5000;  // read-your-writes wait for the projector after a command
   std::uint32_t commands_per_second_per_user = 50;  // 429 beyond this (burst of twice as many)
+  OperatorAuth operators;  // who may use the operator routes (none: they answer 403)
 };
 
 class AdminApi {

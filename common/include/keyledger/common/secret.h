@@ -24,8 +24,22 @@ inline constexpr size_t kSecretChecksumLength = 6;
 inline constexpr size_t kSecretLength = kSecretPrefix.size() + kSecretBodyLength + kSecretChecksumLength;
 inline constexpr size_t kSecretHintLength = 4;
 
-// A new secret from `random` (OsRandom in production).
+// A new secret from `random` (OsRandom in production). The random bytes it was made from are
+// wiped; the caller wipes the secret (Wipe) once it has been shown.
 Result<std::string> GenerateSecret(RandomSource& random);
+
+// The longest secret looked up (legacy secrets of older systems included).
+inline constexpr size_t kMaxPresentedSecretLength = 512;
+
+// Whether `secret` may be a secret at all: 1 to kMaxPresentedSecretLength printable ASCII
+// characters without spaces, and, if it has the sk-do-v1- prefix, a valid keyledger secret
+// (a mistyped one is refused without a lookup). Legacy secrets of any other format pass: they
+// are known by their SHA-256 only. InvalidArgument saying which check failed, never echoing.
+Status CheckPresentedSecret(std::string_view secret);
+
+// Overwrites the bytes of `text` (OPENSSL_cleanse, which the compiler cannot elide), then empties
+// it: for plaintext secrets once they are no longer needed.
+void Wipe(std::string& text);
 
 // OK when `secret` has the prefix, length, alphabet and checksum of a keyledger secret;
 // otherwise InvalidArgument saying which check failed (never echoing the input).

@@ -1,5 +1,5 @@
 // Small text helpers every component parses with: one integer parser (flags, query parameters,
-// cursors and offsets all go through it) and trimming.
+// cursors and offsets all go through it), trimming and ASCII case-insensitive comparison.
 // Thread: free functions, thread-safe.
 #pragma once
 
@@ -16,5 +16,9 @@ std::optional<std::int64_t> ParseInt64(std::string_view text, std::int64_t min, 
 
 // `text` without leading and trailing spaces and tabs.
 std::string_view TrimSpaces(std::string_view text);
+
+// ASCII case-insensitive comparisons (header values, auth schemes).
+bool EqualsIgnoringCase(std::string_view a, std::string_view b);
+bool StartsWithIgnoringCase(std::string_view text, std::string_view prefix);
 
 }  // namespace keyledger::common

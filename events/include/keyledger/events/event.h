@@ -15,12 +15,14 @@
 
 namespace keyledger::events {
 
-inline constexpr std::uint16_t kCurrentSchemaVersion = 1;
+// Version 2 added KeyCreated.expires_at_micros and RecordSkipped; version 1 events decode
+// forever (events/testdata/v1).
+inline constexpr std::uint16_t kCurrentSchemaVersion = 2;
 
 enum class Role { kOwner, kMember, kOperator };
 std::string_view RoleName(Role role);
 
-enum class EventType { kKeyCreated, kKeyRenamed, kKeyRegenerated, kKeyDeleted };
+enum class EventType { kKeyCreated, kKeyRenamed, kKeyRegenerated, kKeyDeleted, kRecordSkipped };
 std::string_view EventTypeName(EventType type);  // "key_created", ...
 // The inverse of EventTypeName; nullopt for anything else.
 std::optional<EventType> ParseEventTypeName(std::string_view name);
@@ -44,6 +46,7 @@ struct KeyCreated {
   bool legacy = false;
   common::SecretHash secret_sha256{};
   std::string secret_hint;
+  std::int64_t expires_at_micros = 0;  // 0: never (version 1 events never expire)
   friend bool operator==(const KeyCreated&, const KeyCreated&) = default;
 };
 
@@ -64,7 +67,18 @@ struct KeyDeleted {
   friend bool operator==(const KeyDeleted&, const KeyDeleted&) = default;
 };
 
-using Payload = std::variant<KeyCreated, KeyRenamed, KeyRegenerated, KeyDeleted>;
+// A control event: every consumer passes over the record at (partition, offset) with this
+// SHA-256 (events/partition_guard.h). Not a key event: no team, no key, outside the hash chain.
+struct RecordSkipped {
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  common::Sha256Digest record_sha256{};
+  std::string reason;
+  std::string note;
+  friend bool operator==(const RecordSkipped&, const RecordSkipped&) = default;
+};
+
+using Payload = std::variant<KeyCreated, KeyRenamed, KeyRegenerated, KeyDeleted, RecordSkipped>;
 
 struct Event {
   std::string event_id;
@@ -81,6 +95,8 @@ struct Event {
   Payload payload;
 
   EventType type() const { return static_cast<EventType>(payload.index()); }
+  // A key event (created, renamed, regenerated, deleted), as opposed to a control event.
+  bool is_key_event() const { return type() != EventType::kRecordSkipped; }
   friend bool operator==(const Event&, const Event&) = default;
 };
 

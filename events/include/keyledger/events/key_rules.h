@@ -54,6 +54,7 @@ struct KeyState {
   bool legacy = false;
   common::SecretHash secret_sha256{};
   std::string secret_hint;
+  std::int64_t expires_at_micros = 0;  // 0: never expires
   std::uint64_t revision = 0;
   bool deleted = false;
   std::int64_t updated_at_micros = 0;
@@ -112,10 +113,15 @@ struct DeleteKeyCommand {
   std::optional<std::uint64_t> expected_revision;
 };
 
-using Command = std::variant<CreateKeyCommand, ImportLegacyKeyCommand, RenameKeyCommand,
-                             RegenerateKeyCommand, DeleteKeyCommand>;
+// An operator's skip of a record consumers halted at (events/partition_guard.h).
+struct SkipRecordCommand {
+  RecordSkipped skip;
+};
 
-// The key id a command acts on.
+using Command = std::variant<CreateKeyCommand, ImportLegacyKeyCommand, RenameKeyCommand,
+                             RegenerateKeyCommand, DeleteKeyCommand, SkipRecordCommand>;
+
+// The key id a command acts on ("" for a skip).
 const std::string& CommandKeyId(const Command& command);
 
 // Trims spaces and checks a key name: valid UTF-8, 1..128 code points, no control or invisible
@@ -136,6 +142,11 @@ common::Result<Event> DecideRegenerate(const std::optional<KeyState>& current,
                                        const CommandContext& context);
 common::Result<Event> DecideDelete(const std::optional<KeyState>& current, const Caller& caller,
                                    const DeleteKeyCommand& command, const CommandContext& context);
+
+// An operator's skip of a record consumers halted at: the RecordSkipped control event to append
+// (events/partition_guard.h says who honours it). PermissionDenied for a non-operator,
+// InvalidArgument without a note.
+common::Result<Event> DecideSkip(const Caller& caller, const RecordSkipped& skip, const CommandContext& context);
 
 // Dispatches to the Decide* function of the command's type.
 common::Result<Event> Decide(const std::optional<KeyState>& current, const Caller& caller,

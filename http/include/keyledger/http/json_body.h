@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -28,6 +29,9 @@ ProblemOr<boost::json::object> ParseJsonObject(const Request& request, const Bod
 // required"); a value of another type is a 400 "<field> must be ...".
 ProblemOr<std::string> StringField(const boost::json::object& body, std::string_view field, bool required);
 ProblemOr<bool> BoolField(const boost::json::object& body, std::string_view field, bool fallback);
+// A required integer in [min, max] (a JSON number without fraction or exponent).
+ProblemOr<std::int64_t> IntField(const boost::json::object& body, std::string_view field, std::int64_t min,
+                                 std::int64_t max);
 
 // A response with `status` and `body` serialised.
 Response JsonResponse(int status, const boost::json::value& body);

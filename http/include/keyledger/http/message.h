@@ -40,6 +40,8 @@ struct Response {
   std::function<bool(std::string&)> stream;
   // Close the connection after this response (and drain what the client is still sending).
   bool close = false;
+  // The body holds a plaintext secret (shown once): the server wipes it once it is written.
+  bool sensitive = false;
 
   // The first value of a response header, "" if absent (names compared case-insensitively).
   std::string_view Header(std::string_view name) const;

@@ -37,6 +37,8 @@ struct RouteOptions {
   bool blocking = false;
   // Answered without credentials (health, readiness, metrics, static files).
   bool public_route = false;
+  // For operators, who authenticate with an operator token instead of a user's JWT.
+  bool operator_route = false;
 };
 
 struct Route {

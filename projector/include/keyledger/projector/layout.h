@@ -98,6 +98,7 @@ std::string AuditTimeKey(std::string_view prefix, std::int64_t micros, EventLoca
 // Meta.
 inline constexpr std::string_view kOffsetPrefix = "offset";
 inline constexpr std::string_view kHaltPrefix = "halt";
+inline constexpr std::string_view kSkipPrefix = "skip";
 std::string OffsetKey(std::int32_t partition);
 // The partition of an offset key; nullopt for any other key.
 std::optional<std::int32_t> PartitionOfOffsetKey(std::string_view key);

@@ -6,10 +6,14 @@
 // replay of a prefix of the log, and a restart resumes from the stored offsets. Offsets may have
 // gaps (transaction markers).
 //
-// An event that cannot be decoded, breaks its partition's hash chain, or does not follow from the
-// key's state halts that partition: the halt (partition, offset, reason) is stored, logged and
-// counted, the other partitions go on, and nothing past it is applied until an operator runs
-// SkipHaltedEvent, which records the skip.
+// Each partition is read through an events::PartitionGuard, the rule every consumer shares: an
+// event that cannot be decoded, breaks its partition's hash chain, is in the wrong partition or
+// does not follow from the key's state halts that partition: the halt (partition, offset, reason,
+// record SHA-256) is stored, logged and counted, the other partitions go on, and nothing past it
+// is applied until the operator's RecordSkipped event for exactly that record arrives (appended
+// through the writer: `keyledger skip`). Then the skip is recorded in the store (who, when, why:
+// all from the event, so a replay records the same) and the partition is read again from the
+// record after the skipped one.
 //
 // Threads: Start() runs the consumer loop on a thread the projector owns; WaitForOffset, stats()
 // and the ReadModel may be used from any thread. RunUntil runs the loop on the caller's thread
@@ -32,6 +36,7 @@
 #include "keyledger/common/log.h"
 #include "keyledger/common/mutex.h"
 #include "keyledger/common/status.h"
+#include "keyledger/events/partition_guard.h"
 #include "keyledger/projector/layout.h"
 #include "keyledger/projector/read_model.h"
 #include "keyledger/storage/kafka.h"
@@ -55,7 +60,8 @@ struct ProjectorStats {
   std::uint64_t events_applied = 0;
   std::uint64_t batches_written = 0;
   std::uint64_t halts = 0;          // partitions currently halted
-  std::uint64_t decode_errors = 0;  // events that could not be decoded or applied, ever seen
+  std::uint64_t decode_errors = 0;  // records that could not be decoded or applied, since start
+  std::uint64_t skips_honoured = 0; // operator skips that moved a halted partition on, since start
   // Set when the running projector stopped itself because the store refused a write (disk full,
   // read-only directory, I/O error); only a restart from the stored offsets can go on.
   std::string failure;
@@ -93,12 +99,7 @@ class Projector {
   common::Result<std::int64_t> Lag(int timeout_ms);
 
  private:
-  struct PartitionState {
-    std::int64_t next_offset = 0;
-    common::Sha256Digest chain_head{};
-    std::optional<common::Sha256Digest> alt_head;
-    bool halted = false;
-  };
+  using PartitionState = events::PartitionPosition;
 
   struct Prepared;
   class Committer;
@@ -114,6 +115,8 @@ class Projector {
   common::Status OpenReader() KL_EXCLUDES(mu_);
   // Polls once, keeps the records before `stop_at`, prepares them and hands them over.
   Step PollOnce(Committer& committer, const std::optional<std::map<std::int32_t, std::int64_t>>& stop_at);
+  // Seeks the reader for the partitions an honoured skip sends back (seeks_).
+  common::Status SeekPending();
   // Sleeps what is left of the batch's share of max_events_per_second.
   void Throttle(std::int64_t batch_start_micros, size_t records) const;
   // Decodes and applies records (in partition order) to the prepared state and builds the one
@@ -136,20 +139,17 @@ class Projector {
   // Partition states as of the last prepared batch (ahead of partitions_ by at most the batch
   // being written). Projector thread only.
   std::map<std::int32_t, PartitionState> prepared_;
+  // Partitions to read again from an offset (after an honoured skip). Projector thread only.
+  std::map<std::int32_t, std::int64_t> seeks_;
 
   mutable common::Mutex mu_;
   common::CondVar applied_cv_;  // a batch was written, or the projector stopped
   std::map<std::int32_t, PartitionState> partitions_ KL_GUARDED_BY(mu_);  // As of the last written batch.
   ProjectorStats stats_ KL_GUARDED_BY(mu_);
+  bool failed_ KL_GUARDED_BY(mu_) = false;  // stopped: the store refused a write
 
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
-
-// Operator command: skips the event at which `partition` halted (it must be `offset`), records
-// `note` with the skip, and lets projection resume after it. The projector must not be running
-// on this store.
-common::Status SkipHaltedEvent(storage::Store* store, std::int32_t partition, std::int64_t offset,
-                               const std::string& note, const common::Clock& clock);
 
 }  // namespace keyledger::projector

@@ -47,6 +47,9 @@ class ReadModel {
   // Next offset to project per partition (absent partitions start at 0).
   common::Result<std::map<std::int32_t, std::int64_t>> Offsets() const;
   common::Result<std::vector<Halt>> Halts() const;
+  // The operators' skips honoured so far, by partition and offset: each a JSON object (skipped_at,
+  // operator, event_id, skip_offset, reason, note, record_sha256), as the projector stored it.
+  common::Result<std::vector<std::string>> Skips() const;
 
   const storage::Store& store() const { return *store_; }
 

@@ -3,8 +3,9 @@
 //
 // A watcher thread polls ROOT/LIVE. When it names a new generation, the watcher opens it, starts
 // a projector on it, waits until that projector has applied at least everything the current one
-// had (so nothing a client has seen goes missing), and then swaps the pointer that Acquire hands
-// out. Requests hold a shared_ptr to the generation they started with, so a query never sees a
+// had (so nothing a client has seen goes missing) and has no partition halted on a bad record (a
+// halted partition is never "caught up"; such a generation is refused, logged, until another is
+// published), and then swaps the pointer that Acquire hands out. Requests hold a shared_ptr to the generation they started with, so a query never sees a
 // mix of two stores and never fails because of the switch; the old generation's projector stops
 // and its store closes when the last such request finishes, and its directory is removed.
 //
@@ -46,6 +47,8 @@ class Generation final : public ReadView {
                                                              const events::Catalog& catalog) const override;
   common::Status WaitForOffset(std::int32_t partition, std::int64_t offset, int timeout_ms) override;
   projector::ProjectorStats projector_stats() const override;
+  common::Result<std::vector<projector::Halt>> Halts() const override;
+  common::Result<std::vector<std::string>> Skips() const override;
 
  private:
   friend class LiveStore;

@@ -36,6 +36,9 @@ class ReadView {
   // Blocks until the event at (partition, offset) is applied (read-your-writes); see Projector.
   virtual common::Status WaitForOffset(std::int32_t partition, std::int64_t offset, int timeout_ms) = 0;
   virtual projector::ProjectorStats projector_stats() const = 0;
+  // Halted partitions and the skips honoured so far (ReadModel::Halts and Skips).
+  virtual common::Result<std::vector<projector::Halt>> Halts() const = 0;
+  virtual common::Result<std::vector<std::string>> Skips() const = 0;
 };
 
 class ReadSide {

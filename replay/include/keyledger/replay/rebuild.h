@@ -4,7 +4,9 @@
 // (store_root.h), or resumes an interrupted one from its stored offsets (every batch is one
 // atomic WriteBatch with its offsets), and once it has caught up with the end of the log as of its
 // start, publishes it by replacing LIVE. A running `serve` notices the change and switches
-// (live_store.h). Verifying a store against a rebuild is verify.h.
+// (live_store.h). A generation with a halted partition is not published: it would answer that
+// partition's teams from an incomplete history (RebuildOptions::publish_with_halts overrides).
+// Verifying a store against a rebuild is verify.h.
 //
 // Thread: everything here runs on the caller's thread (progress callbacks included).
 #pragma once
@@ -36,6 +38,9 @@ struct RebuildOptions {
   const std::atomic<bool>* cancel = nullptr;
   ProgressCallback progress;
   int progress_interval_ms = 1000;
+  // A generation with a halted partition is not published (FailedPrecondition naming the halts;
+  // the generation stays for a resume once an operator has skipped the record) unless this is set.
+  bool publish_with_halts = false;
 };
 
 struct RebuildReport {

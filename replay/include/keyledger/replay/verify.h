@@ -1,5 +1,6 @@
-// Verifying the log and a store (SPEC section 7): walk the log (every event decodes, every
-// partition's hash chain holds), rebuild a scratch store up to exactly the offsets a store holds,
+// Verifying the log and a store (SPEC section 7): walk the log as every consumer does (every
+// event decodes, every partition's hash chain holds, events/partition_guard.h; a bad record an
+// operator skipped is reported, not a problem), rebuild a scratch store up to exactly the offsets a store holds,
 // and compare the two column family by column family (SHA-256 over every key and value).
 // Thread: the caller's.
 #pragma once
@@ -32,7 +33,8 @@ struct VerifyReport {
   std::uint64_t events = 0;
   std::uint64_t bytes = 0;
   std::map<std::int32_t, std::int64_t> log_end;  // next offset read per partition
-  std::vector<LogProblem> log_problems;           // at most one per partition: the first
+  std::vector<LogProblem> log_problems;           // at most one per partition: where it halts
+  std::vector<LogProblem> skipped;                // bad records an operator skipped (not problems)
   std::vector<ColumnChecksum> live;
   std::vector<ColumnChecksum> rebuilt;
   std::vector<std::string> differing_columns;

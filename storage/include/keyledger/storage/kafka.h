@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "keyledger/common/status.h"
+#include "keyledger/events/partition_guard.h"
 
 namespace keyledger::storage {
 
@@ -33,11 +34,15 @@ struct KafkaConfig {
   std::map<std::string, std::string> properties;
 };
 
-// The partition a team's events go to: FNV-1a 64 of the team id modulo the partition count.
-// Stable across processes, versions and machines (it is part of the log's layout).
-std::int32_t PartitionForTeam(std::string_view team_id, std::int32_t partition_count);
+// The partition a team's events go to (events/partition_guard.h: part of the log's layout).
+using events::PartitionForTeam;
 
 // Topic administration through librdkafka's Admin API.
+// Grows `topic` to `total` partitions (Kafka never shrinks one). For tests and operators: the
+// team -> partition map depends on the count (events/partition_guard.h).
+common::Status AddPartitions(const KafkaConfig& config, const std::string& topic, std::int32_t total,
+                             int timeout_ms);
+
 // CreateTopic succeeds if the topic already exists with `partitions` partitions.
 common::Status CreateTopic(const KafkaConfig& config, const std::string& topic,
                            std::int32_t partitions,
@@ -117,6 +122,10 @@ class LogReader {
   bool AtEnd() const;
   // The next offset this reader will return for `partition`.
   std::int64_t Position(std::int32_t partition) const;
+  // Reads `partition` from `offset` on (records already fetched for it are dropped).
+  common::Status Seek(std::int32_t partition, std::int64_t offset);
+  // Also reads these partitions (partition -> first offset); the others go on where they are.
+  common::Status AddPartitions(const std::map<std::int32_t, std::int64_t>& start_offsets);
   // (low, high) watermarks of a partition, asked of the broker (a blocking round trip).
   common::Result<std::pair<std::int64_t, std::int64_t>> Watermarks(std::int32_t partition,
                                                                    int timeout_ms);
@@ -126,6 +135,30 @@ class LogReader {
  private:
   struct Handle;
   explicit LogReader(std::unique_ptr<Handle> handle);
+  std::unique_ptr<Handle> handle_;
+};
+
+// Asks the brokers, never a cache, how far each partition's committed records go: the last stable
+// offset (the end a read_committed reader can reach; transaction markers count as offsets). For
+// the validators' freshness: a reader whose position has reached an answer taken at time T had read
+// everything committed before T. Also the topic's partition count, on the same connection.
+// Thread: one thread at a time (the prober's).
+class OffsetProbe {
+ public:
+  static common::Result<std::unique_ptr<OffsetProbe>> Create(const KafkaConfig& config, const std::string& topic);
+  ~OffsetProbe();
+  OffsetProbe(const OffsetProbe&) = delete;
+  OffsetProbe& operator=(const OffsetProbe&) = delete;
+
+  // One ListOffsets round trip per leader; Unavailable when the brokers do not answer in time.
+  common::Result<std::map<std::int32_t, std::int64_t>> LastStableOffsets(const std::vector<std::int32_t>& partitions,
+                                                                         int timeout_ms);
+  // NotFound while the topic does not exist.
+  common::Result<std::int32_t> PartitionCount(int timeout_ms);
+
+ private:
+  struct Handle;
+  explicit OffsetProbe(std::unique_ptr<Handle> handle);
   std::unique_ptr<Handle> handle_;
 };
 

@@ -2,8 +2,10 @@
 // its key may do (key id, team, scope, batch, VPC, revision), built by applying key events.
 //
 // Check answers for a presented secret, model, source VPC and batch flag: allow (key id, team)
-// or deny with a reason. Malformed secrets (prefix, length, alphabet, checksum) are refused
-// before any lookup. Regenerate and delete remove the old hash from the index at once.
+// or deny with a reason. A secret with the sk-do-v1- prefix that fails its format check (length,
+// alphabet, checksum) is refused before any lookup; any other non-empty secret (up to 512 bytes)
+// is looked up by its hash, since legacy keys keep the secrets they had before the format existed.
+// Regenerate and delete remove the old hash from the index at once.
 //
 // Memory: two probe tables (internal/probe_table.h) of fixed-size entries, secret hash -> key
 // (hash, binary key id, interned team, VPC and model-set ids) and key id -> slot, plus the
@@ -28,15 +30,19 @@
 #include "keyledger/common/crypto.h"
 #include "keyledger/common/files.h"
 #include "keyledger/common/mutex.h"
+#include "keyledger/common/secret.h"
 #include "keyledger/common/status.h"
 #include "keyledger/events/catalog.h"
 #include "keyledger/events/event.h"
+#include "keyledger/events/partition_guard.h"
 #include "keyledger/validator/internal/probe_table.h"
 
 namespace keyledger::validator {
 
-// kNotReady comes from a Replica, never from the index itself: the replica cannot vouch for the
-// answer (still catching up with the log, or the key's partition is halted).
+// kNotReady and kStale come from a Replica, never from the index itself: the replica cannot vouch
+// for the answer (still catching up with the log, the key's partition halted, or not confirmed
+// with the brokers recently enough). kMalformedRequest is the HTTP front's: a check request with a
+// repeated header or a batch flag that is neither true nor false.
 enum class DenyReason {
   kNone,
   kMalformed,
@@ -44,9 +50,12 @@ enum class DenyReason {
   kModelNotAllowed,
   kVpcMismatch,
   kBatchNotAllowed,
-  kNotReady
+  kNotReady,
+  kStale,
+  kMalformedRequest,
+  kPartitionHalted,  // the key's partition is halted on a bad record (until an operator skips it)
 };
-inline constexpr int kDenyReasonCount = 7;
+inline constexpr int kDenyReasonCount = 10;
 std::string_view DenyReasonName(DenyReason reason);  // "malformed", "unknown", ...
 
 struct CheckRequest {
@@ -61,7 +70,12 @@ struct Decision {
   DenyReason reason = DenyReason::kNone;
   std::string key_id;   // set when the secret is known
   std::string team_id;  // set when the secret is known
+  // Set by a Replica: how long ago it last confirmed with the brokers that it had read everything
+  // committed in the key's partition (or in every partition, for an unknown secret); -1: never.
+  std::int64_t staleness_ms = -1;
 };
+
+inline constexpr size_t kMaxLegacySecretLength = common::kMaxPresentedSecretLength;
 
 class SecretIndex {
  public:
@@ -77,11 +91,13 @@ class SecretIndex {
   // Bytes held by the tables and interned strings (for the memory-per-key benchmark).
   size_t MemoryBytes() const KL_EXCLUDES(mu_);
 
-  common::Status SaveSnapshot(const std::string& path, const std::map<std::int32_t, std::int64_t>& offsets,
-                              common::FileSystem* files) const KL_EXCLUDES(mu_);
+  // The index and where the replica is in each partition (events/partition_guard.h).
+  using Positions = std::map<std::int32_t, events::PartitionPosition>;
+  common::Status SaveSnapshot(const std::string& path, const Positions& positions, common::FileSystem* files) const
+      KL_EXCLUDES(mu_);
   // Replaces the index; NotFound without a file, DataLoss for a damaged or foreign one.
-  common::Status LoadSnapshot(const std::string& path, std::map<std::int32_t, std::int64_t>* offsets,
-                              common::FileSystem* files) KL_EXCLUDES(mu_);
+  common::Status LoadSnapshot(const std::string& path, Positions* positions, common::FileSystem* files)
+      KL_EXCLUDES(mu_);
 
  private:
   struct Slot {

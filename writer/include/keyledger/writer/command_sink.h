@@ -12,6 +12,7 @@
 #include "keyledger/common/status.h"
 #include "keyledger/events/event.h"
 #include "keyledger/events/key_rules.h"
+#include "keyledger/events/partition_guard.h"
 
 namespace keyledger::writer {
 
@@ -55,6 +56,8 @@ class CommandSink {
   virtual WriterStats stats() const = 0;
   // Next offset after the last event known committed, per partition this sink appends to.
   virtual std::map<std::int32_t, std::int64_t> CommittedOffsets() const = 0;
+  // The partitions halted on a record the sink cannot apply (their teams' commands are refused).
+  virtual std::map<std::int32_t, events::PartitionHalt> Halts() const = 0;
 };
 
 }  // namespace keyledger::writer

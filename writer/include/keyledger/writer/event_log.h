@@ -35,6 +35,8 @@ class LogCursor {
   virtual ~LogCursor() = default;
   virtual common::Result<std::vector<storage::LogRecord>> Poll(int timeout_ms, size_t max_records) = 0;
   virtual bool AtEnd() const = 0;
+  // Reads `partition` from `offset` on (after an operator's skip, events/partition_guard.h).
+  virtual common::Status Seek(std::int32_t partition, std::int64_t offset) = 0;
 };
 
 class EventLog {

@@ -17,7 +17,7 @@ namespace keyledger::writer {
 
 inline constexpr std::int64_t kIdempotencyWindowMicros = 24ll * 3600 * 1000000;
 
-enum class CommandKind { kCreate, kImport, kRename, kRegenerate, kDelete };
+enum class CommandKind { kCreate, kImport, kRename, kRegenerate, kDelete, kSkip };
 std::string_view CommandKindName(CommandKind kind);  // "create", "import", ...
 CommandKind KindOf(const events::Command& command);
 // What produced this event: an import is a creation by an operator.

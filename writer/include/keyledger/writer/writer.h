@@ -14,8 +14,9 @@
 //   Unavailable         nothing was written: the broker is unreachable (after a bounded wait),
 //                       the writer is recovering, or the command was still queued at its deadline;
 //                       a retry with the same idempotency key is safe
-//   FailedPrecondition  the writer is fenced (another writer took its identity); it never appends
-//                       again, and retrying here cannot help
+//   FailedPrecondition  the writer is fenced (another writer took its identity; it never appends
+//                       again), or the team's partition is halted on a record that cannot be
+//                       applied (until an operator skips it); retrying here cannot help
 //   DeadlineExceeded    the outcome is unknown (a writer stuck reconnecting); retry with the same
 //                       idempotency key to learn it
 //   other codes         the key rules' verdict (events/key_rules.h), or Conflict for a reused
@@ -23,6 +24,13 @@
 // After a failed commit that was not a clean abort, the writer re-registers, re-reads its
 // partitions and resolves each command of the failed transaction from the log itself: commands
 // whose events did land are acknowledged, the others answer Unavailable.
+//
+// Bad records: each partition is read with an events::PartitionGuard, the rule every consumer
+// shares. A record that cannot be applied halts its partition in the writer (logged): the writer
+// starts and serves every other partition, and answers the halted team's commands
+// FailedPrecondition naming the partition and offset. A SkipRecordCommand (an operator's, naming
+// the record by partition, offset and SHA-256) appends the RecordSkipped control event, after
+// which the writer and every other consumer pass over the record and go on.
 //
 // Where it is: writer.cc (lifecycle, submission), batch.cc (one transaction: decide, append,
 // publish, on failure), recovery.cc (register, catch-up, recovery), idempotency.h.
@@ -54,6 +62,7 @@
 #include "keyledger/events/catalog.h"
 #include "keyledger/events/event.h"
 #include "keyledger/events/key_rules.h"
+#include "keyledger/events/partition_guard.h"
 #include "keyledger/storage/kafka.h"
 #include "keyledger/writer/command_sink.h"
 #include "keyledger/writer/event_log.h"
@@ -99,7 +108,7 @@ class Writer final : public CommandSink {
   Writer& operator=(const Writer&) = delete;
 
   // Registers, catches up and starts accepting commands. Unavailable if the broker cannot be
-  // reached within `timeout_ms`; DataLoss if the log cannot be read back (corrupt event).
+  // reached within `timeout_ms`. A record that cannot be applied halts its partition only.
   common::Status Start(int timeout_ms) KL_EXCLUDES(mu_);
   void Stop() KL_EXCLUDES(mu_);
 
@@ -123,6 +132,8 @@ class Writer final : public CommandSink {
   std::optional<std::string> SecretOwner(const common::SecretHash& hash) const KL_EXCLUDES(mu_);
   std::int32_t PartitionFor(const std::string& team_id) const;
   std::int32_t partition_count() const { return partition_count_; }
+  // The halts of this writer's partitions (a halted partition's team is refused), for readiness.
+  std::map<std::int32_t, events::PartitionHalt> Halts() const override KL_EXCLUDES(mu_);
   WriterStats stats() const override KL_EXCLUDES(mu_);
   std::map<std::int32_t, std::int64_t> CommittedOffsets() const override KL_EXCLUDES(mu_);
 
@@ -130,14 +141,13 @@ class Writer final : public CommandSink {
   struct Pending;
   struct BatchState;
   using Batch = std::vector<std::shared_ptr<Pending>>;
-  struct PartitionLog {
-    common::Sha256Digest chain_head{};
-    std::int64_t next_offset = 0;
-  };
 
   // recovery.cc
   common::Status Register(int timeout_ms);
   common::Status CatchUp(int timeout_ms) KL_EXCLUDES(mu_);
+  // One record read back from the log, through its partition's guard. Returns the offset to
+  // re-read the partition from after an honoured skip.
+  std::optional<std::int64_t> ReadBack(const storage::LogRecord& record) KL_REQUIRES(mu_);
   common::Status ApplyFromLog(const events::Event& event, const storage::LogRecord& record) KL_REQUIRES(mu_);
   void Recover(Batch& in_flight) KL_EXCLUDES(mu_);
   // batch.cc: one transaction, by phase.
@@ -146,6 +156,8 @@ class Writer final : public CommandSink {
   // prepares its event; returns the commands to append (the others are resolved or deferred).
   Batch DecideBatch(Batch& batch) KL_EXCLUDES(mu_);
   void Decide(const std::shared_ptr<Pending>& p, BatchState& state) KL_EXCLUDES(mu_);
+  void DecideSkip(const std::shared_ptr<Pending>& p, const events::SkipRecordCommand& skip, BatchState& state)
+      KL_EXCLUDES(mu_);
   common::Status Append(const Batch& appended);
   void Publish(const Batch& batch, const Batch& appended) KL_EXCLUDES(mu_);
   void OnFailure(Batch& batch, const Batch& appended, const common::Status& failure) KL_EXCLUDES(mu_);
@@ -175,7 +187,7 @@ class Writer final : public CommandSink {
   common::CondVar queue_cv_;  // a command was queued, or the writer is stopping
   std::deque<std::shared_ptr<Pending>> queue_ KL_GUARDED_BY(mu_);
   std::unordered_map<std::string, events::KeyState> keys_ KL_GUARDED_BY(mu_);
-  std::map<std::int32_t, PartitionLog> logs_ KL_GUARDED_BY(mu_);
+  std::map<std::int32_t, events::PartitionGuard> guards_ KL_GUARDED_BY(mu_);  // by owned partition
   IdempotencyTable idempotency_ KL_GUARDED_BY(mu_);
   // Secret hash of every live key -> key id: a secret may belong to one live key only.
   std::unordered_map<common::SecretHash, std::string, SecretHashHasher> live_secrets_ KL_GUARDED_BY(mu_);
