@@ -67,11 +67,11 @@ OperatorAuth::OperatorAuth(const std::vector<OperatorCredential>& credentials) {
 }
 
 common::Result<events::Caller> OperatorAuth::Verify(std::string_view authorization) const {
-  if (entries_.empty()) {
-    return common::PermissionDenied("operator routes are disabled: start serve with --operator-tokens FILE");
-  }
   if (authorization.size() <= 7 || !common::StartsWithIgnoringCase(authorization, "bearer ")) {
     return common::Unauthenticated("an operator token is required (Authorization: Bearer <token>)");
+  }
+  if (entries_.empty()) {
+    return common::PermissionDenied("operator routes are disabled: start serve with --operator-tokens FILE");
   }
   const common::Sha256Digest presented = common::Sha256Of(common::TrimSpaces(authorization.substr(7)));
   const Entry* found = nullptr;

@@ -37,7 +37,7 @@ class OperatorAuth {
 
   bool enabled() const { return !entries_.empty(); }
   // `authorization` is the whole header ("Bearer <token>"). Unauthenticated for a missing or
-  // unknown token, PermissionDenied when no operator is configured.
+  // unknown token; PermissionDenied for a token when no operator is configured.
   common::Result<events::Caller> Verify(std::string_view authorization) const;
 
  private:
