@@ -6,6 +6,11 @@
 
 #include <boost/json.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include "keyledger/common/crypto.h"
 #include "keyledger/common/secret.h"
 #include "testing/fakes.h"
@@ -31,8 +36,9 @@ class AdminApiTest : public ::testing::Test {
     jwt_ = std::move(*v);
     MakeApi(50);
   }
-  void MakeApi(std::uint32_t rate, OperatorAuth operators = {}) {
+  void MakeApi(std::uint32_t rate, OperatorAuth operators = {}, ConsoleOptions console = {}) {
     AdminApiOptions options;
+    options.console = std::move(console);
     options.command_wait_ms = 0;
     options.commands_per_second_per_user = rate;
     options.operators = std::move(operators);
@@ -443,6 +449,112 @@ TEST(OperatorTokens, TheFileFormatIsCheckedNamingTheLineWithoutEchoingTokens) {
     EXPECT_NE(parsed.status().message().find(words), std::string::npos) << parsed.status().message();
     EXPECT_EQ(parsed.status().message().find("short-token"), std::string::npos);
   }
+}
+
+TEST_F(AdminApiTest, WhoTheCallerIsAndTheTeamsVpcsByName) {
+  Response me = Call("GET", "/v2/gen-ai/me", Member());
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(Body(me), json::parse(R"({"user_id":"user-mia","name":"user-mia Name","team_id":"team-acme","role":"member"})"));
+  EXPECT_EQ(Call("GET", "/v2/gen-ai/me", "").status, 401);
+  Response vpcs = Call("GET", "/v2/vpcs", Owner());
+  ASSERT_EQ(vpcs.status, 200);
+  EXPECT_EQ(Body(vpcs).at("meta").at("total").as_int64(), 2);
+  EXPECT_EQ(Body(vpcs).at("vpcs").at(0), json::parse(R"({"id":"5f0c8e3a-2b7d-4c1e-9a6f-1d2e3f4a5b6c","name":"acme-prod-nyc3","region":"nyc3"})"));
+  EXPECT_EQ(Body(vpcs).at("vpcs").at(1).at("name").as_string(), "acme-staging-sfo3");
+  EXPECT_EQ(Body(Call("GET", "/v2/vpcs", Stranger())).at("vpcs").as_array().size(), 1u);  // another team's only
+}
+
+TEST_F(AdminApiTest, TheSessionCookieAuthenticatesAndCommandsByItNeedTheCsrfHeader) {
+  const std::string jwt = Owner().substr(7);
+  const std::vector<std::pair<std::string, std::string>> cookie = {{"cookie", "theme=dark; keyledger_session=" + jwt + "; x=y"}};
+  EXPECT_EQ(Call("GET", kKeys, "", "", cookie).status, 200);
+  Response no_csrf = Call("POST", kKeys, "", R"({"name":"by cookie","all_models":true})", cookie);
+  EXPECT_EQ(no_csrf.status, 403);
+  EXPECT_EQ(Id(no_csrf), "csrf_required");
+  EXPECT_EQ(ledger_.event_count(), 0u);  // nothing written
+  auto with_csrf = cookie;
+  with_csrf.emplace_back("x-keyledger-csrf", "1");
+  EXPECT_EQ(Call("POST", kKeys, "", R"({"name":"by cookie","all_models":true})", with_csrf).status, 201);
+  // The Authorization header needs no CSRF header (no browser sends it by itself).
+  EXPECT_EQ(Call("POST", kKeys, Owner(), R"({"name":"by header","all_models":true})").status, 201);
+  // A forged cookie is a 401 like a forged header; a repeated Authorization header is a 400.
+  EXPECT_EQ(Call("GET", kKeys, "", "", {{"cookie", "keyledger_session=" + jwt + "x"}}).status, 401);
+  EXPECT_EQ(Call("GET", kKeys, Owner(), "", {{"authorization", Member()}}).status, 400);
+  // Operator routes never take the cookie.
+  MakeApi(50, OperatorAuth(std::vector<OperatorCredential>{{"op-ivan", kOperatorToken}}));
+  EXPECT_EQ(Call("GET", "/v2/gen-ai/operator/halts", "", "", {{"cookie", std::string("keyledger_session=") + kOperatorToken}}).status, 401);
+}
+
+class ConsoleTest : public AdminApiTest {
+ protected:
+  ConsoleTest() {
+    dir_ = std::filesystem::temp_directory_path() / ("kl-console-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_ / "assets");
+    std::ofstream(dir_ / "index.html") << "<!doctype html><title>Manage Model Access Keys</title>";
+    std::ofstream(dir_ / "assets" / "index-1a2b3c.js") << "console.log('hi')";
+  }
+  ~ConsoleTest() override { std::filesystem::remove_all(dir_); }
+  void WithConsole(bool dev_sign_in) {
+    ConsoleOptions console;
+    auto files = http::StaticFiles::Load(dir_.string());
+    ASSERT_TRUE(files.ok()) << files.status().ToString();
+    console.files = *files;
+    console.dev_sign_in = dev_sign_in;
+    console.dev_jwt_secret = kSecret;
+    MakeApi(50, {}, console);
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(ConsoleTest, ServesItsFilesWithAStrictPolicyAndNothingOutsideThem) {
+  EXPECT_EQ(Call("GET", "/console/", "").status, 404);  // no console configured
+  WithConsole(false);
+  Response page = Call("GET", "/console/", "");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("Manage Model Access Keys"), std::string::npos);
+  EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(page.Header("X-Frame-Options"), "DENY");
+  EXPECT_EQ(page.Header("Cache-Control"), "no-cache");
+  const std::string csp(page.Header("Content-Security-Policy"));
+  for (const char* part : {"default-src 'none'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'"}) {
+    EXPECT_NE(csp.find(part), std::string::npos) << part;
+  }
+  EXPECT_EQ(csp.find("unsafe"), std::string::npos);
+  Response script = Call("GET", "/console/assets/index-1a2b3c.js", "");
+  EXPECT_EQ(script.status, 200);
+  EXPECT_EQ(script.content_type, "text/javascript; charset=utf-8");
+  EXPECT_EQ(script.Header("Cache-Control"), "public, max-age=31536000, immutable");
+  for (const char* outside : {"/console/../api/openapi.yaml", "/console/assets/../../etc/passwd", "/console/nope.js",
+                              "/console//index.html"}) {
+    EXPECT_EQ(Call("GET", outside, "").status, 404) << outside;
+  }
+  EXPECT_EQ(Call("GET", "/console", "").status, 308);
+  EXPECT_EQ(Call("GET", "/console", "").Header("Location"), "/console/");
+  EXPECT_EQ(Call("POST", "/console/", "").status, 405);
+  EXPECT_EQ(Call("GET", "/console/dev-sign-in", "").status, 404);  // development sign-in is off
+}
+
+TEST_F(ConsoleTest, TheDevelopmentSignInSetsAStrictHttpOnlySessionCookie) {
+  WithConsole(true);
+  Response users = Call("GET", "/console/dev-sign-in", "");
+  ASSERT_EQ(users.status, 200);
+  EXPECT_EQ(Body(users).at("users").as_array().size(), 4u);
+  EXPECT_EQ(Call("POST", "/console/dev-sign-in", "", R"({"user_id":"user-mia"})").status, 403);  // no CSRF header
+  const std::vector<std::pair<std::string, std::string>> csrf = {{"x-keyledger-csrf", "1"}};
+  EXPECT_EQ(Call("POST", "/console/dev-sign-in", "", R"({"user_id":"user-nobody"})", csrf).status, 400);
+  Response signed_in = Call("POST", "/console/dev-sign-in", "", R"({"user_id":"user-mia"})", csrf);
+  ASSERT_EQ(signed_in.status, 204);
+  const std::string cookie(signed_in.Header("Set-Cookie"));
+  for (const char* part : {"keyledger_session=", "HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=28800"}) {
+    EXPECT_NE(cookie.find(part), std::string::npos) << part << " in " << cookie;
+  }
+  const std::string value = cookie.substr(0, cookie.find(';'));
+  Response me = Call("GET", "/v2/gen-ai/me", "", "", {{"cookie", value}});
+  ASSERT_EQ(me.status, 200);
+  EXPECT_EQ(Body(me).at("role").as_string(), "member");
+  Response out = Call("POST", "/console/sign-out", "");
+  EXPECT_EQ(out.status, 204);
+  EXPECT_NE(std::string(out.Header("Set-Cookie")).find("Max-Age=0"), std::string::npos);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "keyledger/common/files.h"
 #include "keyledger/http/metrics.h"
 #include "keyledger/http/server.h"
+#include "keyledger/http/static_files.h"
 #include "keyledger/replay/live_store.h"
 #include "keyledger/writer/writer.h"
 #include "process.h"
@@ -36,6 +37,8 @@ struct ServeFlags {
   std::int64_t max_connections = 1024;
   bool allow_core_dumps = false;
   std::string operator_tokens;
+  std::string console_dir;
+  bool dev_sign_in = false;
 };
 
 // Everything `serve` runs, owned in construction order, so that shutdown is destruction in the
@@ -89,6 +92,20 @@ class ServeStack {
       KL_ASSIGN_OR_RETURN(auto operators, api::ReadOperatorTokenFile(flags_.operator_tokens));
       api_options.operators = api::OperatorAuth(operators);
     }
+    if (!flags_.console_dir.empty()) {
+      KL_ASSIGN_OR_RETURN(api_options.console.files, http::StaticFiles::Load(flags_.console_dir));
+      log_->Info("serving the console", {{"dir", flags_.console_dir},
+                                          {"files", static_cast<std::uint64_t>(api_options.console.files->size())}});
+    }
+    if (flags_.dev_sign_in) {
+      if (flags_.console_dir.empty() || flags_.jwt_secret.empty()) {
+        return common::InvalidArgument("--dev-sign-in needs --console-dir and --jwt-secret (it mints HS256 sessions)");
+      }
+      api_options.console.dev_sign_in = true;
+      api_options.console.dev_jwt_secret = flags_.jwt_secret;
+      log_->Warn("DEVELOPMENT SIGN-IN IS ON: anyone who reaches this server can sign in as a demo user", {});
+    }
+    api_options.console.secure_cookie = !flags_.tls_cert.empty();
     api_options.commands_per_second_per_user = static_cast<std::uint32_t>(flags_.commands_per_second);
     api_ = std::make_unique<api::AdminApi>(api_options, writer_.get(), live_.get(), &*catalog_, jwt_.get(), clock_,
                                            &random_, log_, &metrics_);
@@ -162,6 +179,10 @@ Runner AddServe(CLI::App& app) {
   cmd->add_option("--operator-tokens", flags->operator_tokens,
                   "file of \"<operator id> <token>\" lines: who may use the operator routes (skip a bad record)")
       ->envname("KEYLEDGER_OPERATOR_TOKENS");
+  cmd->add_option("--console-dir", flags->console_dir,
+                  "serve the built console (console/dist) under /console/ on the same origin");
+  cmd->add_flag("--dev-sign-in", flags->dev_sign_in,
+                "DEVELOPMENT ONLY: /console/dev-sign-in signs anyone in as a demo user (needs --jwt-secret)");
   cmd->add_flag("--allow-core-dumps", flags->allow_core_dumps,
                 "let a crash write a core file (it may hold secrets: for debugging only)");
   return [flags](const Env& env) {

@@ -2,7 +2,9 @@
 # Starts the local keyledger stack on 127.0.0.1 and prints how to use it; Ctrl-C stops it all.
 #   broker   Apache Kafka 3.9.1, single node, KRaft (compose/kafka/broker.sh)
 #   api        keyledger serve: admin API + writer + projector (RocksDB under the state dir)
-#   validator  keyledger validator: the secret check for gateways (nginx auth_request, Envoy)
+#   validator  keyledger validator: the secret check for gateways (nginx auth_request, Caddy, Envoy)
+#   console    the Manage Model Access Keys page, served by the API under /console/ (development
+#              sign-in on: this stack is for development only)
 # Every start begins with an empty log. Environment: KEYLEDGER_STACK_DIR (state, default
 # /tmp/keyledger-stack), KEYLEDGER_API_PORT
 # (default 8080), KEYLEDGER_JWT_SECRET (default: a random development secret).
@@ -21,6 +23,9 @@ cmake --preset release >/dev/null
 # Ninja's [done/total] lines show the build's progress.
 cmake --build --preset release --target keyledger
 bin=$root/build/release/cli/keyledger
+echo "building the console (npm ci and vite; the first install downloads its pinned packages)..."
+(cd "$root/console" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null &&
+  npm run --silent build >/dev/null) || { echo "the console did not build (cd console && npm ci && npm run build)" >&2; exit 1; }
 
 pids=()
 stop_all() {
@@ -42,7 +47,8 @@ bootstrap=$(bash "$root/compose/kafka/broker.sh" start "$state/broker")
 secret=${KEYLEDGER_JWT_SECRET:-$(head -c 32 /dev/urandom | base64 | tr -d '/+=' | head -c 40)}
 rm -f "$state/api.port"
 "$bin" serve --bootstrap "$bootstrap" --db "$state/api-db" --listen "127.0.0.1:$api_port" \
-  --port-file "$state/api.port" --jwt-secret "$secret" >"$state/api.log" 2>&1 &
+  --port-file "$state/api.port" --jwt-secret "$secret" --console-dir "$root/console/dist" --dev-sign-in \
+  >"$state/api.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 600); do
   [[ -s $state/api.port ]] && break
@@ -68,7 +74,12 @@ member=$("$bin" token --jwt-secret "$secret" --sub user-mia --name "Mia Member" 
 
 cat <<MSG
 
-keyledger is up (state and logs in $state):
+keyledger is up (state and logs in $state).
+
+Open the console:  $url/console/
+  (development sign-in: pick Olga Owner or Omar Owner of team-acme, Mia Member, or Gina of team-globex)
+
+Services:
   Kafka broker (KRaft, single node)      $bootstrap
   admin API (writer + projector)         $url     log: $state/api.log
   validator (secret check)               $validator     log: $state/validator.log

@@ -28,6 +28,19 @@ TEST(Catalog, TeamsOwnTheirVpcsOnly) {
   EXPECT_FALSE(c.TeamHasVpc("team-unknown", "c0ffee00-1234-4abc-8def-0123456789ab"));
 }
 
+TEST(Catalog, VpcsHaveTheirNamesAndRegionsSortedByName) {
+  Catalog c = Catalog::Default();
+  std::vector<Vpc> acme = c.TeamVpcList("team-acme");
+  ASSERT_EQ(acme.size(), 2u);
+  EXPECT_EQ(acme[0], (Vpc{"5f0c8e3a-2b7d-4c1e-9a6f-1d2e3f4a5b6c", "acme-prod-nyc3", "nyc3"}));
+  EXPECT_EQ(acme[1].name, "acme-staging-sfo3");
+  EXPECT_TRUE(c.TeamVpcList("team-unknown").empty());
+  // A bare UUID (the earlier format) is a VPC named by its id.
+  auto bare = Catalog::FromJson(R"({"models": [], "teams": [{"team_id": "t", "vpcs": ["C0FFEE00-1234-4abc-8def-0123456789ab"]}]})");
+  ASSERT_TRUE(bare.ok()) << bare.status().ToString();
+  EXPECT_EQ(bare->TeamVpcList("t").at(0), (Vpc{"c0ffee00-1234-4abc-8def-0123456789ab", "c0ffee00-1234-4abc-8def-0123456789ab", ""}));
+}
+
 TEST(Catalog, RejectsBadFilesNamingTheProblem) {
   struct Case { const char* json; const char* expect; };
   for (const Case& c : {
@@ -38,7 +51,10 @@ TEST(Catalog, RejectsBadFilesNamingTheProblem) {
            Case{R"({"models": [{"id": "m", "owned_by": "x", "kind": "text"}, {"id": "m", "owned_by": "x", "kind": "text"}]})", "duplicate"},
            Case{R"({"models": [{"id": "m", "owned_by": "digitalocean", "kind": "text", "batch_capable": true}]})", "batch_capable"},
            Case{R"({"models": [{"id": "m", "owned_by": "openai", "kind": "image", "batch_capable": true}]})", "batch_capable"},
-           Case{R"({"models": [], "teams": [{"team_id": "t", "vpcs": ["nope"]}]})", "VPC UUIDs"},
+           Case{R"({"models": [], "teams": [{"team_id": "t", "vpcs": ["nope"]}]})", "vpcs[0]: the id must be a VPC UUID"},
+           Case{R"({"models": [], "teams": [{"team_id": "t", "vpcs": [3]}]})", "must be a VPC UUID or an object"},
+           Case{R"({"models": [], "teams": [{"team_id": "t", "vpcs": [{"name": "x"}]}]})", "vpcs[0].id"},
+           Case{R"({"models": [], "teams": [{"team_id": "t", "vpcs": ["c0ffee00-1234-4abc-8def-0123456789ab", {"id": "C0FFEE00-1234-4abc-8def-0123456789ab"}]}]})", "listed twice"},
        }) {
     auto r = Catalog::FromJson(c.json);
     ASSERT_FALSE(r.ok()) << c.json;

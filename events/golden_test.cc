@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "event_fixtures.h"
 #include "keyledger/events/codec.h"
@@ -38,40 +39,36 @@ struct Golden {
   const char* sha256;  // Of the file's bytes: pins the encoding the hash chain depends on.
 };
 
-TEST(GoldenEvents, SchemaVersion1DecodesForever) {
-  const Golden goldens[] = {
-      {"key_created.bin", testing::SampleCreated(), KEY_CREATED_SHA256},
-      {"key_renamed.bin", testing::SampleRenamed(), KEY_RENAMED_SHA256},
-      {"key_regenerated.bin", testing::SampleRegenerated(), KEY_REGENERATED_SHA256},
-      {"key_deleted.bin", testing::SampleDeleted(), KEY_DELETED_SHA256},
-  };
+// Each file decodes to its fixture, with `schema_version`, and hashes as recorded.
+void ExpectGoldens(const std::string& version, std::uint16_t schema_version, const std::vector<Golden>& goldens) {
   for (const Golden& g : goldens) {
-    SCOPED_TRACE(g.file);
-    std::string bytes = ReadGolden(g.file);
+    SCOPED_TRACE(version + "/" + g.file);
+    std::string bytes = ReadGolden(g.file, version);
     ASSERT_FALSE(bytes.empty());
     auto decoded = Decode(bytes);
     ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
-    EXPECT_EQ(decoded->schema_version, 1);
+    EXPECT_EQ(decoded->schema_version, schema_version);
     EXPECT_EQ(*decoded, g.expected);
     EXPECT_EQ(common::HexEncode(EventHash(bytes)), g.sha256);
   }
 }
 
+TEST(GoldenEvents, SchemaVersion1DecodesForever) {
+  ExpectGoldens("v1", 1,
+                {
+                    {"key_created.bin", testing::SampleCreated(), KEY_CREATED_SHA256},
+                    {"key_renamed.bin", testing::SampleRenamed(), KEY_RENAMED_SHA256},
+                    {"key_regenerated.bin", testing::SampleRegenerated(), KEY_REGENERATED_SHA256},
+                    {"key_deleted.bin", testing::SampleDeleted(), KEY_DELETED_SHA256},
+                });
+}
+
 TEST(GoldenEvents, SchemaVersion2DecodesForever) {
-  const Golden goldens[] = {
-      {"key_created.bin", testing::SampleCreatedV2(), V2_KEY_CREATED_SHA256},
-      {"record_skipped.bin", testing::SampleRecordSkipped(), V2_RECORD_SKIPPED_SHA256},
-  };
-  for (const Golden& g : goldens) {
-    SCOPED_TRACE(g.file);
-    std::string bytes = ReadGolden(g.file, "v2");
-    ASSERT_FALSE(bytes.empty());
-    auto decoded = Decode(bytes);
-    ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
-    EXPECT_EQ(decoded->schema_version, 2);
-    EXPECT_EQ(*decoded, g.expected);
-    EXPECT_EQ(common::HexEncode(EventHash(bytes)), g.sha256);
-  }
+  ExpectGoldens("v2", 2,
+                {
+                    {"key_created.bin", testing::SampleCreatedV2(), V2_KEY_CREATED_SHA256},
+                    {"record_skipped.bin", testing::SampleRecordSkipped(), V2_RECORD_SKIPPED_SHA256},
+                });
 }
 
 }  // namespace

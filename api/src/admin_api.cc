@@ -4,9 +4,32 @@
 
 #include "errors.h"
 #include "handlers.h"
+#include "keyledger/common/text.h"
 #include "keyledger/http/problem.h"
 
 namespace keyledger::api {
+
+namespace {
+
+// The value of the session cookie among the request's Cookie headers ("" if none).
+std::string SessionCookieOf(const http::Request& request) {
+  const std::string_view name = kSessionCookie;
+  for (const auto& [k, v] : request.headers) {
+    if (!http::HeaderNameEquals(k, "cookie")) continue;
+    std::string_view rest = v;
+    while (!rest.empty()) {
+      size_t end = rest.find(';');
+      std::string_view pair = common::TrimSpaces(rest.substr(0, end));
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+      if (pair.size() > name.size() && pair.substr(0, name.size()) == name && pair[name.size()] == '=') {
+        return std::string(pair.substr(name.size() + 1));
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace
 
 struct AdminApi::Impl {
   internal::Deps deps;
@@ -39,15 +62,24 @@ bool AdminApi::Ready(std::string* why) const { return internal::Ready(impl_->dep
 http::Response AdminApi::Handle(const http::Request& request) {
   const internal::Deps& deps = impl_->deps;
   const std::int64_t start = deps.clock->MonotonicMicros();
+  if (internal::IsConsolePath(deps, request.path)) {
+    http::Response response = internal::HandleConsole(deps, request);
+    deps.metrics->Observe("/console", request.method, response.status,
+                          static_cast<double>(deps.clock->MonotonicMicros() - start) / 1e6);
+    return response;
+  }
   http::Router::Match match = impl_->router.Find(request.method, request.path);
   http::Response response;
   std::string route = match.path_known ? impl_->router.NameOf(request.path) : "unmatched";
   try {
-    if (!match.path_known) {
+    if (request.HeaderCount("authorization") > 1) {
+      response = http::ErrorResponse(400, "bad_request", "the Authorization header is repeated");
+    } else if (!match.path_known) {
       response = http::ErrorResponse(404, "not_found", "no such route: " + request.path);
     } else {
       events::Caller caller;
       common::Status authenticated = common::Status::Ok();
+      bool csrf_missing = false;
       if (match.route != nullptr && match.route->options.operator_route) {
         auto verified = deps.options.operators.Verify(request.Header("authorization"));
         if (verified.ok()) {
@@ -56,14 +88,29 @@ http::Response AdminApi::Handle(const http::Request& request) {
           authenticated = verified.status();
         }
       } else if (!match.public_path) {
-        auto verified = deps.jwt->Verify(request.Header("authorization"));
+        // The Authorization header, or else the console's session cookie; a command authenticated
+        // by the cookie must prove it comes from the page (a custom header no other site's form
+        // or script can send without CORS, which this server never grants).
+        std::string from_cookie;
+        std::string_view authorization = request.Header("authorization");
+        if (authorization.empty()) {
+          from_cookie = SessionCookieOf(request);
+          if (!from_cookie.empty()) from_cookie = "Bearer " + from_cookie;
+          authorization = from_cookie;
+        }
+        auto verified = deps.jwt->Verify(authorization);
         if (verified.ok()) {
           caller = std::move(*verified);
         } else {
           authenticated = verified.status();
         }
+        const bool safe = request.method == "GET" || request.method == "HEAD" || request.method == "OPTIONS";
+        csrf_missing = authenticated.ok() && !from_cookie.empty() && !safe && request.Header(kCsrfHeader) != "1";
       }
-      if (!authenticated.ok()) {
+      if (csrf_missing) {
+        response = http::ErrorResponse(403, "csrf_required",
+                                       "a command signed in by the session cookie needs the X-Keyledger-Csrf: 1 header");
+      } else if (!authenticated.ok()) {
         response = StatusResponse(authenticated);
       } else if (match.route == nullptr) {
         response = http::ErrorResponse(405, "method_not_allowed", request.method + " is not allowed on " + request.path);

@@ -4,6 +4,7 @@
 //   audit_handlers.cc  audit queries, export, point in time
 //   ops_handlers.cc    health, readiness, metrics, the model catalog
 //   operator_handlers.cc  operators: skip a bad record, list halts and skips
+//   console_handlers.cc   the console's files and sign-in, /v2/gen-ai/me, /v2/vpcs
 // Thread: handlers are thread-safe; what they share is immutable or thread-safe.
 #pragma once
 
@@ -71,6 +72,12 @@ http::Response Metrics(const Context& ctx);
 http::Response Models(const Context& ctx);
 bool Ready(const Deps& deps, std::string* why);
 
+// console_handlers.cc: the console's files and sign-in (outside the route table), who the caller
+// is, the team's VPCs
+bool IsConsolePath(const Deps& deps, std::string_view path);
+http::Response HandleConsole(const Deps& deps, const http::Request& request);
+http::Response Me(const Context& ctx);
+http::Response Vpcs(const Context& ctx);
 // operator_handlers.cc (operators only)
 http::Response PostSkip(const Context& ctx);
 http::Response ListHalts(const Context& ctx);

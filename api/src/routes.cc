@@ -18,6 +18,8 @@ const std::vector<RouteSpec>& Routes() {
       {"GET", "/readyz", kPublicBlocking, &Readiness},
       {"GET", "/metrics", kPublic, &Metrics},
       {"GET", "/v2/gen-ai/models", kRead, &Models},
+      {"GET", "/v2/gen-ai/me", kRead, &Me},
+      {"GET", "/v2/vpcs", kRead, &Vpcs},
       {"POST", "/v2/gen-ai/models/api_keys", kBlocking, &CreateKey},
       {"GET", "/v2/gen-ai/models/api_keys", kRead, &ListKeys},
       {"GET", "/v2/gen-ai/models/api_keys/{uuid:uuid}", kRead, &GetKey},

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <tuple>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -81,14 +82,27 @@ Result<Catalog> Catalog::FromJson(std::string_view json) {
       const auto* vpcs = tv.as_object().if_contains("vpcs");
       if (vpcs == nullptr || !vpcs->is_array()) return InvalidArgument(where + ".vpcs must be an array");
       auto& set = catalog.team_vpcs_[team_id];
-      for (const auto& v : vpcs->as_array()) {
-        if (!v.is_string() || !common::IsUuid(v.as_string())) {
-          return InvalidArgument(where + ".vpcs must hold VPC UUIDs");
+      auto& list = catalog.team_vpc_list_[team_id];
+      for (size_t j = 0; j < vpcs->as_array().size(); ++j) {
+        const auto& v = vpcs->as_array()[j];
+        const std::string at = where + ".vpcs[" + std::to_string(j) + "]";
+        Vpc vpc;
+        if (v.is_string()) {
+          vpc.id = std::string(v.as_string());
+        } else if (v.is_object()) {
+          KL_ASSIGN_OR_RETURN(vpc.id, StringField(v.as_object(), "id", at, true));
+          KL_ASSIGN_OR_RETURN(vpc.name, StringField(v.as_object(), "name", at, false));
+          KL_ASSIGN_OR_RETURN(vpc.region, StringField(v.as_object(), "region", at, false));
+        } else {
+          return InvalidArgument(at + " must be a VPC UUID or an object {id, name, region}");
         }
-        std::string vpc(v.as_string());
-        std::transform(vpc.begin(), vpc.end(), vpc.begin(), [](unsigned char c) { return std::tolower(c); });
-        set.insert(std::move(vpc));
+        if (!common::IsUuid(vpc.id)) return InvalidArgument(at + ": the id must be a VPC UUID");
+        std::transform(vpc.id.begin(), vpc.id.end(), vpc.id.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (vpc.name.empty()) vpc.name = vpc.id;
+        if (!set.insert(vpc.id).second) return InvalidArgument(at + ": VPC " + vpc.id + " is listed twice");
+        list.push_back(std::move(vpc));
       }
+      std::sort(list.begin(), list.end(), [](const Vpc& a, const Vpc& b) { return std::tie(a.name, a.id) < std::tie(b.name, b.id); });
     }
   }
   return catalog;
@@ -130,6 +144,11 @@ std::vector<std::string> Catalog::TeamVpcs(std::string_view team_id) const {
   std::vector<std::string> out(it->second.begin(), it->second.end());
   std::sort(out.begin(), out.end());
   return out;
+}
+
+std::vector<Vpc> Catalog::TeamVpcList(std::string_view team_id) const {
+  auto it = team_vpc_list_.find(std::string(team_id));
+  return it == team_vpc_list_.end() ? std::vector<Vpc>{} : it->second;
 }
 
 }  // namespace keyledger::events

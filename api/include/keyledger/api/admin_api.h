@@ -14,7 +14,12 @@
 //   GET    /v2/gen-ai/audit/keys/{uuid}?at=|offset=        a key's state at a point in time
 //   GET    /v2/gen-ai/audit/callable?model=&vpc_uuid=&at=|offset=
 //                                                          keys that could call a model from a VPC then
+//   GET    /v2/gen-ai/me                                   who the caller is (user, name, team, role)
+//   GET    /v2/vpcs                                        the caller's team's VPCs (id, name, region)
 //   GET    /healthz  /readyz  /metrics
+// The console (with --console-dir): GET /console/... its files; GET|POST /console/dev-sign-in
+// (with --dev-sign-in only); POST /console/sign-out. Users authenticate with a JWT in the
+// Authorization header or in the kSessionCookie cookie (then with the CSRF header on commands).
 // Operator routes (operator tokens, operator_auth.h, not users' JWTs):
 //   POST   /v2/gen-ai/operator/skips                       skip the record a partition halted at
 //   GET    /v2/gen-ai/operator/halts                       halted partitions and the skips so far
@@ -40,15 +45,33 @@
 #include "keyledger/events/catalog.h"
 #include "keyledger/http/message.h"
 #include "keyledger/http/metrics.h"
+#include "keyledger/http/static_files.h"
 #include "keyledger/replay/read_side.h"
 #include "keyledger/writer/command_sink.h"
 
 namespace keyledger::api {
 
+// The console (console/): its built bundle served under /console/, and the development sign-in.
+struct ConsoleOptions {
+  std::shared_ptr<const http::StaticFiles> files;  // null: no console
+  // Development only: GET/POST /console/dev-sign-in lists demo users and signs one in (a session
+  // cookie holding a JWT minted with dev_jwt_secret, the server's HS256 secret).
+  bool dev_sign_in = false;
+  std::string dev_jwt_secret;
+  bool secure_cookie = false;  // the server speaks TLS: the cookie is Secure
+};
+
+// The session cookie: a JWT, as the Authorization header would carry it, set by the deployment's
+// login (HttpOnly, SameSite=Strict, Path=/). A request authenticated by it must send
+// X-Keyledger-Csrf: 1 on POST, PUT, PATCH and DELETE (403 csrf_required otherwise).
+inline constexpr char kSessionCookie[] = "keyledger_session";
+inline constexpr char kCsrfHeader[] = "x-keyledger-csrf";
+
 struct AdminApiOptions {
   int command_wait_ms = 5000;  // read-your-writes wait for the projector after a command
   std::uint32_t commands_per_second_per_user = 50;  // 429 beyond this (burst of twice as many)
   OperatorAuth operators;  // who may use the operator routes (none: they answer 403)
+  ConsoleOptions console;
 };
 
 class AdminApi {

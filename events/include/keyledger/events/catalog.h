@@ -1,7 +1,8 @@
 // The model catalog and the teams' VPCs that the key rules check against.
 //
 // File format (JSON): {"models": [{"id", "name", "owned_by", "kind", "batch_capable", "created"}],
-//                      "teams": [{"team_id", "vpcs": [uuid, ...]}]}
+//                      "teams": [{"team_id", "vpcs": [{"id", "name", "region"} | uuid, ...]}]}
+// (a bare UUID is a VPC named by its id, with no region)
 // `batch_capable` may be true only for text models owned by openai or anthropic (SPEC section 1);
 // a file that says otherwise is rejected. The default catalog is compiled in from
 // events/catalog/default_catalog.json.
@@ -28,6 +29,14 @@ struct Model {
   std::int64_t created = 0;  // Unix seconds, as in the OpenAI model list.
 };
 
+// A team's VPC in the platform's shape.
+struct Vpc {
+  std::string id;  // lower-case UUID
+  std::string name;
+  std::string region;
+  friend bool operator==(const Vpc&, const Vpc&) = default;
+};
+
 class Catalog {
  public:
   static common::Result<Catalog> FromJson(std::string_view json);
@@ -38,11 +47,14 @@ class Catalog {
   const Model* FindModel(std::string_view id) const;
   bool TeamHasVpc(std::string_view team_id, std::string_view vpc_uuid) const;
   std::vector<std::string> TeamVpcs(std::string_view team_id) const;
+  // The team's VPCs by name (then id).
+  std::vector<Vpc> TeamVpcList(std::string_view team_id) const;
 
  private:
   std::vector<Model> models_;
   std::unordered_map<std::string, size_t> model_index_;
   std::unordered_map<std::string, std::unordered_set<std::string>> team_vpcs_;
+  std::unordered_map<std::string, std::vector<Vpc>> team_vpc_list_;
 };
 
 }  // namespace keyledger::events

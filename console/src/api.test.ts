@@ -1,0 +1,179 @@
+import { describe, expect, it } from "vitest";
+import { HttpConsoleApi, type FetchFunction } from "./api";
+import { ApiError } from "./errors";
+import { makeKey } from "./testing/fake_api";
+
+interface Sent {
+  url: string;
+  init: RequestInit;
+}
+
+function fakeFetch(answer: (sent: Sent) => Response): {
+  fetch: FetchFunction;
+  sent: Sent[];
+} {
+  const sent: Sent[] = [];
+  return {
+    sent,
+    fetch: (url, init) => {
+      sent.push({ url, init });
+      return Promise.resolve(answer({ url, init }));
+    },
+  };
+}
+
+const json = (
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+) =>
+  new Response(JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": "application/json", ...headers },
+  });
+
+function header(init: RequestInit, name: string): string | undefined {
+  return (init.headers as Record<string, string>)[name];
+}
+
+describe("requests to the API", () => {
+  it("reads sends the session cookie but no CSRF header", async () => {
+    const f = fakeFetch(() =>
+      json(200, {
+        api_key_infos: [],
+        links: { pages: {} },
+        meta: { total: 0 },
+      }),
+    );
+    await new HttpConsoleApi(f.fetch).listKeys("legacy", 2, 20);
+    const [request] = f.sent;
+    expect(request?.url).toBe(
+      "/v2/gen-ai/models/api_keys?view=legacy&page=2&per_page=20",
+    );
+    expect(request?.init.credentials).toBe("same-origin");
+    expect(request?.init.method).toBe("GET");
+    expect(header(request?.init ?? {}, "X-Keyledger-Csrf")).toBeUndefined();
+  });
+
+  it("every unsafe request carries the CSRF header", async () => {
+    const key = makeKey();
+    const f = fakeFetch(({ init }) =>
+      init.method === "DELETE" || init.method === "PUT"
+        ? json(200, { api_key_info: { ...key, secret_key: "sk-do-v1-x" } })
+        : init.method === "POST" &&
+            typeof init.body === "string" &&
+            init.body.includes("user_id")
+          ? new Response(null, { status: 204 })
+          : json(201, { api_key_info: { ...key, secret_key: "sk-do-v1-x" } }),
+    );
+    const api = new HttpConsoleApi(f.fetch);
+    await api.createKey({ name: "a", all_models: true }, "idem-1");
+    await api.renameKey(key.uuid, "b", "idem-2");
+    await api.regenerateKey(key.uuid, "b", "idem-3");
+    await api.deleteKey(key.uuid, "b", "idem-4");
+    await api.devSignIn("user-olga");
+    expect(f.sent.map((s) => s.init.method)).toEqual([
+      "POST",
+      "PUT",
+      "PUT",
+      "DELETE",
+      "POST",
+    ]);
+    for (const s of f.sent) {
+      expect(header(s.init, "X-Keyledger-Csrf")).toBe("1");
+      expect(s.init.credentials).toBe("same-origin");
+    }
+  });
+
+  it("create, regenerate and delete send their Idempotency-Key", async () => {
+    const key = makeKey();
+    const f = fakeFetch(() =>
+      json(200, { api_key_info: { ...key, secret_key: "sk-do-v1-x" } }),
+    );
+    const api = new HttpConsoleApi(f.fetch);
+    await api.createKey({ name: "a", all_models: true }, "idem-c");
+    await api.regenerateKey(key.uuid, key.name, "idem-r");
+    await api.deleteKey(key.uuid, key.name, "idem-d");
+    expect(f.sent.map((s) => header(s.init, "Idempotency-Key"))).toEqual([
+      "idem-c",
+      "idem-r",
+      "idem-d",
+    ]);
+  });
+
+  it("regenerate and delete confirm with the name in the body", async () => {
+    const key = makeKey({ name: "prod key" });
+    const f = fakeFetch(() => json(200, { api_key_info: key }));
+    const api = new HttpConsoleApi(f.fetch);
+    await api.regenerateKey(key.uuid, "prod key", "i1").catch(() => undefined);
+    await api.deleteKey(key.uuid, "prod key", "i2");
+    expect(f.sent[0]?.url).toBe(
+      `/v2/gen-ai/models/api_keys/${key.uuid}/regenerate`,
+    );
+    expect(f.sent[0]?.init.body).toBe(
+      JSON.stringify({ confirm_name: "prod key" }),
+    );
+    expect(f.sent[1]?.url).toBe(`/v2/gen-ai/models/api_keys/${key.uuid}`);
+    expect(f.sent[1]?.init.body).toBe(
+      JSON.stringify({ confirm_name: "prod key" }),
+    );
+  });
+
+  it("the new secret travels apart from the key, which never holds it", async () => {
+    const key = makeKey();
+    const f = fakeFetch(() =>
+      json(201, { api_key_info: { ...key, secret_key: "sk-do-v1-abc" } }),
+    );
+    const result = await new HttpConsoleApi(f.fetch).createKey(
+      { name: "a", all_models: true },
+      "i",
+    );
+    expect(result.secret).toBe("sk-do-v1-abc");
+    expect(JSON.stringify(result.key)).not.toContain("sk-do-v1-abc");
+    expect("secret_key" in result.key).toBe(false);
+  });
+
+  it("an idempotent replay has no secret", async () => {
+    const key = makeKey();
+    const f = fakeFetch(() =>
+      json(201, { api_key_info: key, idempotent_replay: true }),
+    );
+    const result = await new HttpConsoleApi(f.fetch).createKey(
+      { name: "a", all_models: true },
+      "i",
+    );
+    expect(result).toMatchObject({ secret: null, replayed: true });
+  });
+
+  it("an error answer becomes an ApiError with the server's id, message and wait", async () => {
+    const f = fakeFetch(() =>
+      json(
+        429,
+        { id: "too_many_requests", message: "slow down" },
+        { "Retry-After": "3" },
+      ),
+    );
+    const failure = await new HttpConsoleApi(f.fetch)
+      .deleteKey("u", "n", "i")
+      .catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ApiError);
+    expect(failure).toMatchObject({
+      status: 429,
+      id: "too_many_requests",
+      serverMessage: "slow down",
+      retryAfterSeconds: 3,
+    });
+  });
+
+  it("no answer becomes a network ApiError", async () => {
+    const api = new HttpConsoleApi(() =>
+      Promise.reject(new TypeError("Failed to fetch")),
+    );
+    await expect(api.me()).rejects.toMatchObject({ status: 0 });
+  });
+
+  it("dev sign-in that is switched off answers null", async () => {
+    const f = fakeFetch(() => json(404, { id: "not_found", message: "no" }));
+    expect(await new HttpConsoleApi(f.fetch).devSignInUsers()).toBeNull();
+  });
+});

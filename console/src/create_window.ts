@@ -1,0 +1,336 @@
+// "Create model access key": step 1 the name and the foundation models (all, with the optional
+// batch toggle, or a searchable selection), step 2 the VPC network (none, or one of the team's),
+// then the new secret, shown once.
+
+import type {
+  ApiKeyInfo,
+  CatalogModel,
+  CommandResult,
+  ConsoleApi,
+  CreateKeyRequest,
+  Vpc,
+} from "./api";
+import { CommandGate } from "./command";
+import { ErrorSlot, Modal, actionsRow, type WindowContext } from "./dialog";
+import { button, el, uniqueId } from "./dom";
+import { IdempotencyKeys } from "./idempotency";
+import { ModelPicker } from "./model_picker";
+import { catalogOptions } from "./models";
+import { keyNameProblem, normalizeKeyName } from "./rules";
+import { showSecretInWindow, type ClipboardWriter } from "./secret_panel";
+
+export const BATCH_TOGGLE_LABEL =
+  "Enable batch inferencing for OpenAI and Anthropic text models";
+export const VPC_DNS_WARNING =
+  "Resources in the VPC must enable the VPC-local DNS resolver to reach the inference endpoint; requests from outside the VPC are refused with this key.";
+
+export interface CreateWindowOptions {
+  api: Pick<ConsoleApi, "createKey">;
+  // null when the catalog could not be loaded (catalogError says why).
+  catalog: CatalogModel[] | null;
+  catalogError?: string | null;
+  // The caller's team's VPCs; null when they could not be loaded (vpcsError says why).
+  vpcs: Vpc[] | null;
+  vpcsError?: string | null;
+  context: WindowContext;
+  onCreated: (key: ApiKeyInfo) => void;
+  clipboard?: ClipboardWriter | null;
+  idempotency?: IdempotencyKeys;
+}
+
+function radio(
+  name: string,
+  value: string,
+  label: string,
+  checked: boolean,
+): { input: HTMLInputElement; element: HTMLLabelElement } {
+  const input = el("input", { type: "radio", name, value, checked });
+  return {
+    input,
+    element: el("label", { class: "choice" }, input, el("span", {}, label)),
+  };
+}
+
+// The create request the window's inputs describe. Batch is sent only with all models; models
+// only without.
+export function createRequest(input: {
+  name: string;
+  allModels: boolean;
+  models: string[];
+  batch: boolean;
+  vpcUuid: string | null;
+}): CreateKeyRequest {
+  const name = normalizeKeyName(input.name);
+  return input.allModels
+    ? {
+        name,
+        all_models: true,
+        batch_inference: input.batch,
+        vpc_uuid: input.vpcUuid,
+      }
+    : {
+        name,
+        all_models: false,
+        models: input.models,
+        vpc_uuid: input.vpcUuid,
+      };
+}
+
+export function openCreateWindow(options: CreateWindowOptions): Modal {
+  const modal = new Modal("Create model access key", options.context);
+  const group = uniqueId("create");
+
+  // Step 1: name and models.
+  const nameId = uniqueId("key-name");
+  const nameProblemId = uniqueId("key-name-problem");
+  const nameInput = el("input", {
+    id: nameId,
+    type: "text",
+    class: "text-input",
+    autocomplete: "off",
+    spellcheck: "false",
+    "aria-describedby": nameProblemId,
+  });
+  const nameProblem = el("p", { id: nameProblemId, class: "field-problem" });
+
+  const allModels = radio(`${group}-models`, "all", "All models", true);
+  const selectModels = radio(
+    `${group}-models`,
+    "select",
+    "Select models",
+    false,
+  );
+  const catalog = options.catalog;
+  const picker = catalog
+    ? new ModelPicker(catalogOptions(catalog), () => {
+        updateSteps();
+      })
+    : null;
+  const catalogNote = el(
+    "p",
+    { class: "field-problem" },
+    catalog
+      ? ""
+      : (options.catalogError ?? "The model catalog is not available."),
+  );
+  catalogNote.hidden = catalog !== null;
+  if (!picker) selectModels.input.disabled = true;
+  const pickerBox = el("div", { class: "subfield" }, picker?.element);
+  pickerBox.hidden = true;
+
+  const batchId = uniqueId("batch");
+  const batchHintId = uniqueId("batch-hint");
+  const batch = el("input", {
+    id: batchId,
+    type: "checkbox",
+    role: "switch",
+    class: "switch",
+    "aria-describedby": batchHintId,
+  });
+  const batchBox = el(
+    "div",
+    { class: "subfield switch-field" },
+    batch,
+    el("label", { for: batchId }, BATCH_TOGGLE_LABEL),
+    el(
+      "p",
+      { id: batchHintId, class: "field-hint" },
+      "Lets the key call the batch endpoints of the batch-capable models. Available only with All models.",
+    ),
+  );
+
+  const cancel = button(
+    "Cancel",
+    () => {
+      modal.close();
+    },
+    { class: "button" },
+  );
+  const continueButton = el(
+    "button",
+    { type: "submit", class: "button button-primary" },
+    "Continue",
+  );
+  const step1 = el(
+    "form",
+    { class: "dialog-form", novalidate: true },
+    el("p", { class: "step" }, "Step 1 of 2: name and models"),
+    el(
+      "div",
+      { class: "field" },
+      el("label", { for: nameId, class: "field-label" }, "Access Key Name"),
+      nameInput,
+      nameProblem,
+    ),
+    el(
+      "fieldset",
+      { class: "field" },
+      el("legend", { class: "field-label" }, "Foundation models"),
+      el("div", { class: "choices" }, allModels.element, selectModels.element),
+      catalogNote,
+    ),
+    pickerBox,
+    batchBox,
+    actionsRow(cancel, continueButton),
+  );
+
+  // Step 2: VPC network.
+  const vpcs = options.vpcs ?? [];
+  const noVpc = radio(`${group}-vpc`, "none", "No VPC network", true);
+  const customVpc = radio(`${group}-vpc`, "custom", "Custom team VPCs", false);
+  const vpcNote = el("p", { class: "field-hint" });
+  if (options.vpcs === null) {
+    vpcNote.textContent =
+      options.vpcsError ?? "Your team's VPC networks are not available.";
+  } else if (vpcs.length === 0) {
+    vpcNote.textContent = "Your team has no VPC networks.";
+  }
+  vpcNote.hidden = vpcNote.textContent === "";
+  customVpc.input.disabled = vpcs.length === 0;
+  const vpcSelectId = uniqueId("vpc");
+  const vpcWarningId = uniqueId("vpc-warning");
+  const vpcSelect = el(
+    "select",
+    { id: vpcSelectId, class: "select", "aria-describedby": vpcWarningId },
+    vpcs.map((v) =>
+      el(
+        "option",
+        { value: v.id },
+        v.region ? `${v.name} (${v.region})` : v.name,
+      ),
+    ),
+  );
+  const vpcBox = el(
+    "div",
+    { class: "subfield" },
+    el("label", { for: vpcSelectId, class: "field-label" }, "Team VPC"),
+    vpcSelect,
+    el(
+      "p",
+      { class: "warning", id: vpcWarningId },
+      el("strong", {}, "VPC-local DNS: "),
+      VPC_DNS_WARNING,
+    ),
+  );
+  vpcBox.hidden = true;
+
+  const error = new ErrorSlot();
+  const back = button(
+    "Back",
+    () => {
+      showStep(1);
+    },
+    { class: "button" },
+  );
+  const add = el(
+    "button",
+    { type: "submit", class: "button button-primary" },
+    "Add model access key",
+  );
+  const step2 = el(
+    "form",
+    { class: "dialog-form", novalidate: true },
+    el("p", { class: "step" }, "Step 2 of 2: VPC network"),
+    el(
+      "fieldset",
+      { class: "field" },
+      el("legend", { class: "field-label" }, "VPC Network"),
+      el("div", { class: "choices" }, noVpc.element, customVpc.element),
+      vpcNote,
+    ),
+    vpcBox,
+    error.element,
+    actionsRow(back, add),
+  );
+  step2.hidden = true;
+
+  const modelsReady = (): boolean =>
+    allModels.input.checked ||
+    (picker !== null && picker.selectedIds().length > 0);
+  const step1Ready = (): boolean =>
+    keyNameProblem(nameInput.value) === null && modelsReady();
+  const vpcUuid = (): string | null =>
+    customVpc.input.checked && vpcSelect.value !== "" ? vpcSelect.value : null;
+  const step2Ready = (): boolean =>
+    !customVpc.input.checked || vpcUuid() !== null;
+  const gate = new CommandGate(
+    modal,
+    add,
+    error,
+    () => step1Ready() && step2Ready(),
+    options.idempotency ?? new IdempotencyKeys(),
+  );
+
+  function updateSteps(): void {
+    const all = allModels.input.checked;
+    pickerBox.hidden = all;
+    batchBox.hidden = !all;
+    // Batch only with all models: never keep it on for a selection.
+    if (!all) batch.checked = false;
+    vpcBox.hidden = !customVpc.input.checked;
+    continueButton.disabled = !step1Ready();
+    gate.update();
+  }
+
+  function showStep(step: 1 | 2): void {
+    step1.hidden = step !== 1;
+    step2.hidden = step !== 2;
+    if (step === 1) nameInput.focus();
+    else (customVpc.input.checked ? customVpc.input : noVpc.input).focus();
+  }
+
+  nameInput.addEventListener("input", () => {
+    const problem =
+      nameInput.value.trim() === "" ? null : keyNameProblem(nameInput.value);
+    nameProblem.textContent = problem ?? "";
+    if (problem === null) nameInput.removeAttribute("aria-invalid");
+    else nameInput.setAttribute("aria-invalid", "true");
+    updateSteps();
+  });
+  for (const input of [
+    allModels.input,
+    selectModels.input,
+    noVpc.input,
+    customVpc.input,
+  ]) {
+    input.addEventListener("change", updateSteps);
+  }
+  vpcSelect.addEventListener("change", updateSteps);
+
+  step1.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (step1Ready()) showStep(2);
+  });
+  step2.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const request = createRequest({
+      name: nameInput.value,
+      allModels: allModels.input.checked,
+      models: picker?.selectedIds() ?? [],
+      batch: batch.checked,
+      vpcUuid: vpcUuid(),
+    });
+    back.disabled = true;
+    void gate
+      .run<CommandResult>("create", request, (idempotencyKey) =>
+        options.api.createKey(request, idempotencyKey),
+      )
+      .then((outcome) => {
+        back.disabled = false;
+        if (!outcome.ok) return;
+        const result = outcome.value;
+        showSecretInWindow(
+          modal,
+          result.secret,
+          `Key ${result.key.name} was created`,
+          options.clipboard,
+        );
+        options.onCreated(result.key);
+      });
+  });
+
+  modal.body.append(step1, step2);
+  updateSteps();
+  modal.open(nameInput);
+  return modal;
+}

@@ -1,0 +1,457 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { openCreateWindow } from "./create_window";
+import { openDeleteWindow } from "./delete_window";
+import type { WindowContext } from "./dialog";
+import { ApiError } from "./errors";
+import { openRegenerateWindow } from "./regenerate_window";
+import { openRenameWindow } from "./rename_window";
+import type { ClipboardWriter } from "./secret_panel";
+import {
+  ACME_VPCS,
+  CATALOG,
+  FakeApi,
+  makeKey,
+  settle,
+} from "./testing/fake_api";
+import {
+  buttonByName,
+  byLabel,
+  byRole,
+  choose,
+  click,
+  inputByRole,
+  press,
+  queryByRole,
+  selectByLabel,
+  submit,
+  type,
+} from "./testing/queries";
+
+let opener: HTMLButtonElement;
+let background: HTMLDivElement;
+let context: WindowContext;
+
+beforeEach(() => {
+  document.body.replaceChildren();
+  background = document.createElement("div");
+  opener = document.createElement("button");
+  opener.textContent = "Opener";
+  background.append(opener);
+  document.body.append(background);
+  opener.focus();
+  context = { background, returnFocus: () => opener };
+  localStorage.clear();
+  sessionStorage.clear();
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function storageText(storage: Storage): string {
+  let text = "";
+  for (let i = 0; i < storage.length; i++) {
+    const name = storage.key(i) ?? "";
+    text += `${name}=${storage.getItem(name) ?? ""};`;
+  }
+  return text;
+}
+
+function expectNoTraceOf(secret: string): void {
+  expect(document.documentElement.outerHTML).not.toContain(secret);
+  for (const input of document.querySelectorAll("input")) {
+    expect(input.value).not.toContain(secret);
+  }
+  expect(storageText(localStorage)).not.toContain(secret);
+  expect(storageText(sessionStorage)).not.toContain(secret);
+  expect(document.cookie).not.toContain(secret);
+}
+
+const copied: string[] = [];
+const clipboard: ClipboardWriter = {
+  writeText: (text) => {
+    copied.push(text);
+    return Promise.resolve();
+  },
+};
+
+function openCreate(api: FakeApi, vpcs = ACME_VPCS) {
+  const created: string[] = [];
+  const modal = openCreateWindow({
+    api,
+    catalog: CATALOG,
+    vpcs,
+    context,
+    clipboard,
+    onCreated: (key) => created.push(key.name),
+  });
+  return { modal, created };
+}
+
+describe("the create window", () => {
+  it("is a labelled modal dialog that starts on the name field", () => {
+    openCreate(new FakeApi());
+    const dialog = byRole("dialog", "Create model access key");
+    expect(dialog.getAttribute("aria-modal")).toBe("true");
+    expect(document.activeElement).toBe(byLabel("Access Key Name"));
+    expect(background.hasAttribute("inert")).toBe(true);
+  });
+
+  it("Continue is disabled until the key has a name and models", () => {
+    openCreate(new FakeApi());
+    const continueButton = buttonByName("Continue");
+    expect(continueButton.disabled).toBe(true);
+    type(byLabel("Access Key Name"), "svc");
+    expect(continueButton.disabled).toBe(false);
+    choose(byRole("radio", "Select models"));
+    expect(continueButton.disabled).toBe(true);
+    choose(byRole("checkbox", "GPT-4o (OpenAI)"));
+    expect(continueButton.disabled).toBe(false);
+  });
+
+  it("offers the batch toggle only with All models", () => {
+    openCreate(new FakeApi());
+    const toggle = inputByRole(
+      "switch",
+      "Enable batch inferencing for OpenAI and Anthropic text models",
+    );
+    choose(toggle);
+    expect(toggle.checked).toBe(true);
+    choose(byRole("radio", "Select models"));
+    expect(
+      queryByRole(
+        "switch",
+        "Enable batch inferencing for OpenAI and Anthropic text models",
+      ),
+    ).toBeNull();
+    expect(toggle.checked).toBe(false);
+  });
+
+  it("sends batch with all models, and never with a selection", async () => {
+    const api = new FakeApi();
+    openCreate(api);
+    type(byLabel("Access Key Name"), "  batchy  ");
+    choose(byRole("switch", /Enable batch inferencing/));
+    submit(byRole("button", "Continue"));
+    submit(byRole("button", "Add model access key"));
+    await settle();
+    expect(api.callsOf("createKey")[0]?.[0]).toEqual({
+      name: "batchy",
+      all_models: true,
+      batch_inference: true,
+      vpc_uuid: null,
+    });
+
+    document.body.replaceChildren(background);
+    const api2 = new FakeApi();
+    openCreate(api2);
+    type(byLabel("Access Key Name"), "picky");
+    choose(byRole("switch", /Enable batch inferencing/));
+    choose(byRole("radio", "Select models"));
+    type(byLabel("Search models"), "claude");
+    expect(queryByRole("checkbox", "GPT-4o (OpenAI)")).toBeNull();
+    choose(byRole("checkbox", "Claude 3.5 Haiku (Anthropic)"));
+    submit(byRole("button", "Continue"));
+    choose(byRole("radio", "Custom team VPCs"));
+    submit(byRole("button", "Add model access key"));
+    await settle();
+    expect(api2.callsOf("createKey")[0]?.[0]).toEqual({
+      name: "picky",
+      all_models: false,
+      models: ["anthropic-claude-3.5-haiku"],
+      vpc_uuid: ACME_VPCS[0]?.id,
+    });
+  });
+
+  it("offers only the team's VPCs, by name, with the DNS resolver warning", () => {
+    openCreate(new FakeApi());
+    type(byLabel("Access Key Name"), "svc");
+    submit(byRole("button", "Continue"));
+    expect(document.activeElement).toBe(byRole("radio", "No VPC network"));
+    choose(byRole("radio", "Custom team VPCs"));
+    const select = selectByLabel("Team VPC");
+    expect([...select.options].map((o) => o.textContent)).toEqual([
+      "acme-prod-nyc3 (nyc3)",
+      "acme-staging-sfo3 (sfo3)",
+    ]);
+    expect(document.body.textContent).toContain(
+      "Resources in the VPC must enable the VPC-local DNS resolver",
+    );
+  });
+
+  it("a team without VPCs cannot pick Custom team VPCs", () => {
+    openCreate(new FakeApi(), []);
+    type(byLabel("Access Key Name"), "svc");
+    submit(byRole("button", "Continue"));
+    expect(inputByRole("radio", "Custom team VPCs").disabled).toBe(true);
+    expect(document.body.textContent).toContain(
+      "Your team has no VPC networks.",
+    );
+  });
+
+  it("shows the secret once, copies it, and drops it from the page when the window closes", async () => {
+    const api = new FakeApi();
+    const { created } = openCreate(api);
+    type(byLabel("Access Key Name"), "svc");
+    submit(byRole("button", "Continue"));
+    submit(byRole("button", "Add model access key"));
+    await settle();
+    const field = byLabel("Secret key");
+    const secret = field.value;
+    expect(secret).toMatch(/^sk-do-v1-/);
+    expect(created).toEqual(["svc"]);
+    expect(document.body.textContent).toContain(
+      "This secret is visible only once.",
+    );
+    expect(document.activeElement).toBe(byRole("button", "Copy secret"));
+    click(byRole("button", "Copy secret"));
+    await settle();
+    expect(copied).toContain(secret);
+    // The secret is a property of the field while it is open, never markup.
+    expect(document.documentElement.outerHTML).not.toContain(secret);
+    click(byRole("button", "Done"));
+    expect(queryByRole("dialog")).toBeNull();
+    expectNoTraceOf(secret);
+    expect(field.value).toBe("");
+    expect(document.activeElement).toBe(opener);
+  });
+
+  it("an error is shown next to the Add button and leaves the window as it was", async () => {
+    const api = new FakeApi();
+    api.failNext(
+      "createKey",
+      new ApiError(
+        503,
+        "service_unavailable",
+        "the event log is unavailable",
+        1,
+      ),
+    );
+    const { created } = openCreate(api);
+    type(byLabel("Access Key Name"), "svc");
+    submit(byRole("button", "Continue"));
+    submit(byRole("button", "Add model access key"));
+    await settle();
+    expect(byRole("alert").textContent).toBe(
+      "Creating the key failed: the key service is temporarily unavailable (the event log is unavailable). Nothing was changed. Try again in 1 second.",
+    );
+    expect(created).toEqual([]);
+    expect(queryByRole("button", "Copy secret")).toBeNull();
+    expect(buttonByName("Add model access key").disabled).toBe(false);
+  });
+
+  it("a retry after a 503 sends the same Idempotency-Key", async () => {
+    const api = new FakeApi();
+    api.failNext(
+      "createKey",
+      new ApiError(503, "service_unavailable", "", null),
+    );
+    openCreate(api);
+    type(byLabel("Access Key Name"), "svc");
+    submit(byRole("button", "Continue"));
+    submit(byRole("button", "Add model access key"));
+    await settle();
+    submit(byRole("button", "Add model access key"));
+    await settle();
+    const [first, second] = api.callsOf("createKey");
+    expect(first?.[1]).toEqual(second?.[1]);
+    expect(byLabel("Secret key").value).toMatch(/^sk-do-v1-/);
+  });
+
+  it("a 429 disables Add for the wait the server asked for", async () => {
+    vi.useFakeTimers();
+    const api = new FakeApi();
+    api.failNext("createKey", new ApiError(429, "too_many_requests", "", 2));
+    openCreate(api);
+    type(byLabel("Access Key Name"), "svc");
+    submit(byRole("button", "Continue"));
+    submit(byRole("button", "Add model access key"));
+    await settle();
+    expect(byRole("alert").textContent).toContain(
+      "Wait 2 seconds and try again.",
+    );
+    const add = buttonByName("Add model access key");
+    expect(add.disabled).toBe(true);
+    vi.advanceTimersByTime(2000);
+    expect(add.disabled).toBe(false);
+  });
+
+  it("Escape closes the window and focus returns to the button that opened it", () => {
+    openCreate(new FakeApi());
+    press(byLabel("Access Key Name"), "Escape");
+    expect(queryByRole("dialog")).toBeNull();
+    expect(document.activeElement).toBe(opener);
+    expect(background.hasAttribute("inert")).toBe(false);
+  });
+
+  it("Escape closes the window even when focus fell out of it", () => {
+    openCreate(new FakeApi());
+    (document.activeElement as HTMLElement | null)?.blur();
+    press(document.body, "Escape");
+    expect(queryByRole("dialog")).toBeNull();
+    expect(document.activeElement).toBe(opener);
+  });
+
+  it("after a failed request, focus is back on the button that sent it", async () => {
+    const api = new FakeApi();
+    api.failNext(
+      "createKey",
+      new ApiError(503, "service_unavailable", "", null),
+    );
+    openCreate(api);
+    type(byLabel("Access Key Name"), "svc");
+    submit(byRole("button", "Continue"));
+    const add = buttonByName("Add model access key");
+    add.focus();
+    submit(add);
+    add.blur();
+    await settle();
+    expect(document.activeElement).toBe(add);
+  });
+
+  it("Tab and Shift+Tab stay inside the window", () => {
+    openCreate(new FakeApi());
+    type(byLabel("Access Key Name"), "svc");
+    const continueButton = byRole("button", "Continue");
+    continueButton.focus();
+    press(continueButton, "Tab");
+    expect(document.activeElement).toBe(byRole("button", "Close"));
+    press(byRole("button", "Close"), "Tab", true);
+    expect(document.activeElement).toBe(continueButton);
+  });
+});
+
+describe("the regenerate window", () => {
+  it("Regenerate access key is enabled only when the typed name matches exactly", () => {
+    const key = makeKey({ name: "Prod Key" });
+    const api = new FakeApi();
+    api.keys.push(key);
+    openRegenerateWindow({ api, key, context, onRegenerated: () => undefined });
+    byRole("dialog", "Regenerate model access key");
+    expect(document.body.textContent).toContain("There is no grace period.");
+    const button = buttonByName("Regenerate access key");
+    const field = byLabel("Type the key name to confirm");
+    for (const attempt of ["", "prod key", "Prod Key ", "Prod"]) {
+      type(field, attempt);
+      expect(button.disabled).toBe(true);
+    }
+    type(field, "Prod Key");
+    expect(button.disabled).toBe(false);
+  });
+
+  it("shows the new secret once and drops it on close", async () => {
+    const key = makeKey({ name: "prod" });
+    const api = new FakeApi();
+    api.keys.push(key);
+    const regenerated: string[] = [];
+    openRegenerateWindow({
+      api,
+      key,
+      context,
+      clipboard,
+      onRegenerated: (k) => regenerated.push(k.uuid),
+    });
+    type(byLabel("Type the key name to confirm"), "prod");
+    submit(byRole("button", "Regenerate access key"));
+    await settle();
+    const secret = byLabel("Secret key").value;
+    expect(secret).toMatch(/^sk-do-v1-/);
+    expect(regenerated).toEqual([key.uuid]);
+    expect(api.callsOf("regenerateKey")[0]?.slice(0, 2)).toEqual([
+      key.uuid,
+      "prod",
+    ]);
+    press(byRole("button", "Done"), "Escape");
+    expectNoTraceOf(secret);
+    expect(document.activeElement).toBe(opener);
+  });
+
+  it("a 409 says the name no longer matches, next to the name field", async () => {
+    const key = makeKey({ name: "prod" });
+    const api = new FakeApi();
+    api.keys.push({ ...key, name: "renamed meanwhile" });
+    openRegenerateWindow({ api, key, context, onRegenerated: () => undefined });
+    const field = byLabel("Type the key name to confirm");
+    type(field, "prod");
+    submit(byRole("button", "Regenerate access key"));
+    await settle();
+    const alert = byRole("alert");
+    expect(alert.textContent).toMatch(
+      /the name you typed is no longer the key's name/,
+    );
+    expect(field.getAttribute("aria-describedby")).toContain(alert.id);
+    expect(field.getAttribute("aria-invalid")).toBe("true");
+    expect(queryByRole("button", "Copy secret")).toBeNull();
+  });
+});
+
+describe("the delete window", () => {
+  it("Delete access key is enabled only on the exact name, and deletes on click", async () => {
+    const key = makeKey({ name: "old" });
+    const api = new FakeApi();
+    api.keys.push(key);
+    const deleted: string[] = [];
+    openDeleteWindow({
+      api,
+      key,
+      context,
+      onDeleted: (k) => deleted.push(k.uuid),
+    });
+    byRole("dialog", "Delete model access key");
+    const button = buttonByName("Delete access key");
+    expect(button.disabled).toBe(true);
+    type(byLabel("Type the key name to confirm"), "old");
+    submit(button);
+    await settle();
+    expect(deleted).toEqual([key.uuid]);
+    expect(api.keys).toEqual([]);
+    expect(queryByRole("dialog")).toBeNull();
+    expect(document.activeElement).toBe(opener);
+  });
+
+  it("a 403 is shown in words and the key stays", async () => {
+    const key = makeKey({ name: "old" });
+    const api = new FakeApi();
+    api.keys.push(key);
+    api.failNext(
+      "deleteKey",
+      new ApiError(403, "forbidden", "not your key", null),
+    );
+    openDeleteWindow({ api, key, context, onDeleted: () => undefined });
+    type(byLabel("Type the key name to confirm"), "old");
+    submit(byRole("button", "Delete access key"));
+    await settle();
+    expect(byRole("alert").textContent).toBe(
+      "Deleting the key was refused: you are not allowed to do this (not your key).",
+    );
+    expect(api.keys).toHaveLength(1);
+    expect(byRole("dialog", "Delete model access key")).toBeTruthy();
+  });
+});
+
+describe("the rename window", () => {
+  it("renames with Update; unchanged or empty names cannot be sent", async () => {
+    const key = makeKey({ name: "before" });
+    const api = new FakeApi();
+    api.keys.push(key);
+    const renamed: string[] = [];
+    openRenameWindow({
+      api,
+      key,
+      context,
+      onRenamed: (k) => renamed.push(k.name),
+    });
+    byRole("dialog", "Rename model access key");
+    const field = byLabel("Key name");
+    const update = buttonByName("Update");
+    expect(field.value).toBe("before");
+    expect(update.disabled).toBe(true);
+    type(field, "   ");
+    expect(update.disabled).toBe(true);
+    type(field, "after");
+    submit(update);
+    await settle();
+    expect(renamed).toEqual(["after"]);
+    expect(queryByRole("dialog")).toBeNull();
+  });
+});
