@@ -3,24 +3,27 @@
 
 import type { Page } from "@playwright/test";
 import {
+  CONFIRM_LABEL,
   MIA,
   OLGA,
   OMAR,
   apiAs,
+  closeSecretWindow,
   createKeyViaApi,
   dialog,
   expect,
   expectNoHorizontalScroll,
   expectNoSeriousA11yViolations,
-  expectSecretGone,
   KEYS_PATH,
   menuButton,
   openConsole,
+  openRowAction,
   screenshot,
   selectTab,
   signIn,
   test,
   uniqueName,
+  type Requests,
 } from "./fixtures";
 import type { StackState } from "./stack";
 
@@ -30,10 +33,7 @@ const VIEWPORTS = [
 ] as const;
 
 // Keys for the pictures: some of Olga's, some of Omar's and Mia's (Team's keys). Once per stack.
-async function seed(
-  playwright: Parameters<typeof apiAs>[0],
-  stack: StackState,
-): Promise<void> {
+async function seed(playwright: Requests, stack: StackState): Promise<void> {
   const olga = await apiAs(playwright, stack, OLGA);
   const mine = await olga.get(
     `${stack.apiUrl}${KEYS_PATH}?view=mine&per_page=200`,
@@ -181,8 +181,7 @@ for (const viewport of VIEWPORTS) {
       await expectNoSeriousA11yViolations(page, "the new secret");
       await expectNoHorizontalScroll(page);
       await screenshot(page, `create-secret-${viewport.label}`, [secretField]);
-      await create.getByRole("button", { name: "Done" }).click();
-      await expectSecretGone(page, secret);
+      await closeSecretWindow(page, create, secret);
 
       await menuButton(page, name).click();
       await expect(page.getByRole("menu")).toBeVisible();
@@ -191,10 +190,9 @@ for (const viewport of VIEWPORTS) {
       await check(page, "the rename window", `rename-${viewport.label}`);
       await page.keyboard.press("Escape");
 
-      await menuButton(page, name).click();
-      await page.getByRole("menuitem", { name: "Regenerate" }).click();
+      await openRowAction(page, name, "Regenerate");
       const regenerate = dialog(page, "Regenerate model access key");
-      await regenerate.getByLabel("Type the key name to confirm").fill(name);
+      await regenerate.getByLabel(CONFIRM_LABEL).fill(name);
       await check(
         page,
         "the regenerate window",
@@ -208,17 +206,13 @@ for (const viewport of VIEWPORTS) {
       const newSecret = await newField.inputValue();
       await expectNoSeriousA11yViolations(page, "the regenerated secret");
       await screenshot(page, `regenerate-secret-${viewport.label}`, [newField]);
-      await regenerate.getByRole("button", { name: "Done" }).click();
-      await expectSecretGone(page, newSecret);
+      await closeSecretWindow(page, regenerate, newSecret);
 
-      await menuButton(page, name).click();
-      await page.getByRole("menuitem", { name: "Delete" }).click();
+      await openRowAction(page, name, "Delete");
       const remove = dialog(page, "Delete model access key");
-      await remove
-        .getByLabel("Type the key name to confirm")
-        .fill(name.slice(0, 5));
+      await remove.getByLabel(CONFIRM_LABEL).fill(name.slice(0, 5));
       await check(page, "the delete window", `delete-${viewport.label}`);
-      await remove.getByLabel("Type the key name to confirm").fill(name);
+      await remove.getByLabel(CONFIRM_LABEL).fill(name);
       await remove.getByRole("button", { name: "Delete access key" }).click();
       await expect(remove).toBeHidden();
     });

@@ -6,14 +6,18 @@
 // real server's with page.route, in exactly the server's shape ({id, message}, Retry-After).
 
 import {
+  CONFIRM_LABEL,
   MIA,
   OLGA,
   apiAs,
+  closeSecretWindow,
+  confirmRowAction,
   createKeyInWindow,
   createKeyViaApi,
   dialog,
   expect,
-  expectSecretGone,
+  fillCreateWindow,
+  fulfillApiError,
   KEYS_PATH,
   openConsole,
   openRowAction,
@@ -39,7 +43,7 @@ test("a confirmation name that no longer matches (409) is shown next to the name
   const hint = key.secret.slice(-4);
   await openRowAction(page, key.name, "Regenerate");
   const window = dialog(page, "Regenerate model access key");
-  const field = window.getByLabel("Type the key name to confirm");
+  const field = window.getByLabel(CONFIRM_LABEL);
   await field.fill(key.name);
   await renameKeyViaApi(olga, stack, key.uuid, `${key.name}-elsewhere`);
   await olga.dispose();
@@ -67,19 +71,12 @@ test("a 403 is shown in words in the window and the key is left as it was", asyn
   await created.getByRole("button", { name: "Done" }).click();
   await page.route(`${stack.apiUrl}${KEYS_PATH}/*`, async (route) => {
     if (route.request().method() !== "DELETE") return route.continue();
-    return route.fulfill({
-      status: 403,
-      contentType: "application/json",
-      body: JSON.stringify({
-        id: "forbidden",
-        message: "only the key's creator or a team owner may delete it",
-      }),
+    return fulfillApiError(route, 403, {
+      id: "forbidden",
+      message: "only the key's creator or a team owner may delete it",
     });
   });
-  await openRowAction(page, name, "Delete");
-  const window = dialog(page, "Delete model access key");
-  await window.getByLabel("Type the key name to confirm").fill(name);
-  await window.getByRole("button", { name: "Delete access key" }).click();
+  const window = await confirmRowAction(page, name, "Delete");
   await expect(window.getByRole("alert")).toHaveText(
     "Deleting the key was refused: you are not allowed to do this (only the key's creator or a team owner may delete it).",
   );
@@ -98,21 +95,18 @@ test("a 429 shows the wait from Retry-After and Add waits that long", async ({
     if (route.request().method() !== "POST" || refused > 0)
       return route.continue();
     refused += 1;
-    return route.fulfill({
-      status: 429,
-      contentType: "application/json",
-      headers: { "Retry-After": "2" },
-      body: JSON.stringify({
+    return fulfillApiError(
+      route,
+      429,
+      {
         id: "too_many_requests",
         message: "too many commands: at most 50 per second per user",
-      }),
-    });
+      },
+      2,
+    );
   });
   const name = uniqueName(stack, "rate-limited");
-  await page.getByRole("button", { name: "Create model access key" }).click();
-  const window = dialog(page, "Create model access key");
-  await window.getByLabel("Access Key Name").fill(name);
-  await window.getByRole("button", { name: "Continue" }).click();
+  const window = await fillCreateWindow(page, { name });
   const add = window.getByRole("button", { name: "Add model access key" });
   await add.click();
   await expect(window.getByRole("alert")).toContainText(
@@ -126,8 +120,7 @@ test("a 429 shows the wait from Retry-After and Add waits that long", async ({
     window.getByRole("button", { name: "Copy secret" }),
   ).toBeVisible();
   const secret = await window.getByLabel("Secret key").inputValue();
-  await window.getByRole("button", { name: "Done" }).click();
-  await expectSecretGone(page, secret);
+  await closeSecretWindow(page, window, secret);
   await expect(row(page, name)).toBeVisible();
 });
 
@@ -142,23 +135,20 @@ test("a 503 leaves nothing half-done, and the retry sends the same Idempotency-K
     if (request.method() !== "POST") return route.continue();
     keys.push((await request.headerValue("Idempotency-Key")) ?? "");
     if (keys.length === 1) {
-      return route.fulfill({
-        status: 503,
-        contentType: "application/json",
-        headers: { "Retry-After": "1" },
-        body: JSON.stringify({
+      return fulfillApiError(
+        route,
+        503,
+        {
           id: "service_unavailable",
           message: "the event log is unavailable; nothing was written",
-        }),
-      });
+        },
+        1,
+      );
     }
     return route.continue();
   });
   const name = uniqueName(stack, "unavailable");
-  await page.getByRole("button", { name: "Create model access key" }).click();
-  const window = dialog(page, "Create model access key");
-  await window.getByLabel("Access Key Name").fill(name);
-  await window.getByRole("button", { name: "Continue" }).click();
+  const window = await fillCreateWindow(page, { name });
   await window.getByRole("button", { name: "Add model access key" }).click();
   await expect(window.getByRole("alert")).toHaveText(
     "Creating the key failed: the key service is temporarily unavailable (the event log is unavailable; nothing was written). Nothing was changed. Try again in 1 second.",

@@ -10,6 +10,7 @@ import {
   type BrowserContext,
   type Locator,
   type Page,
+  type Route,
 } from "@playwright/test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -23,26 +24,15 @@ export interface DevUser {
   role: "owner" | "member";
 }
 
-export const OLGA: DevUser = {
-  userId: "user-olga",
-  name: "Olga Owner",
-  role: "owner",
-};
-export const MIA: DevUser = {
-  userId: "user-mia",
-  name: "Mia Member",
-  role: "member",
-};
-export const OMAR: DevUser = {
-  userId: "user-omar",
-  name: "Omar Owner",
-  role: "owner",
-};
-export const GINA: DevUser = {
-  userId: "user-gina",
-  name: "Gina Globex",
-  role: "owner",
-};
+function devUser(userId: string, name: string, role: DevUser["role"]): DevUser {
+  return { userId, name, role };
+}
+
+// The development users of `serve --dev-sign-in` (Gina is on another team, Globex).
+export const OLGA = devUser("user-olga", "Olga Owner", "owner");
+export const MIA = devUser("user-mia", "Mia Member", "member");
+export const OMAR = devUser("user-omar", "Omar Owner", "owner");
+export const GINA = devUser("user-gina", "Gina Globex", "owner");
 
 export const KEYS_PATH = "/v2/gen-ai/models/api_keys";
 export const SCREENSHOTS = join(CONSOLE_DIR, "docs", "screenshots");
@@ -104,13 +94,19 @@ export async function signInContext(
   stack: StackState,
   user: DevUser,
 ): Promise<void> {
-  const response = await context.request.post(
-    `${stack.apiUrl}/console/dev-sign-in`,
-    {
-      headers: { "X-Keyledger-Csrf": "1" },
-      data: { user_id: user.userId },
-    },
-  );
+  await devSignIn(context.request, stack, user);
+}
+
+// Sets the session cookie of `user` in the cookie jar of `request`.
+async function devSignIn(
+  request: APIRequestContext,
+  stack: StackState,
+  user: DevUser,
+): Promise<void> {
+  const response = await request.post(`${stack.apiUrl}/console/dev-sign-in`, {
+    headers: { "X-Keyledger-Csrf": "1" },
+    data: { user_id: user.userId },
+  });
   expect(response.status(), await response.text()).toBe(204);
 }
 
@@ -125,18 +121,19 @@ export async function expectSignedIn(page: Page, user: DevUser): Promise<void> {
   );
 }
 
+// The test's `playwright` fixture, as far as arranging data needs it.
+export interface Requests {
+  request: { newContext(): Promise<APIRequestContext> };
+}
+
 // A request context signed in as `user` (its own cookie jar), for arranging data.
 export async function apiAs(
-  playwright: { request: { newContext(): Promise<APIRequestContext> } },
+  playwright: Requests,
   stack: StackState,
   user: DevUser,
 ): Promise<APIRequestContext> {
   const request = await playwright.request.newContext();
-  const response = await request.post(`${stack.apiUrl}/console/dev-sign-in`, {
-    headers: { "X-Keyledger-Csrf": "1" },
-    data: { user_id: user.userId },
-  });
-  expect(response.status(), await response.text()).toBe(204);
+  await devSignIn(request, stack, user);
   return request;
 }
 
@@ -167,6 +164,22 @@ export async function createKeyViaApi(
     name: json.api_key_info.name,
     secret: json.api_key_info.secret_key,
   };
+}
+
+// An all-models key that `user` created through the API, named after `prefix`.
+export async function createKeyAs(
+  playwright: Requests,
+  stack: StackState,
+  user: DevUser,
+  prefix: string,
+): Promise<CreatedKey> {
+  const request = await apiAs(playwright, stack, user);
+  const key = await createKeyViaApi(request, stack, {
+    name: uniqueName(stack, prefix),
+    all_models: true,
+  });
+  await request.dispose();
+  return key;
 }
 
 export async function renameKeyViaApi(
@@ -227,15 +240,18 @@ export async function openRowAction(
   await page.getByRole("menuitem", { name: action }).click();
 }
 
-// Fills the create window and adds the key; leaves the secret window open.
-export async function createKeyInWindow(
+export interface CreateWindowInput {
+  name: string;
+  // Select models (by checkbox name) instead of All models.
+  models?: string[];
+  batch?: boolean;
+  vpcName?: string;
+}
+
+// Opens the create window and fills both steps; leaves it on step 2 before Add.
+export async function fillCreateWindow(
   page: Page,
-  options: {
-    name: string;
-    models?: string[];
-    batch?: boolean;
-    vpcName?: string;
-  },
+  options: CreateWindowInput,
 ): Promise<Locator> {
   await page.getByRole("button", { name: "Create model access key" }).click();
   const window = dialog(page, "Create model access key");
@@ -268,11 +284,53 @@ export async function createKeyInWindow(
       .textContent();
     await select.selectOption({ label: label ?? options.vpcName });
   }
+  return window;
+}
+
+// Fills the create window and adds the key; leaves the secret window open.
+export async function createKeyInWindow(
+  page: Page,
+  options: CreateWindowInput,
+): Promise<Locator> {
+  const window = await fillCreateWindow(page, options);
   await window.getByRole("button", { name: "Add model access key" }).click();
   await expect(
     window.getByRole("button", { name: "Copy secret" }),
   ).toBeVisible();
   return window;
+}
+
+// The windows confirmed by typing the key's name.
+const CONFIRMED = {
+  Regenerate: {
+    title: "Regenerate model access key",
+    button: "Regenerate access key",
+  },
+  Delete: { title: "Delete model access key", button: "Delete access key" },
+} as const;
+
+export const CONFIRM_LABEL = "Type the key name to confirm";
+
+// In the open Regenerate or Delete window: types the key's name and presses the confirm button.
+export async function confirmInWindow(
+  page: Page,
+  keyName: string,
+  action: keyof typeof CONFIRMED,
+): Promise<Locator> {
+  const window = dialog(page, CONFIRMED[action].title);
+  await window.getByLabel(CONFIRM_LABEL).fill(keyName);
+  await window.getByRole("button", { name: CONFIRMED[action].button }).click();
+  return window;
+}
+
+// Regenerates or deletes the key from its row's menu, confirmed with its name.
+export async function confirmRowAction(
+  page: Page,
+  keyName: string,
+  action: keyof typeof CONFIRMED,
+): Promise<Locator> {
+  await openRowAction(page, keyName, action);
+  return confirmInWindow(page, keyName, action);
 }
 
 // Copies the secret with the window's button and reads it back from the clipboard.
@@ -294,6 +352,54 @@ export async function grantClipboard(
 ): Promise<void> {
   await context.grantPermissions(["clipboard-read", "clipboard-write"], {
     origin: stack.apiUrl,
+  });
+}
+
+// Every test of the calling spec file may use the clipboard (call at the file's top level).
+export function grantClipboardInEachTest(): void {
+  test.beforeEach(async ({ page, stack }) => {
+    await grantClipboard(page.context(), stack);
+  });
+}
+
+// Closes a secret window with Done and checks the secret left the page.
+export async function closeSecretWindow(
+  page: Page,
+  window: Locator,
+  secret: string,
+): Promise<void> {
+  await window.getByRole("button", { name: "Done" }).click();
+  await expectSecretGone(page, secret);
+}
+
+// Creates a key (all models) in the window, copies its secret, closes the window, and waits
+// until the validator allows the secret; returns the secret.
+export async function createKeyWithWorkingSecret(
+  page: Page,
+  stack: StackState,
+  name: string,
+): Promise<string> {
+  const created = await createKeyInWindow(page, { name });
+  const secret = await copySecret(page, created);
+  await created.getByRole("button", { name: "Done" }).click();
+  await expectValidatorAllows(stack, secret);
+  return secret;
+}
+
+// Answers a request routed with page.route as the API refuses one: {id, message}, Retry-After.
+export async function fulfillApiError(
+  route: Route,
+  status: number,
+  body: { id: string; message: string },
+  retryAfterSeconds?: number,
+): Promise<void> {
+  await route.fulfill({
+    status,
+    contentType: "application/json",
+    ...(retryAfterSeconds === undefined
+      ? {}
+      : { headers: { "Retry-After": String(retryAfterSeconds) } }),
+    body: JSON.stringify(body),
   });
 }
 

@@ -2,12 +2,13 @@
 // them, Escape to close; focus stays inside an open window and returns to its opener.
 
 import {
+  CONFIRM_LABEL,
   OLGA,
   dialog,
   expect,
   expectSecretGone,
   expectValidatorAllows,
-  grantClipboard,
+  grantClipboardInEachTest,
   legacyKey,
   menuButton,
   row,
@@ -15,13 +16,10 @@ import {
   tabTo,
   test,
   uniqueName,
-  type DevUser,
 } from "./fixtures";
 import type { Locator, Page } from "@playwright/test";
 
-test.beforeEach(async ({ page, stack }) => {
-  await grantClipboard(page.context(), stack);
-});
+grantClipboardInEachTest();
 
 async function typeText(page: Page, text: string): Promise<void> {
   await page.keyboard.type(text);
@@ -50,19 +48,18 @@ async function createByKeyboard(page: Page, name: string): Promise<Locator> {
   return window;
 }
 
-async function signInFresh(
-  page: Page,
-  stack: Parameters<typeof signIn>[1],
-  user: DevUser,
-) {
-  await signIn(page, stack, user);
+// Creates a key by keyboard and closes its secret window with Escape.
+async function addKeyByKeyboard(page: Page, name: string): Promise<void> {
+  const window = await createByKeyboard(page, name);
+  await page.keyboard.press("Escape");
+  await expect(window).toBeHidden();
 }
 
 test("the create window works by keyboard alone and focus returns to its button", async ({
   page,
   stack,
 }) => {
-  await signInFresh(page, stack, OLGA);
+  await signIn(page, stack, OLGA);
   const name = uniqueName(stack, "keyboard-create");
   const window = await createByKeyboard(page, name);
   await page.keyboard.press("Space");
@@ -82,7 +79,7 @@ test("the create window's choices work by keyboard: Select models, search, Space
   page,
   stack,
 }) => {
-  await signInFresh(page, stack, OLGA);
+  await signIn(page, stack, OLGA);
   await tabTo(
     page,
     page.getByRole("button", { name: "Create model access key" }),
@@ -124,7 +121,7 @@ test("Tab and Shift+Tab stay inside an open window", async ({
   page,
   stack,
 }) => {
-  await signInFresh(page, stack, OLGA);
+  await signIn(page, stack, OLGA);
   await page.getByRole("button", { name: "Create model access key" }).click();
   const window = dialog(page, "Create model access key");
   for (let i = 0; i < 15; i++) {
@@ -146,7 +143,7 @@ test("tabs are reached by Tab and switched by Enter and the arrow keys", async (
   page,
   stack,
 }) => {
-  await signInFresh(page, stack, OLGA);
+  await signIn(page, stack, OLGA);
   const legacy = page.getByRole("tab", { name: "Legacy keys" });
   await tabTo(page, legacy);
   await page.keyboard.press("Enter");
@@ -168,11 +165,9 @@ test("the models tooltip opens on keyboard focus and Escape hides it", async ({
   page,
   stack,
 }) => {
-  await signInFresh(page, stack, OLGA);
+  await signIn(page, stack, OLGA);
   const name = uniqueName(stack, "keyboard-tooltip");
-  const window = await createByKeyboard(page, name);
-  await page.keyboard.press("Escape");
-  await expect(window).toBeHidden();
+  await addKeyByKeyboard(page, name);
   const models = row(page, name).getByRole("button", { name: "All models" });
   await tabTo(page, models);
   await expect(page.getByRole("tooltip")).toBeVisible();
@@ -185,11 +180,9 @@ test("rename, regenerate and delete work by keyboard alone, and focus returns to
   page,
   stack,
 }) => {
-  await signInFresh(page, stack, OLGA);
+  await signIn(page, stack, OLGA);
   const name = uniqueName(stack, "keyboard-row");
-  const created = await createByKeyboard(page, name);
-  await page.keyboard.press("Escape");
-  await expect(created).toBeHidden();
+  await addKeyByKeyboard(page, name);
 
   // Rename: Enter opens the menu on its first item.
   await tabTo(page, menuButton(page, name));
@@ -220,9 +213,7 @@ test("rename, regenerate and delete work by keyboard alone, and focus returns to
   ).toBeFocused();
   await page.keyboard.press("Enter");
   const regenerate = dialog(page, "Regenerate model access key");
-  await expect(
-    regenerate.getByLabel("Type the key name to confirm"),
-  ).toBeFocused();
+  await expect(regenerate.getByLabel(CONFIRM_LABEL)).toBeFocused();
   await typeText(page, renamed);
   await page.keyboard.press("Enter");
   await expect(
@@ -255,7 +246,7 @@ test("rename, regenerate and delete work by keyboard alone, and focus returns to
 });
 
 test("a legacy key's windows work by keyboard too", async ({ page, stack }) => {
-  await signInFresh(page, stack, OLGA);
+  await signIn(page, stack, OLGA);
   const name = legacyKey(stack, "legacy-olga-keyboard");
   const legacyTab = page.getByRole("tab", { name: "Legacy keys" });
   await tabTo(page, legacyTab);

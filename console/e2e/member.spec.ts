@@ -3,16 +3,18 @@
 import {
   MIA,
   OMAR,
-  apiAs,
+  closeSecretWindow,
+  confirmRowAction,
   copySecret,
+  createKeyAs,
   createKeyInWindow,
-  createKeyViaApi,
+  createKeyWithWorkingSecret,
   dialog,
   expect,
   expectSecretGone,
   expectValidatorAllows,
   expectValidatorDenies,
-  grantClipboard,
+  grantClipboardInEachTest,
   legacyKey,
   menuButton,
   openRowAction,
@@ -25,9 +27,7 @@ import {
   KEYS_PATH,
 } from "./fixtures";
 
-test.beforeEach(async ({ page, stack }) => {
-  await grantClipboard(page.context(), stack);
-});
+grantClipboardInEachTest();
 
 test("member sees only My keys and Legacy keys, and no Team's tab at all", async ({
   page,
@@ -53,8 +53,7 @@ test("member creates a key; it is listed under My keys and its secret works", as
   const window = await createKeyInWindow(page, { name, batch: true });
   const secret = await copySecret(page, window);
   await expectValidatorAllows(stack, secret);
-  await window.getByRole("button", { name: "Done" }).click();
-  await expectSecretGone(page, secret);
+  await closeSecretWindow(page, window, secret);
   const created = row(page, name);
   await expect(created).toContainText("Batch Inference");
   await expect(menuButton(page, name)).toBeVisible();
@@ -83,10 +82,7 @@ test("member never sees other members' keys", async ({
   stack,
   playwright,
 }) => {
-  const omar = await apiAs(playwright, stack, OMAR);
-  const name = uniqueName(stack, "omars-private");
-  await createKeyViaApi(omar, stack, { name, all_models: true });
-  await omar.dispose();
+  const { name } = await createKeyAs(playwright, stack, OMAR, "omars-private");
   await signIn(page, stack, MIA);
   await expect(row(page, name)).toHaveCount(0);
   await selectTab(page, "Legacy keys");
@@ -114,14 +110,10 @@ test("member regenerates her legacy key; the new secret works", async ({
   await signIn(page, stack, MIA);
   await selectTab(page, "Legacy keys");
   const name = legacyKey(stack, "legacy-mia-regenerate");
-  await openRowAction(page, name, "Regenerate");
-  const window = dialog(page, "Regenerate model access key");
-  await window.getByLabel("Type the key name to confirm").fill(name);
-  await window.getByRole("button", { name: "Regenerate access key" }).click();
+  const window = await confirmRowAction(page, name, "Regenerate");
   const secret = await copySecret(page, window);
   await expectValidatorAllows(stack, secret);
-  await window.getByRole("button", { name: "Done" }).click();
-  await expectSecretGone(page, secret);
+  await closeSecretWindow(page, window, secret);
 });
 
 test("member regenerates and deletes her own key; each old secret is denied", async ({
@@ -130,26 +122,15 @@ test("member regenerates and deletes her own key; each old secret is denied", as
 }) => {
   await signIn(page, stack, MIA);
   const name = uniqueName(stack, "mia-lifecycle");
-  const created = await createKeyInWindow(page, { name });
-  const first = await copySecret(page, created);
-  await created.getByRole("button", { name: "Done" }).click();
-  await expectValidatorAllows(stack, first);
+  const first = await createKeyWithWorkingSecret(page, stack, name);
 
-  await openRowAction(page, name, "Regenerate");
-  const regenerate = dialog(page, "Regenerate model access key");
-  await regenerate.getByLabel("Type the key name to confirm").fill(name);
-  await regenerate
-    .getByRole("button", { name: "Regenerate access key" })
-    .click();
+  const regenerate = await confirmRowAction(page, name, "Regenerate");
   const second = await copySecret(page, regenerate);
   await regenerate.getByRole("button", { name: "Done" }).click();
   await expectValidatorDenies(stack, first);
   await expectValidatorAllows(stack, second);
 
-  await openRowAction(page, name, "Delete");
-  const remove = dialog(page, "Delete model access key");
-  await remove.getByLabel("Type the key name to confirm").fill(name);
-  await remove.getByRole("button", { name: "Delete access key" }).click();
+  const remove = await confirmRowAction(page, name, "Delete");
   await expect(remove).toBeHidden();
   await expect(row(page, name)).toHaveCount(0);
   await expectValidatorDenies(stack, second);
@@ -160,10 +141,7 @@ test("member deletes her legacy key", async ({ page, stack }) => {
   await signIn(page, stack, MIA);
   await selectTab(page, "Legacy keys");
   const name = legacyKey(stack, "legacy-mia-delete");
-  await openRowAction(page, name, "Delete");
-  const window = dialog(page, "Delete model access key");
-  await window.getByLabel("Type the key name to confirm").fill(name);
-  await window.getByRole("button", { name: "Delete access key" }).click();
+  const window = await confirmRowAction(page, name, "Delete");
   await expect(window).toBeHidden();
   await expect(row(page, name)).toHaveCount(0);
 });

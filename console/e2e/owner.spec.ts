@@ -2,20 +2,26 @@
 // validator.
 
 import {
+  CONFIRM_LABEL,
   GINA,
   MIA,
   OLGA,
   OMAR,
   apiAs,
+  closeSecretWindow,
+  confirmInWindow,
+  confirmRowAction,
   copySecret,
+  createKeyAs,
   createKeyInWindow,
   createKeyViaApi,
+  createKeyWithWorkingSecret,
   dialog,
   expect,
   expectSecretGone,
   expectValidatorAllows,
   expectValidatorDenies,
-  grantClipboard,
+  grantClipboardInEachTest,
   legacyKey,
   menuButton,
   openRowAction,
@@ -26,9 +32,7 @@ import {
   uniqueName,
 } from "./fixtures";
 
-test.beforeEach(async ({ page, stack }) => {
-  await grantClipboard(page.context(), stack);
-});
+grantClipboardInEachTest();
 
 test("owner sees My keys, Legacy keys and Team's keys", async ({
   page,
@@ -189,8 +193,7 @@ test("a key created while the Team's keys tab is open appears under My keys", as
     "true",
   );
   const secret = await window.getByLabel("Secret key").inputValue();
-  await window.getByRole("button", { name: "Done" }).click();
-  await expectSecretGone(page, secret);
+  await closeSecretWindow(page, window, secret);
   await expect(row(page, name)).toBeVisible();
   await selectTab(page, "Team's keys");
   await expect(row(page, name)).toHaveCount(0);
@@ -201,10 +204,7 @@ test("Team's keys lists other members' keys with the creator's name", async ({
   stack,
   playwright,
 }) => {
-  const mia = await apiAs(playwright, stack, MIA);
-  const name = uniqueName(stack, "mias");
-  await createKeyViaApi(mia, stack, { name, all_models: true });
-  await mia.dispose();
+  const { name } = await createKeyAs(playwright, stack, MIA, "mias");
   await signIn(page, stack, OLGA);
   await expect(row(page, name)).toHaveCount(0);
   await selectTab(page, "Team's keys");
@@ -222,12 +222,7 @@ test("owner renames a member's key and its secret keeps working", async ({
   stack,
   playwright,
 }) => {
-  const mia = await apiAs(playwright, stack, MIA);
-  const key = await createKeyViaApi(mia, stack, {
-    name: uniqueName(stack, "to-rename"),
-    all_models: true,
-  });
-  await mia.dispose();
+  const key = await createKeyAs(playwright, stack, MIA, "to-rename");
   await expectValidatorAllows(stack, key.secret);
   await signIn(page, stack, OLGA);
   await selectTab(page, "Team's keys");
@@ -253,16 +248,13 @@ test("owner regenerates a key: confirmation waits for the exact name; the old se
 }) => {
   await signIn(page, stack, OLGA);
   const name = uniqueName(stack, "to-regenerate");
-  const created = await createKeyInWindow(page, { name });
-  const oldSecret = await copySecret(page, created);
-  await created.getByRole("button", { name: "Done" }).click();
-  await expectValidatorAllows(stack, oldSecret);
+  const oldSecret = await createKeyWithWorkingSecret(page, stack, name);
 
   await openRowAction(page, name, "Regenerate");
   const window = dialog(page, "Regenerate model access key");
   await expect(window.getByText("There is no grace period.")).toBeVisible();
   const confirm = window.getByRole("button", { name: "Regenerate access key" });
-  const field = window.getByLabel("Type the key name to confirm");
+  const field = window.getByLabel(CONFIRM_LABEL);
   for (const wrong of ["", name.toUpperCase(), `${name} `, name.slice(0, -1)]) {
     await field.fill(wrong);
     await expect(confirm).toBeDisabled();
@@ -290,16 +282,13 @@ test("owner deletes a key and its secret is denied", async ({
 }) => {
   await signIn(page, stack, OLGA);
   const name = uniqueName(stack, "to-delete");
-  const created = await createKeyInWindow(page, { name });
-  const secret = await copySecret(page, created);
-  await created.getByRole("button", { name: "Done" }).click();
-  await expectValidatorAllows(stack, secret);
+  const secret = await createKeyWithWorkingSecret(page, stack, name);
 
   await openRowAction(page, name, "Delete");
   const window = dialog(page, "Delete model access key");
   const confirm = window.getByRole("button", { name: "Delete access key" });
   await expect(confirm).toBeDisabled();
-  await window.getByLabel("Type the key name to confirm").fill(name);
+  await window.getByLabel(CONFIRM_LABEL).fill(name);
   await confirm.click();
   await expect(window).toBeHidden();
   await expect(row(page, name)).toHaveCount(0);
@@ -325,19 +314,13 @@ test("owner regenerates and deletes legacy keys created by another member; scope
     "Delete",
   ]);
   await page.getByRole("menuitem", { name: "Regenerate" }).click();
-  const window = dialog(page, "Regenerate model access key");
-  await window.getByLabel("Type the key name to confirm").fill(toRegenerate);
-  await window.getByRole("button", { name: "Regenerate access key" }).click();
+  const window = await confirmInWindow(page, toRegenerate, "Regenerate");
   const secret = await copySecret(page, window);
   await expectValidatorAllows(stack, secret);
-  await window.getByRole("button", { name: "Done" }).click();
-  await expectSecretGone(page, secret);
+  await closeSecretWindow(page, window, secret);
 
   const toDelete = legacyKey(stack, "legacy-omar-delete");
-  await openRowAction(page, toDelete, "Delete");
-  const deleteWindow = dialog(page, "Delete model access key");
-  await deleteWindow.getByLabel("Type the key name to confirm").fill(toDelete);
-  await deleteWindow.getByRole("button", { name: "Delete access key" }).click();
+  const deleteWindow = await confirmRowAction(page, toDelete, "Delete");
   await expect(deleteWindow).toBeHidden();
   await expect(row(page, toDelete)).toHaveCount(0);
   await expect(row(page, toRegenerate)).toBeVisible();

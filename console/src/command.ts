@@ -1,26 +1,52 @@
 // Sending one command from a window: the submit button is disabled while the request is in
-// flight and, after a 429, for the wait the server asked for; an error is shown in words in the
-// window's error slot and leaves the window as it was before the attempt.
+// flight and, after a 429, for the wait the server asked for (the window's Cancel or Back button
+// while it is in flight); an error is shown in words in the window's error slot and leaves the
+// window as it was before the attempt.
 
-import type { ErrorSlot, Modal } from "./dialog";
+import type { ApiKeyInfo } from "./api";
+import type { ErrorSlot, Modal, WindowContext } from "./dialog";
 import { ApiError, asApiError, describeError, type Action } from "./errors";
-import type { IdempotencyKeys } from "./idempotency";
+import { IdempotencyKeys } from "./idempotency";
+
+// What every window that sends a command about one key is given.
+export interface KeyWindowOptions {
+  key: ApiKeyInfo;
+  context: WindowContext;
+  // By default each window has keys of its own (tests pass theirs).
+  idempotency?: IdempotencyKeys | undefined;
+}
 
 export type Outcome<T> =
   { ok: true; value: T } | { ok: false; error: ApiError | null };
 
+export interface CommandGateOptions {
+  submit: HTMLButtonElement;
+  // The window's other buttons that must wait for the answer (Cancel, Back).
+  heldWhileSending?: HTMLButtonElement[];
+  error: ErrorSlot;
+  // Whether the window's inputs make a request the API would accept.
+  ready: () => boolean;
+  idempotency?: IdempotencyKeys | undefined;
+}
+
 export class CommandGate {
   private inFlight = false;
   private waitTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly submit: HTMLButtonElement;
+  private readonly held: HTMLButtonElement[];
+  private readonly error: ErrorSlot;
+  private readonly ready: () => boolean;
+  private readonly idempotency: IdempotencyKeys;
 
   constructor(
     private readonly modal: Modal,
-    private readonly submit: HTMLButtonElement,
-    private readonly error: ErrorSlot,
-    // Whether the window's inputs make a request the API would accept.
-    private readonly ready: () => boolean,
-    private readonly idempotency: IdempotencyKeys,
+    options: CommandGateOptions,
   ) {
+    this.submit = options.submit;
+    this.held = options.heldWhileSending ?? [];
+    this.error = options.error;
+    this.ready = options.ready;
+    this.idempotency = options.idempotency ?? new IdempotencyKeys();
     modal.onClose(() => {
       this.dispose();
     });
@@ -33,6 +59,10 @@ export class CommandGate {
 
   update(): void {
     this.submit.disabled = this.inFlight || this.waiting || !this.ready();
+  }
+
+  private hold(held: boolean): void {
+    for (const button of this.held) button.disabled = held;
   }
 
   // Sends `send` with the Idempotency-Key for `request`. On failure the error is already shown;
@@ -49,6 +79,7 @@ export class CommandGate {
         ? document.activeElement
         : null;
     this.inFlight = true;
+    this.hold(true);
     this.modal.setBusy(true);
     this.error.clear();
     this.update();
@@ -68,6 +99,7 @@ export class CommandGate {
       return { ok: false, error: e };
     } finally {
       this.inFlight = false;
+      this.hold(false);
       this.modal.setBusy(false);
       this.update();
       this.modal.keepFocus(focused);

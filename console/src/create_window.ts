@@ -11,12 +11,21 @@ import type {
   Vpc,
 } from "./api";
 import { CommandGate } from "./command";
-import { ErrorSlot, Modal, actionsRow, type WindowContext } from "./dialog";
+import {
+  ErrorSlot,
+  Modal,
+  actionsRow,
+  closeWindowButton,
+  dialogForm,
+  submitButton,
+  type WindowContext,
+} from "./dialog";
 import { button, el, uniqueId } from "./dom";
-import { IdempotencyKeys } from "./idempotency";
+import type { IdempotencyKeys } from "./idempotency";
+import { KeyNameField } from "./key_name_field";
 import { ModelPicker } from "./model_picker";
 import { catalogOptions } from "./models";
-import { keyNameProblem, normalizeKeyName } from "./rules";
+import { normalizeKeyName } from "./rules";
 import { showSecretInWindow, type ClipboardWriter } from "./secret_panel";
 
 export const BATCH_TOGGLE_LABEL =
@@ -38,17 +47,41 @@ export interface CreateWindowOptions {
   idempotency?: IdempotencyKeys;
 }
 
+interface Radio {
+  input: HTMLInputElement;
+  element: HTMLLabelElement;
+}
+
 function radio(
   name: string,
   value: string,
   label: string,
   checked: boolean,
-): { input: HTMLInputElement; element: HTMLLabelElement } {
+): Radio {
   const input = el("input", { type: "radio", name, value, checked });
   return {
     input,
     element: el("label", { class: "choice" }, input, el("span", {}, label)),
   };
+}
+
+// A set of radio buttons under a legend, with a note after them (why a choice is disabled).
+function choiceGroup(
+  legend: string,
+  radios: Radio[],
+  note: HTMLElement,
+): HTMLFieldSetElement {
+  return el(
+    "fieldset",
+    { class: "field" },
+    el("legend", { class: "field-label" }, legend),
+    el(
+      "div",
+      { class: "choices" },
+      radios.map((r) => r.element),
+    ),
+    note,
+  );
 }
 
 // The create request the window's inputs describe. Batch is sent only with all models; models
@@ -81,17 +114,10 @@ export function openCreateWindow(options: CreateWindowOptions): Modal {
   const group = uniqueId("create");
 
   // Step 1: name and models.
-  const nameId = uniqueId("key-name");
-  const nameProblemId = uniqueId("key-name-problem");
-  const nameInput = el("input", {
-    id: nameId,
-    type: "text",
-    class: "text-input",
-    autocomplete: "off",
-    spellcheck: "false",
-    "aria-describedby": nameProblemId,
+  const nameField = new KeyNameField({
+    label: "Access Key Name",
+    onInput: updateSteps,
   });
-  const nameProblem = el("p", { id: nameProblemId, class: "field-problem" });
 
   const allModels = radio(`${group}-models`, "all", "All models", true);
   const selectModels = radio(
@@ -139,36 +165,12 @@ export function openCreateWindow(options: CreateWindowOptions): Modal {
     ),
   );
 
-  const cancel = button(
-    "Cancel",
-    () => {
-      modal.close();
-    },
-    { class: "button" },
-  );
-  const continueButton = el(
-    "button",
-    { type: "submit", class: "button button-primary" },
-    "Continue",
-  );
-  const step1 = el(
-    "form",
-    { class: "dialog-form", novalidate: true },
+  const cancel = closeWindowButton("Cancel", modal);
+  const continueButton = submitButton("Continue");
+  const step1 = dialogForm(
     el("p", { class: "step" }, "Step 1 of 2: name and models"),
-    el(
-      "div",
-      { class: "field" },
-      el("label", { for: nameId, class: "field-label" }, "Access Key Name"),
-      nameInput,
-      nameProblem,
-    ),
-    el(
-      "fieldset",
-      { class: "field" },
-      el("legend", { class: "field-label" }, "Foundation models"),
-      el("div", { class: "choices" }, allModels.element, selectModels.element),
-      catalogNote,
-    ),
+    nameField.element,
+    choiceGroup("Foundation models", [allModels, selectModels], catalogNote),
     pickerBox,
     batchBox,
     actionsRow(cancel, continueButton),
@@ -222,22 +224,10 @@ export function openCreateWindow(options: CreateWindowOptions): Modal {
     },
     { class: "button" },
   );
-  const add = el(
-    "button",
-    { type: "submit", class: "button button-primary" },
-    "Add model access key",
-  );
-  const step2 = el(
-    "form",
-    { class: "dialog-form", novalidate: true },
+  const add = submitButton("Add model access key");
+  const step2 = dialogForm(
     el("p", { class: "step" }, "Step 2 of 2: VPC network"),
-    el(
-      "fieldset",
-      { class: "field" },
-      el("legend", { class: "field-label" }, "VPC Network"),
-      el("div", { class: "choices" }, noVpc.element, customVpc.element),
-      vpcNote,
-    ),
+    choiceGroup("VPC Network", [noVpc, customVpc], vpcNote),
     vpcBox,
     error.element,
     actionsRow(back, add),
@@ -247,19 +237,18 @@ export function openCreateWindow(options: CreateWindowOptions): Modal {
   const modelsReady = (): boolean =>
     allModels.input.checked ||
     (picker !== null && picker.selectedIds().length > 0);
-  const step1Ready = (): boolean =>
-    keyNameProblem(nameInput.value) === null && modelsReady();
+  const step1Ready = (): boolean => nameField.isValid() && modelsReady();
   const vpcUuid = (): string | null =>
     customVpc.input.checked && vpcSelect.value !== "" ? vpcSelect.value : null;
   const step2Ready = (): boolean =>
     !customVpc.input.checked || vpcUuid() !== null;
-  const gate = new CommandGate(
-    modal,
-    add,
+  const gate = new CommandGate(modal, {
+    submit: add,
+    heldWhileSending: [back],
     error,
-    () => step1Ready() && step2Ready(),
-    options.idempotency ?? new IdempotencyKeys(),
-  );
+    ready: () => step1Ready() && step2Ready(),
+    idempotency: options.idempotency,
+  });
 
   function updateSteps(): void {
     const all = allModels.input.checked;
@@ -275,18 +264,10 @@ export function openCreateWindow(options: CreateWindowOptions): Modal {
   function showStep(step: 1 | 2): void {
     step1.hidden = step !== 1;
     step2.hidden = step !== 2;
-    if (step === 1) nameInput.focus();
+    if (step === 1) nameField.input.focus();
     else (customVpc.input.checked ? customVpc.input : noVpc.input).focus();
   }
 
-  nameInput.addEventListener("input", () => {
-    const problem =
-      nameInput.value.trim() === "" ? null : keyNameProblem(nameInput.value);
-    nameProblem.textContent = problem ?? "";
-    if (problem === null) nameInput.removeAttribute("aria-invalid");
-    else nameInput.setAttribute("aria-invalid", "true");
-    updateSteps();
-  });
   for (const input of [
     allModels.input,
     selectModels.input,
@@ -304,19 +285,17 @@ export function openCreateWindow(options: CreateWindowOptions): Modal {
   step2.addEventListener("submit", (event) => {
     event.preventDefault();
     const request = createRequest({
-      name: nameInput.value,
+      name: nameField.value,
       allModels: allModels.input.checked,
       models: picker?.selectedIds() ?? [],
       batch: batch.checked,
       vpcUuid: vpcUuid(),
     });
-    back.disabled = true;
     void gate
       .run<CommandResult>("create", request, (idempotencyKey) =>
         options.api.createKey(request, idempotencyKey),
       )
       .then((outcome) => {
-        back.disabled = false;
         if (!outcome.ok) return;
         const result = outcome.value;
         showSecretInWindow(
@@ -331,6 +310,6 @@ export function openCreateWindow(options: CreateWindowOptions): Modal {
 
   modal.body.append(step1, step2);
   updateSteps();
-  modal.open(nameInput);
+  modal.open(nameField.input);
   return modal;
 }

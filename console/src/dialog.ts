@@ -3,7 +3,7 @@
 // while a request is in flight); on close, focus returns to the element that opened it, or to
 // that element's re-rendered equivalent.
 
-import { el, tabbableElements, uniqueId } from "./dom";
+import { button, el, tabbableElements, uniqueId, type Child } from "./dom";
 
 export interface WindowContext {
   // The page content, made inert while the window is open.
@@ -199,4 +199,35 @@ export class ErrorSlot {
 
 export function actionsRow(...buttons: HTMLElement[]): HTMLDivElement {
   return el("div", { class: "dialog-actions" }, buttons);
+}
+
+// The form of a window's step; the window checks its inputs itself.
+export function dialogForm(...children: Child[]): HTMLFormElement {
+  return el("form", { class: "dialog-form", novalidate: true }, children);
+}
+
+// The button that sends a window's form.
+export function submitButton(
+  label: string,
+  tone: "primary" | "danger" = "primary",
+): HTMLButtonElement {
+  return el(
+    "button",
+    { type: "submit", class: `button button-${tone}` },
+    label,
+  );
+}
+
+// A button that closes the window (Cancel, Done).
+export function closeWindowButton(
+  label: string,
+  modal: { close(): void },
+): HTMLButtonElement {
+  return button(
+    label,
+    () => {
+      modal.close();
+    },
+    { class: "button" },
+  );
 }

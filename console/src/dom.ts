@@ -53,6 +53,21 @@ export function uniqueId(prefix: string): string {
   return `${prefix}-${String(lastId)}`;
 }
 
+// A one-line text field that the browser neither corrects nor fills in.
+export function textInput(
+  id: string,
+  attributes: Attributes = {},
+): HTMLInputElement {
+  return el("input", {
+    id,
+    type: "text",
+    class: "text-input",
+    autocomplete: "off",
+    spellcheck: "false",
+    ...attributes,
+  });
+}
+
 export function button(
   label: string | Child[],
   onClick: (event: MouseEvent) => void,

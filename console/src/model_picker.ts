@@ -2,7 +2,7 @@
 // checkbox per model, labelled with the model's and its provider's names. Filtering hides
 // options but never changes what is selected.
 
-import { el, uniqueId } from "./dom";
+import { el, textInput, uniqueId } from "./dom";
 import { filterCatalog, type CatalogOption } from "./models";
 
 export class ModelPicker {
@@ -20,12 +20,8 @@ export class ModelPicker {
     const searchId = uniqueId("model-search");
     const listId = uniqueId("model-list");
     const countId = uniqueId("model-count");
-    this.search = el("input", {
-      id: searchId,
+    this.search = textInput(searchId, {
       type: "search",
-      class: "text-input",
-      autocomplete: "off",
-      spellcheck: "false",
       "aria-controls": listId,
       "aria-describedby": countId,
     });

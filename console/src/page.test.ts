@@ -199,28 +199,26 @@ describe("the keys table", () => {
 });
 
 describe("row actions", () => {
-  it("a member's menu is offered only on keys they created, legacy ones included", async () => {
+  // The Legacy keys tab as `user` sees it, with a legacy key of Mia's and one of Omar's.
+  async function showMiasAndOmarsLegacyKeys(user: SignedInUser): Promise<void> {
     const api = new FakeApi();
     api.keys.push(
       makeKey({ name: "mias-legacy", legacy: true, created_by: MIA.user_id }),
       makeKey({ name: "omars-legacy", legacy: true, created_by: OMAR.user_id }),
     );
-    await showPage(api, MIA);
+    await showPage(api, user);
     click(byRole("tab", "Legacy keys"));
     await settle();
+  }
+
+  it("a member's menu is offered only on keys they created, legacy ones included", async () => {
+    await showMiasAndOmarsLegacyKeys(MIA);
     expect(queryByRole("button", "Actions for mias-legacy")).not.toBeNull();
     expect(queryByRole("button", "Actions for omars-legacy")).toBeNull();
   });
 
   it("an owner's menu is on every key of the team", async () => {
-    const api = new FakeApi();
-    api.keys.push(
-      makeKey({ name: "mias-legacy", legacy: true, created_by: MIA.user_id }),
-      makeKey({ name: "omars-legacy", legacy: true, created_by: OMAR.user_id }),
-    );
-    await showPage(api, OLGA);
-    click(byRole("tab", "Legacy keys"));
-    await settle();
+    await showMiasAndOmarsLegacyKeys(OLGA);
     expect(queryByRole("button", "Actions for mias-legacy")).not.toBeNull();
     expect(queryByRole("button", "Actions for omars-legacy")).not.toBeNull();
   });

@@ -1,106 +1,75 @@
 // "Rename model access key": a new name for the key; the secret is unchanged and keeps working.
 
 import type { ApiKeyInfo, ConsoleApi } from "./api";
-import { CommandGate } from "./command";
-import { Modal, ErrorSlot, actionsRow, type WindowContext } from "./dialog";
-import { button, el, uniqueId } from "./dom";
-import { IdempotencyKeys } from "./idempotency";
-import { keyNameProblem, normalizeKeyName } from "./rules";
+import { CommandGate, type KeyWindowOptions } from "./command";
+import {
+  Modal,
+  ErrorSlot,
+  actionsRow,
+  closeWindowButton,
+  dialogForm,
+  submitButton,
+} from "./dialog";
+import { el } from "./dom";
+import { KeyNameField } from "./key_name_field";
 
-export interface RenameWindowOptions {
+export interface RenameWindowOptions extends KeyWindowOptions {
   api: Pick<ConsoleApi, "renameKey">;
-  key: ApiKeyInfo;
-  context: WindowContext;
   onRenamed: (key: ApiKeyInfo) => void;
-  idempotency?: IdempotencyKeys;
 }
 
 export function openRenameWindow(options: RenameWindowOptions): Modal {
   const { key } = options;
   const modal = new Modal("Rename model access key", options.context);
   const error = new ErrorSlot();
-  const inputId = uniqueId("rename");
-  const problemId = uniqueId("rename-problem");
-  const input = el("input", {
-    id: inputId,
-    type: "text",
-    class: "text-input",
-    autocomplete: "off",
-    spellcheck: "false",
-    "aria-describedby": `${problemId} ${error.id}`,
-  });
-  input.value = key.name;
-  const problem = el("p", { id: problemId, class: "field-problem" });
-  const newName = (): string => normalizeKeyName(input.value);
-  const ready = (): boolean =>
-    keyNameProblem(input.value) === null && newName() !== key.name;
-
-  const update = el(
-    "button",
-    { type: "submit", class: "button button-primary" },
-    "Update",
-  );
-  const cancel = button(
-    "Cancel",
-    () => {
-      modal.close();
+  const field = new KeyNameField({
+    label: "Key name",
+    value: key.name,
+    describedBy: error.id,
+    onInput: () => {
+      gate.update();
     },
-    { class: "button" },
-  );
-  const gate = new CommandGate(
-    modal,
-    update,
+  });
+  const ready = (): boolean => field.isValid() && field.name !== key.name;
+
+  const update = submitButton("Update");
+  const cancel = closeWindowButton("Cancel", modal);
+  const gate = new CommandGate(modal, {
+    submit: update,
+    heldWhileSending: [cancel],
     error,
     ready,
-    options.idempotency ?? new IdempotencyKeys(),
-  );
-  input.addEventListener("input", () => {
-    const text = input.value.trim() === "" ? null : keyNameProblem(input.value);
-    problem.textContent = text ?? "";
-    if (text === null) input.removeAttribute("aria-invalid");
-    else input.setAttribute("aria-invalid", "true");
-    gate.update();
+    idempotency: options.idempotency,
   });
 
-  const form = el(
-    "form",
-    { class: "dialog-form", novalidate: true },
+  const form = dialogForm(
     el(
       "p",
       {},
       "The key keeps its secret, models and VPC network; only its name changes.",
     ),
-    el(
-      "div",
-      { class: "field" },
-      el("label", { for: inputId, class: "field-label" }, "Key name"),
-      input,
-      problem,
-    ),
+    field.element,
     error.element,
     actionsRow(cancel, update),
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const name = newName();
+    const name = field.name;
     void gate
       .run("rename", { uuid: key.uuid, name }, (idempotencyKey) =>
         options.api.renameKey(key.uuid, name, idempotencyKey),
       )
       .then((outcome) => {
-        cancel.disabled = false;
         if (!outcome.ok) {
-          if (outcome.error?.status === 400)
-            input.setAttribute("aria-invalid", "true");
+          if (outcome.error?.status === 400) field.markInvalid();
           return;
         }
         modal.close();
         options.onRenamed(outcome.value);
       });
-    cancel.disabled = true;
   });
   modal.body.append(form);
-  modal.open(input);
-  input.select();
+  modal.open(field.input);
+  field.input.select();
   return modal;
 }

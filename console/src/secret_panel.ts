@@ -3,6 +3,7 @@
 // attribute) and in `secret`; destroy() empties both and removes the panel from the DOM. Nothing
 // is written to any storage, URL or log.
 
+import { actionsRow, closeWindowButton } from "./dialog";
 import { button, el, uniqueId } from "./dom";
 
 export interface ClipboardWriter {
@@ -122,13 +123,7 @@ export function showSecretInWindow(
   heading: string,
   clipboard?: ClipboardWriter | null,
 ): SecretPanel | null {
-  const done = button(
-    "Done",
-    () => {
-      modal.close();
-    },
-    { class: "button" },
-  );
+  const done = closeWindowButton("Done", modal);
   if (secret === null) {
     modal.body.replaceChildren(
       el(
@@ -141,7 +136,7 @@ export function showSecretInWindow(
           "The server had already carried out this request for an earlier attempt from this window, and a secret is never shown twice. Regenerate the key to get a new secret.",
         ),
       ),
-      el("div", { class: "dialog-actions" }, done),
+      actionsRow(done),
     );
     done.focus();
     return null;
@@ -151,10 +146,7 @@ export function showSecretInWindow(
     panel?.destroy();
     panel = null;
   });
-  modal.body.replaceChildren(
-    panel.element,
-    el("div", { class: "dialog-actions" }, done),
-  );
+  modal.body.replaceChildren(panel.element, actionsRow(done));
   panel.copyButton.focus();
   return panel;
 }

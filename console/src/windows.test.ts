@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { ApiKeyInfo } from "./api";
 import { openCreateWindow } from "./create_window";
 import { openDeleteWindow } from "./delete_window";
 import type { WindowContext } from "./dialog";
@@ -88,6 +89,53 @@ function openCreate(api: FakeApi, vpcs = ACME_VPCS) {
   return { modal, created };
 }
 
+// A FakeApi holding one key named `name`, and options for any window on that key: each
+// window's callback (onRegenerated, onDeleted, onRenamed) adds the key it reports to `reported`.
+function windowOnKey(name: string) {
+  const key = makeKey({ name });
+  const api = new FakeApi();
+  api.keys.push(key);
+  const reported: ApiKeyInfo[] = [];
+  const report = (k: ApiKeyInfo): void => {
+    reported.push(k);
+  };
+  const options = {
+    api,
+    key,
+    context,
+    clipboard,
+    onRegenerated: report,
+    onDeleted: report,
+    onRenamed: report,
+  };
+  return { api, key, reported, options };
+}
+
+// Types `name` in the confirmation field and sends the window with `buttonName`.
+async function confirmAs(name: string, buttonName: string): Promise<void> {
+  type(byLabel("Type the key name to confirm"), name);
+  submit(byRole("button", buttonName));
+  await settle();
+}
+
+// A FakeApi whose first createKey fails with `error`.
+function apiFailingCreate(error: ApiError): FakeApi {
+  const api = new FakeApi();
+  api.failNext("createKey", error);
+  return api;
+}
+
+// Step 1 with all models: names the key and continues to step 2.
+function continueWithName(name: string): void {
+  type(byLabel("Access Key Name"), name);
+  submit(byRole("button", "Continue"));
+}
+
+async function addKey(): Promise<void> {
+  submit(byRole("button", "Add model access key"));
+  await settle();
+}
+
 describe("the create window", () => {
   it("is a labelled modal dialog that starts on the name field", () => {
     openCreate(new FakeApi());
@@ -133,8 +181,7 @@ describe("the create window", () => {
     type(byLabel("Access Key Name"), "  batchy  ");
     choose(byRole("switch", /Enable batch inferencing/));
     submit(byRole("button", "Continue"));
-    submit(byRole("button", "Add model access key"));
-    await settle();
+    await addKey();
     expect(api.callsOf("createKey")[0]?.[0]).toEqual({
       name: "batchy",
       all_models: true,
@@ -153,8 +200,7 @@ describe("the create window", () => {
     choose(byRole("checkbox", "Claude 3.5 Haiku (Anthropic)"));
     submit(byRole("button", "Continue"));
     choose(byRole("radio", "Custom team VPCs"));
-    submit(byRole("button", "Add model access key"));
-    await settle();
+    await addKey();
     expect(api2.callsOf("createKey")[0]?.[0]).toEqual({
       name: "picky",
       all_models: false,
@@ -165,8 +211,7 @@ describe("the create window", () => {
 
   it("offers only the team's VPCs, by name, with the DNS resolver warning", () => {
     openCreate(new FakeApi());
-    type(byLabel("Access Key Name"), "svc");
-    submit(byRole("button", "Continue"));
+    continueWithName("svc");
     expect(document.activeElement).toBe(byRole("radio", "No VPC network"));
     choose(byRole("radio", "Custom team VPCs"));
     const select = selectByLabel("Team VPC");
@@ -181,8 +226,7 @@ describe("the create window", () => {
 
   it("a team without VPCs cannot pick Custom team VPCs", () => {
     openCreate(new FakeApi(), []);
-    type(byLabel("Access Key Name"), "svc");
-    submit(byRole("button", "Continue"));
+    continueWithName("svc");
     expect(inputByRole("radio", "Custom team VPCs").disabled).toBe(true);
     expect(document.body.textContent).toContain(
       "Your team has no VPC networks.",
@@ -192,10 +236,8 @@ describe("the create window", () => {
   it("shows the secret once, copies it, and drops it from the page when the window closes", async () => {
     const api = new FakeApi();
     const { created } = openCreate(api);
-    type(byLabel("Access Key Name"), "svc");
-    submit(byRole("button", "Continue"));
-    submit(byRole("button", "Add model access key"));
-    await settle();
+    continueWithName("svc");
+    await addKey();
     const field = byLabel("Secret key");
     const secret = field.value;
     expect(secret).toMatch(/^sk-do-v1-/);
@@ -217,9 +259,7 @@ describe("the create window", () => {
   });
 
   it("an error is shown next to the Add button and leaves the window as it was", async () => {
-    const api = new FakeApi();
-    api.failNext(
-      "createKey",
+    const api = apiFailingCreate(
       new ApiError(
         503,
         "service_unavailable",
@@ -228,10 +268,8 @@ describe("the create window", () => {
       ),
     );
     const { created } = openCreate(api);
-    type(byLabel("Access Key Name"), "svc");
-    submit(byRole("button", "Continue"));
-    submit(byRole("button", "Add model access key"));
-    await settle();
+    continueWithName("svc");
+    await addKey();
     expect(byRole("alert").textContent).toBe(
       "Creating the key failed: the key service is temporarily unavailable (the event log is unavailable). Nothing was changed. Try again in 1 second.",
     );
@@ -241,18 +279,13 @@ describe("the create window", () => {
   });
 
   it("a retry after a 503 sends the same Idempotency-Key", async () => {
-    const api = new FakeApi();
-    api.failNext(
-      "createKey",
+    const api = apiFailingCreate(
       new ApiError(503, "service_unavailable", "", null),
     );
     openCreate(api);
-    type(byLabel("Access Key Name"), "svc");
-    submit(byRole("button", "Continue"));
-    submit(byRole("button", "Add model access key"));
-    await settle();
-    submit(byRole("button", "Add model access key"));
-    await settle();
+    continueWithName("svc");
+    await addKey();
+    await addKey();
     const [first, second] = api.callsOf("createKey");
     expect(first?.[1]).toEqual(second?.[1]);
     expect(byLabel("Secret key").value).toMatch(/^sk-do-v1-/);
@@ -260,13 +293,10 @@ describe("the create window", () => {
 
   it("a 429 disables Add for the wait the server asked for", async () => {
     vi.useFakeTimers();
-    const api = new FakeApi();
-    api.failNext("createKey", new ApiError(429, "too_many_requests", "", 2));
+    const api = apiFailingCreate(new ApiError(429, "too_many_requests", "", 2));
     openCreate(api);
-    type(byLabel("Access Key Name"), "svc");
-    submit(byRole("button", "Continue"));
-    submit(byRole("button", "Add model access key"));
-    await settle();
+    continueWithName("svc");
+    await addKey();
     expect(byRole("alert").textContent).toContain(
       "Wait 2 seconds and try again.",
     );
@@ -293,14 +323,11 @@ describe("the create window", () => {
   });
 
   it("after a failed request, focus is back on the button that sent it", async () => {
-    const api = new FakeApi();
-    api.failNext(
-      "createKey",
+    const api = apiFailingCreate(
       new ApiError(503, "service_unavailable", "", null),
     );
     openCreate(api);
-    type(byLabel("Access Key Name"), "svc");
-    submit(byRole("button", "Continue"));
+    continueWithName("svc");
     const add = buttonByName("Add model access key");
     add.focus();
     submit(add);
@@ -323,10 +350,7 @@ describe("the create window", () => {
 
 describe("the regenerate window", () => {
   it("Regenerate access key is enabled only when the typed name matches exactly", () => {
-    const key = makeKey({ name: "Prod Key" });
-    const api = new FakeApi();
-    api.keys.push(key);
-    openRegenerateWindow({ api, key, context, onRegenerated: () => undefined });
+    openRegenerateWindow(windowOnKey("Prod Key").options);
     byRole("dialog", "Regenerate model access key");
     expect(document.body.textContent).toContain("There is no grace period.");
     const button = buttonByName("Regenerate access key");
@@ -340,23 +364,12 @@ describe("the regenerate window", () => {
   });
 
   it("shows the new secret once and drops it on close", async () => {
-    const key = makeKey({ name: "prod" });
-    const api = new FakeApi();
-    api.keys.push(key);
-    const regenerated: string[] = [];
-    openRegenerateWindow({
-      api,
-      key,
-      context,
-      clipboard,
-      onRegenerated: (k) => regenerated.push(k.uuid),
-    });
-    type(byLabel("Type the key name to confirm"), "prod");
-    submit(byRole("button", "Regenerate access key"));
-    await settle();
+    const { api, key, reported, options } = windowOnKey("prod");
+    openRegenerateWindow(options);
+    await confirmAs("prod", "Regenerate access key");
     const secret = byLabel("Secret key").value;
     expect(secret).toMatch(/^sk-do-v1-/);
-    expect(regenerated).toEqual([key.uuid]);
+    expect(reported.map((k) => k.uuid)).toEqual([key.uuid]);
     expect(api.callsOf("regenerateKey")[0]?.slice(0, 2)).toEqual([
       key.uuid,
       "prod",
@@ -367,14 +380,11 @@ describe("the regenerate window", () => {
   });
 
   it("a 409 says the name no longer matches, next to the name field", async () => {
-    const key = makeKey({ name: "prod" });
-    const api = new FakeApi();
-    api.keys.push({ ...key, name: "renamed meanwhile" });
-    openRegenerateWindow({ api, key, context, onRegenerated: () => undefined });
+    const { api, key, reported, options } = windowOnKey("prod");
+    api.keys = [{ ...key, name: "renamed meanwhile" }];
+    openRegenerateWindow(options);
+    await confirmAs("prod", "Regenerate access key");
     const field = byLabel("Type the key name to confirm");
-    type(field, "prod");
-    submit(byRole("button", "Regenerate access key"));
-    await settle();
     const alert = byRole("alert");
     expect(alert.textContent).toMatch(
       /the name you typed is no longer the key's name/,
@@ -382,65 +392,71 @@ describe("the regenerate window", () => {
     expect(field.getAttribute("aria-describedby")).toContain(alert.id);
     expect(field.getAttribute("aria-invalid")).toBe("true");
     expect(queryByRole("button", "Copy secret")).toBeNull();
+    expect(reported).toEqual([]);
   });
 });
 
 describe("the delete window", () => {
   it("Delete access key is enabled only on the exact name, and deletes on click", async () => {
-    const key = makeKey({ name: "old" });
-    const api = new FakeApi();
-    api.keys.push(key);
-    const deleted: string[] = [];
-    openDeleteWindow({
-      api,
-      key,
-      context,
-      onDeleted: (k) => deleted.push(k.uuid),
-    });
+    const { api, key, reported, options } = windowOnKey("old");
+    openDeleteWindow(options);
     byRole("dialog", "Delete model access key");
-    const button = buttonByName("Delete access key");
-    expect(button.disabled).toBe(true);
-    type(byLabel("Type the key name to confirm"), "old");
-    submit(button);
-    await settle();
-    expect(deleted).toEqual([key.uuid]);
+    expect(buttonByName("Delete access key").disabled).toBe(true);
+    await confirmAs("old", "Delete access key");
+    expect(reported.map((k) => k.uuid)).toEqual([key.uuid]);
     expect(api.keys).toEqual([]);
     expect(queryByRole("dialog")).toBeNull();
     expect(document.activeElement).toBe(opener);
   });
 
   it("a 403 is shown in words and the key stays", async () => {
-    const key = makeKey({ name: "old" });
-    const api = new FakeApi();
-    api.keys.push(key);
+    const { api, reported, options } = windowOnKey("old");
     api.failNext(
       "deleteKey",
       new ApiError(403, "forbidden", "not your key", null),
     );
-    openDeleteWindow({ api, key, context, onDeleted: () => undefined });
-    type(byLabel("Type the key name to confirm"), "old");
-    submit(byRole("button", "Delete access key"));
-    await settle();
+    openDeleteWindow(options);
+    await confirmAs("old", "Delete access key");
     expect(byRole("alert").textContent).toBe(
       "Deleting the key was refused: you are not allowed to do this (not your key).",
     );
     expect(api.keys).toHaveLength(1);
+    expect(reported).toEqual([]);
     expect(byRole("dialog", "Delete model access key")).toBeTruthy();
+  });
+
+  it("Cancel and closing wait for the answer", async () => {
+    const { api, options } = windowOnKey("old");
+    let answer: () => void = () => undefined;
+    openDeleteWindow({
+      ...options,
+      api: {
+        deleteKey: (...args) =>
+          new Promise<void>((resolve) => {
+            answer = () => {
+              void api.deleteKey(...args).then(resolve);
+            };
+          }),
+      },
+    });
+    type(byLabel("Type the key name to confirm"), "old");
+    submit(byRole("button", "Delete access key"));
+    await settle();
+    expect(buttonByName("Cancel").disabled).toBe(true);
+    expect(buttonByName("Close").disabled).toBe(true);
+    press(document.body, "Escape");
+    expect(byRole("dialog", "Delete model access key")).toBeTruthy();
+    answer();
+    await settle();
+    expect(queryByRole("dialog")).toBeNull();
+    expect(api.keys).toEqual([]);
   });
 });
 
 describe("the rename window", () => {
   it("renames with Update; unchanged or empty names cannot be sent", async () => {
-    const key = makeKey({ name: "before" });
-    const api = new FakeApi();
-    api.keys.push(key);
-    const renamed: string[] = [];
-    openRenameWindow({
-      api,
-      key,
-      context,
-      onRenamed: (k) => renamed.push(k.name),
-    });
+    const { reported, options } = windowOnKey("before");
+    openRenameWindow(options);
     byRole("dialog", "Rename model access key");
     const field = byLabel("Key name");
     const update = buttonByName("Update");
@@ -451,7 +467,27 @@ describe("the rename window", () => {
     type(field, "after");
     submit(update);
     await settle();
-    expect(renamed).toEqual(["after"]);
+    expect(reported.map((k) => k.name)).toEqual(["after"]);
     expect(queryByRole("dialog")).toBeNull();
+  });
+
+  it("a broken name rule is said under the field, and Cancel is back after a failure", async () => {
+    const { api, options } = windowOnKey("before");
+    api.failNext(
+      "renameKey",
+      new ApiError(400, "bad_request", "name is too long", null),
+    );
+    openRenameWindow(options);
+    const field = byLabel("Key name");
+    type(field, "a".repeat(129));
+    expect(field.getAttribute("aria-invalid")).toBe("true");
+    expect(buttonByName("Update").disabled).toBe(true);
+    type(field, "after");
+    expect(field.hasAttribute("aria-invalid")).toBe(false);
+    submit(byRole("button", "Update"));
+    await settle();
+    expect(byRole("alert").textContent).toContain("name is too long");
+    expect(field.getAttribute("aria-invalid")).toBe("true");
+    expect(buttonByName("Cancel").disabled).toBe(false);
   });
 });

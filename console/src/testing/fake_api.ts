@@ -164,6 +164,27 @@ export class FakeApi implements ConsoleApi {
     return key;
   }
 
+  // Regenerate and delete: `body` runs on the key only when the confirmation is its current name.
+  private callConfirmed<T>(
+    method: "regenerateKey" | "deleteKey",
+    args: [uuid: string, confirmName: string, idempotencyKey: string],
+    body: (key: ApiKeyInfo) => T,
+  ): Promise<T> {
+    const [uuid, confirmName] = args;
+    return this.call(method, args, (user) => {
+      const key = this.find(uuid, user);
+      if (confirmName !== key.name) {
+        throw new ApiError(
+          409,
+          "conflict",
+          `confirm_name does not match the current name of api key ${uuid}`,
+          null,
+        );
+      }
+      return body(key);
+    });
+  }
+
   me(): Promise<SignedInUser> {
     return this.call("me", [], (user) => user);
   }
@@ -261,19 +282,10 @@ export class FakeApi implements ConsoleApi {
     confirmName: string,
     idempotencyKey: string,
   ): Promise<CommandResult> {
-    return this.call(
+    return this.callConfirmed(
       "regenerateKey",
       [uuid, confirmName, idempotencyKey],
-      (user) => {
-        const key = this.find(uuid, user);
-        if (confirmName !== key.name) {
-          throw new ApiError(
-            409,
-            "conflict",
-            `confirm_name does not match the current name of api key ${uuid}`,
-            null,
-          );
-        }
+      (key) => {
         key.revision += 1;
         return { key: { ...key }, secret: this.newSecret(), replayed: false };
       },
@@ -285,19 +297,10 @@ export class FakeApi implements ConsoleApi {
     confirmName: string,
     idempotencyKey: string,
   ): Promise<void> {
-    return this.call(
+    return this.callConfirmed(
       "deleteKey",
       [uuid, confirmName, idempotencyKey],
-      (user) => {
-        const key = this.find(uuid, user);
-        if (confirmName !== key.name) {
-          throw new ApiError(
-            409,
-            "conflict",
-            `confirm_name does not match the current name of api key ${uuid}`,
-            null,
-          );
-        }
+      (key) => {
         this.keys = this.keys.filter((k) => k !== key);
       },
     );
