@@ -132,7 +132,9 @@ class FakeLedger::View final : public replay::ReadView {
     common::MutexLock lock(&ledger_->mu_);
     if (!ledger_->read_failure_.ok()) return ledger_->read_failure_;
     std::vector<projector::Halt> out;
-    if (const auto& h = ledger_->halt_) out.push_back({0, h->offset, h->reason, h->record_sha256});
+    if (const std::optional<events::PartitionHalt> h = ledger_->halt_) {
+      out.push_back({0, h->offset, h->reason, h->record_sha256});
+    }
     return out;
   }
 
