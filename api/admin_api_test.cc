@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <boost/json.hpp>
 
 #include <unistd.h>
@@ -36,9 +38,11 @@ class AdminApiTest : public ::testing::Test {
     jwt_ = std::move(*v);
     MakeApi(50);
   }
-  void MakeApi(std::uint32_t rate, OperatorAuth operators = {}, ConsoleOptions console = {}) {
+  void MakeApi(std::uint32_t rate, OperatorAuth operators = {}, ConsoleOptions console = {},
+               validator::ReplicaBoard* replicas = nullptr) {
     AdminApiOptions options;
     options.console = std::move(console);
+    options.replicas = replicas;
     options.command_wait_ms = 0;
     options.commands_per_second_per_user = rate;
     options.operators = std::move(operators);
@@ -555,6 +559,92 @@ TEST_F(ConsoleTest, TheDevelopmentSignInSetsAStrictHttpOnlySessionCookie) {
   Response out = Call("POST", "/console/sign-out", "");
   EXPECT_EQ(out.status, 204);
   EXPECT_NE(std::string(out.Header("Set-Cookie")).find("Max-Age=0"), std::string::npos);
+}
+
+validator::ReplicaHeartbeat Beat(const std::string& id, std::int64_t applied, std::int64_t at_ms = kNow * 1000) {
+  validator::ReplicaHeartbeat h;
+  h.replica_id = id;
+  h.at_ms = at_ms;
+  h.ready = true;
+  h.partitions = {{0, applied, 10, false}};
+  return h;
+}
+
+TEST_F(AdminApiTest, RegenerateAndDeleteAnswerWithWhichValidatorsAlreadyDenyTheOldSecret) {
+  validator::ReplicaBoard board({}, &logger_, &clock_);
+  MakeApi(50, {}, {}, &board);
+  auto [key, secret] = Create(Owner(), "revoked");
+  board.Receive(Beat("replica-a", 1));
+  board.Receive(Beat("replica-b", 1));
+  Response regenerated = Call("PUT", std::string(kKeys) + "/" + key + "/regenerate", Owner(), R"({"confirm_name":"revoked"})");
+  ASSERT_EQ(regenerated.status, 200);
+  json::value revocation = Body(regenerated).at("revocation");
+  EXPECT_EQ(revocation.at("partition").as_int64(), 0);
+  EXPECT_EQ(revocation.at("offset").as_int64(), 1);  // the fake ledger's second event
+  EXPECT_EQ(revocation.at("validators_total").as_int64(), 2);
+  EXPECT_EQ(revocation.at("validators_applied").as_int64(), 0);
+  EXPECT_EQ(revocation.at("summary").as_string(), "old secret denied on 0 of 2 validators");
+  // One replica applies it; the receipt says so, and which one is behind.
+  board.Receive(Beat("replica-a", 2));
+  const std::string path = std::string(kKeys) + "/" + key + "/revocation";
+  Response now = Call("GET", path, Owner());
+  ASSERT_EQ(now.status, 200) << now.body;
+  EXPECT_EQ(Body(now).at("event_type").as_string(), "key_regenerated");
+  json::value receipt = Body(now).at("revocation");
+  EXPECT_EQ(receipt.at("summary").as_string(), "old secret denied on 1 of 2 validators");
+  EXPECT_EQ(receipt.at("validators").at(0).at("state").as_string(), "applied");
+  EXPECT_EQ(receipt.at("validators").at(1).at("state").as_string(), "behind");
+  EXPECT_FALSE(receipt.at("complete").as_bool());
+  board.Receive(Beat("replica-b", 2));
+  EXPECT_TRUE(Body(Call("GET", path + "?wait=1", Owner())).at("revocation").at("complete").as_bool());
+  // Deleting follows the delete (also once the key is gone).
+  ASSERT_EQ(Call("DELETE", std::string(kKeys) + "/" + key + "?confirm_name=revoked", Owner()).status, 200);
+  Response deleted = Call("GET", path, Owner());
+  ASSERT_EQ(deleted.status, 200) << deleted.body;
+  EXPECT_EQ(Body(deleted).at("event_type").as_string(), "key_deleted");
+  EXPECT_EQ(Body(deleted).at("revocation").at("offset").as_int64(), 2);
+  // Checked like the key itself; wait is bounded.
+  EXPECT_EQ(Call("GET", path, Stranger()).status, 404);
+  EXPECT_EQ(Call("GET", path + "?wait=31", Owner()).status, 400);
+  EXPECT_EQ(Call("GET", path + "?wait=x", Owner()).status, 400);
+  auto [fresh, fresh_secret] = Create(Owner(), "never revoked");
+  EXPECT_EQ(Call("GET", std::string(kKeys) + "/" + fresh + "/revocation", Owner()).status, 404);
+  // The API's metrics show each replica, its applied offsets and lag.
+  const std::string metrics = Call("GET", "/metrics", "").body;
+  EXPECT_NE(metrics.find("keyledger_replica_applied_offset{replica=\"replica-a\",partition=\"0\"} 2"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("keyledger_replica_silent{replica=\"replica-b\"} 0"), std::string::npos);
+}
+
+TEST_F(AdminApiTest, LongPollsForReceiptsAreCappedSoTheyCannotTakeTheWorkersCommandsNeed) {
+  common::SystemClock real_clock;  // the waits below time out for real
+  validator::ReplicaBoard board({}, &logger_, &real_clock);
+  MakeApi(50, {}, {}, &board);
+  auto [key, secret] = Create(Owner(), "polled");
+  board.Receive(Beat("replica-a", 1, real_clock.NowMicros() / 1000));
+  ASSERT_EQ(Call("PUT", std::string(kKeys) + "/" + key + "/regenerate", Owner(), R"({"confirm_name":"polled"})").status,
+            200);
+  const std::string path = std::string(kKeys) + "/" + key + "/revocation?wait=5";
+  std::vector<std::thread> waiting;
+  std::vector<Response> answers(AdminApiOptions{}.max_revocation_waiters);
+  for (auto& answer : answers) waiting.emplace_back([&, this] { answer = Call("GET", path, Owner()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // One more than the cap: answered at once with the receipt as it stands, saying it did not wait.
+  const auto start = std::chrono::steady_clock::now();
+  Response over = Call("GET", path, Owner());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  ASSERT_EQ(over.status, 200) << over.body;
+  EXPECT_EQ(over.Header("x-keyledger-wait"), "skipped");
+  EXPECT_FALSE(Body(over).at("revocation").at("complete").as_bool());
+  // Commands are not held up meanwhile; the replica applying the event ends every wait.
+  EXPECT_EQ(Call("PUT", std::string(kKeys) + "/" + key, Owner(), R"({"name":"polled"})").status, 200);
+  board.Receive(Beat("replica-a", 2, real_clock.NowMicros() / 1000));
+  for (auto& t : waiting) t.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  for (const Response& answer : answers) {
+    EXPECT_TRUE(Body(answer).at("revocation").at("complete").as_bool()) << answer.body;
+    EXPECT_EQ(answer.Header("x-keyledger-wait"), "");
+  }
 }
 
 }  // namespace

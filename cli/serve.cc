@@ -10,6 +10,7 @@
 #include "keyledger/http/server.h"
 #include "keyledger/http/static_files.h"
 #include "keyledger/replay/live_store.h"
+#include "keyledger/validator/replica_status.h"
 #include "keyledger/writer/writer.h"
 #include "process.h"
 
@@ -39,6 +40,7 @@ struct ServeFlags {
   std::string operator_tokens;
   std::string console_dir;
   bool dev_sign_in = false;
+  std::string status_topic;  // default: StatusTopicFor(--topic)
 };
 
 // Everything `serve` runs, owned in construction order, so that shutdown is destruction in the
@@ -71,6 +73,24 @@ class ServeStack {
                                               {{"retention.ms", "-1"}, {"retention.bytes", "-1"}}, 15000)
                              .WithContext("creating the event topic"));
     }
+    // Validators' heartbeats (revocation receipts): one partition, compacted by replica id, with
+    // segments rolled every 10 minutes (only closed segments are compacted, so a restarted serve
+    // reads back little more than the latest heartbeat of each replica) and nothing kept past a day.
+    const std::string status_topic =
+        flags_.status_topic.empty() ? validator::StatusTopicFor(flags_.kafka.topic) : flags_.status_topic;
+    if (!storage::PartitionCount(kafka, status_topic, 10000).ok()) {
+      KL_RETURN_IF_ERROR(storage::CreateTopic(kafka, status_topic, 1,
+                                              {{"cleanup.policy", "compact,delete"},
+                                               {"retention.ms", "86400000"},
+                                               {"segment.ms", "600000"}},
+                                              15000)
+                             .WithContext("creating the replica status topic"));
+    }
+    validator::ReplicaBoardOptions board_options;
+    board_options.kafka = kafka;
+    board_options.topic = status_topic;
+    board_ = std::make_unique<validator::ReplicaBoard>(board_options, log_, clock_);
+    KL_RETURN_IF_ERROR(board_->Start());
     // The read models live in generations under --db; `keyledger replay` publishes a rebuilt one
     // and this process switches to it without stopping queries.
     replay::LiveStoreOptions live_options;
@@ -107,6 +127,7 @@ class ServeStack {
     }
     api_options.console.secure_cookie = !flags_.tls_cert.empty();
     api_options.commands_per_second_per_user = static_cast<std::uint32_t>(flags_.commands_per_second);
+    api_options.replicas = board_.get();
     api_ = std::make_unique<api::AdminApi>(api_options, writer_.get(), live_.get(), &*catalog_, jwt_.get(), clock_,
                                            &random_, log_, &metrics_);
 
@@ -140,6 +161,7 @@ class ServeStack {
   common::OsRandom random_;
   std::optional<events::Catalog> catalog_;
   std::unique_ptr<api::JwtVerifier> jwt_;
+  std::unique_ptr<validator::ReplicaBoard> board_;
   std::unique_ptr<replay::LiveStore> live_;
   std::unique_ptr<writer::Writer> writer_;
   http::RequestMetrics metrics_;
@@ -179,6 +201,9 @@ Runner AddServe(CLI::App& app) {
   cmd->add_option("--operator-tokens", flags->operator_tokens,
                   "file of \"<operator id> <token>\" lines: who may use the operator routes (skip a bad record)")
       ->envname("KEYLEDGER_OPERATOR_TOKENS");
+  cmd->add_option("--status-topic", flags->status_topic,
+                  "validators' heartbeats, for revocation receipts (default: TOPIC.replica-status; created compacted "
+                  "if missing)");
   cmd->add_option("--console-dir", flags->console_dir,
                   "serve the built console (console/dist) under /console/ on the same origin");
   cmd->add_flag("--dev-sign-in", flags->dev_sign_in,

@@ -3,7 +3,13 @@
 #include "keyledger/http/server.h"
 #include "keyledger/validator/check_http.h"
 #include "keyledger/validator/replica.h"
+#include "keyledger/validator/replica_status.h"
 #include "process.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <optional>
 
 namespace keyledger::cli {
 
@@ -20,7 +26,17 @@ struct ValidatorFlags {
   std::int64_t max_staleness_ms = 5000;
   std::string when_stale = "deny";
   bool allow_core_dumps = false;
+  std::string replica_id;
+  std::string status_topic;  // default: StatusTopicFor(--topic)
+  std::int64_t heartbeat_interval_ms = 1000;
 };
+
+// This machine's name, for the default replica id.
+std::string HostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "validator";
+  return name;
+}
 
 }  // namespace
 
@@ -47,6 +63,13 @@ Runner AddValidator(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--allow-core-dumps", flags->allow_core_dumps,
                 "let a crash write a core file (it may hold secrets: for debugging only)");
+  cmd->add_option("--replica-id", flags->replica_id,
+                  "this replica's name in heartbeats and revocation receipts (default HOSTNAME:CHECK_PORT; keep it "
+                  "stable across restarts)");
+  cmd->add_option("--status-topic", flags->status_topic,
+                  "where heartbeats go (default: TOPIC.replica-status; serve creates it)");
+  AddIntFlag(cmd, "--heartbeat-interval-ms", &flags->heartbeat_interval_ms,
+             "heartbeats at least this often, and right after each revocation (0: none)", 0, 60000);
   return [flags](const Env& env) {
     if (!flags->allow_core_dumps) {
       if (common::Status s = DisableCoreDumps(); !s.ok()) return Fail(*env.log, "cannot start", s);
@@ -69,6 +92,11 @@ Runner AddValidator(CLI::App& app) {
     options.max_staleness_ms = static_cast<int>(flags->max_staleness_ms);
     options.allow_when_stale = flags->when_stale == "allow";
     validator::Replica replica(options, &*catalog, env.log, env.clock);
+    // A revocation applied pokes the heartbeat publisher (started once the ports are known).
+    std::atomic<validator::HeartbeatPublisher*> poke{nullptr};
+    replica.SetOnRevocation([&poke] {
+      if (auto* publisher = poke.load()) publisher->Poke();
+    });
     if (common::Status s = replica.Start(); !s.ok()) return Fail(*env.log, "the validator could not start", s);
     validator::CheckHttp checks(&replica);
     auto no_worker = [](const http::Request&) { return false; };
@@ -82,7 +110,21 @@ Runner AddValidator(CLI::App& app) {
         }
       }
     }
+    std::optional<validator::HeartbeatPublisher> heartbeats;
+    const std::string replica_id =
+        flags->replica_id.empty() ? HostName() + ":" + std::to_string(server.port()) : flags->replica_id;
+    if (flags->heartbeat_interval_ms > 0) {
+      validator::HeartbeatOptions ho;
+      ho.kafka = options.kafka;
+      ho.topic = flags->status_topic.empty() ? validator::StatusTopicFor(flags->kafka.topic) : flags->status_topic;
+      ho.replica_id = replica_id;
+      ho.interval_ms = static_cast<int>(flags->heartbeat_interval_ms);
+      heartbeats.emplace(ho, [&replica, replica_id] { return replica.Heartbeat(replica_id); }, env.log, env.clock);
+      heartbeats->Start();
+      poke = &*heartbeats;
+    }
     env.log->Info("validator serving checks", {{"address", check_http.address},
+                                               {"replica_id", replica_id},
                                                {"port", static_cast<int>(server.port())},
                                                {"admin_port", static_cast<int>(admin.port())},
                                                {"max_staleness_ms", flags->max_staleness_ms},
@@ -90,7 +132,8 @@ Runner AddValidator(CLI::App& app) {
     while (!env.stop->load()) env.clock->SleepForMillis(100);
     server.Shutdown();
     admin.Shutdown();
-    replica.Stop();
+    replica.Stop();  // no more pokes after this
+    if (heartbeats) heartbeats->Stop();
     env.log->Info("validator stopped", {});
     return 0;
   };

@@ -8,6 +8,8 @@
 // Thread: handlers are thread-safe; what they share is immutable or thread-safe.
 #pragma once
 
+#include <atomic>
+
 #include <string>
 
 #include "keyledger/api/admin_api.h"
@@ -30,6 +32,7 @@ struct Deps {
   common::Logger* logger;
   http::RequestMetrics* metrics;
   mutable RateLimiter limiter;
+  mutable std::atomic<int> revocation_waiters{0};  // GET .../revocation requests waiting now
 };
 
 // One request on its way through a handler.
@@ -60,6 +63,7 @@ http::Response RenameKey(const Context& ctx);
 http::Response RegenerateKey(const Context& ctx);
 http::Response DeleteKey(const Context& ctx);
 http::Response KeyHistory(const Context& ctx);
+http::Response KeyRevocation(const Context& ctx);
 // audit_handlers.cc (owners only)
 http::Response AuditEvents(const Context& ctx);
 http::Response AuditExport(const Context& ctx);

@@ -8,6 +8,7 @@
 #include "handlers.h"
 #include "keyledger/api/render.h"
 #include "keyledger/common/secret.h"
+#include "keyledger/common/text.h"
 #include "keyledger/http/json_body.h"
 #include "keyledger/http/problem.h"
 
@@ -119,6 +120,13 @@ http::Response RunCommand(const Context& ctx, events::Command command, int succe
     info["secret_key"] = "-";
   }
   body["api_key_info"] = std::move(info);
+  const bool revoking = std::holds_alternative<events::KeyRegenerated>(outcome->event.payload) ||
+                        std::holds_alternative<events::KeyDeleted>(outcome->event.payload);
+  if (revoking && deps.options.replicas != nullptr && outcome->offset >= 0) {
+    // Which validators already deny the old secret; GET .../revocation?wait= follows it to N of N.
+    body["revocation"] = ReceiptJson(deps.options.replicas->ReceiptFor(outcome->partition, outcome->offset,
+                                                                      outcome->event.occurred_at_micros / 1000));
+  }
   http::Response r = http::JsonResponse(success_status, body);
   if (secret != nullptr && !outcome->replayed) {
     size_t at = r.body.find(kSecretSlot);
@@ -276,6 +284,62 @@ http::Response KeyHistory(const Context& ctx) {
   json::array out;
   for (const auto& entry : *history) out.push_back(HistoryEntryJson(entry.event));
   return http::JsonResponse(200, json::object{{"events", std::move(out)}});
+}
+
+http::Response KeyRevocation(const Context& ctx) {
+  constexpr std::int64_t kMaxWaitSeconds = 30;
+  if (ctx.deps.options.replicas == nullptr) {
+    return http::ErrorResponse(404, "not_found", "this server has no view of the validators (no replica status topic)");
+  }
+  std::int64_t wait_s = 0;
+  if (std::string wait = ctx.query.Get("wait"); !wait.empty()) {
+    auto parsed = common::ParseInt64(wait, 0, kMaxWaitSeconds);
+    if (!parsed) return StatusResponse(common::InvalidArgument("wait must be a whole number of seconds from 0 to 30"));
+    wait_s = *parsed;
+  }
+  // The key's last regenerate or delete; deleted keys included (that is when one asks).
+  auto view = ctx.deps.reads->Acquire();
+  const std::string& key_id = ctx.params.Get("uuid");
+  auto record = view->GetKey(key_id);
+  if (!record.ok()) return StatusResponse(record.status());
+  if (!*record || (*record)->state.team_id != ctx.caller.team_id) return KeyNotFound(key_id);
+  const events::KeyState& key = (*record)->state;
+  if (ctx.caller.role != events::Role::kOwner && key.creator_id != ctx.caller.user_id && !key.legacy) {
+    return StatusResponse(common::PermissionDenied("only team owners may see keys created by other members"));
+  }
+  auto history = view->KeyHistory(key_id);
+  if (!history.ok()) return StatusResponse(history.status());
+  const projector::ReadModel::HistoryEntry* last = nullptr;
+  for (const auto& entry : *history) {
+    if (std::holds_alternative<events::KeyRegenerated>(entry.event.payload) ||
+        std::holds_alternative<events::KeyDeleted>(entry.event.payload)) {
+      last = &entry;
+    }
+  }
+  if (last == nullptr) {
+    return http::ErrorResponse(404, "not_found", "api key " + key_id + " was never regenerated or deleted");
+  }
+  const std::int64_t event_ms = last->event.occurred_at_micros / 1000;
+  const projector::EventLocator where = last->locator;
+  view.reset();  // a long poll holds no read-model generation
+  bool skipped = false;
+  validator::Receipt receipt = ctx.deps.options.replicas->ReceiptFor(where.partition, where.offset, event_ms);
+  if (wait_s > 0 && !receipt.complete()) {
+    if (ctx.deps.revocation_waiters.fetch_add(1) < ctx.deps.options.max_revocation_waiters) {
+      receipt = ctx.deps.options.replicas->WaitForReceipt(where.partition, where.offset, event_ms,
+                                                          static_cast<int>(wait_s * 1000));
+    } else {
+      skipped = true;
+    }
+    ctx.deps.revocation_waiters.fetch_sub(1);
+  }
+  http::Response response =
+      http::JsonResponse(200, json::object{{"api_key_uuid", key_id},
+                                           {"event_type", std::string(events::EventTypeName(last->event.type()))},
+                                           {"occurred_at", common::FormatRfc3339(last->event.occurred_at_micros)},
+                                           {"revocation", ReceiptJson(receipt)}});
+  if (skipped) response.headers.emplace_back("X-Keyledger-Wait", "skipped");
+  return response;
 }
 
 }  // namespace keyledger::api::internal

@@ -100,6 +100,37 @@ http::Response Metrics(const Context& ctx) {
     m.Sample("keyledger_projector_lag_events", {{"partition", std::to_string(p)}},
              static_cast<double>(std::max<std::int64_t>(0, offset - applied)));
   }
+  if (deps.options.replicas != nullptr) {
+    // Every validator replica as its heartbeats say, with its lag against what the writer committed:
+    // a replica that falls behind or goes silent shows here without scraping it.
+    const auto committed = deps.commands->CommittedOffsets();
+    const auto replicas = deps.options.replicas->Replicas();
+    m.Gauge("keyledger_replicas_known", "Validator replicas heard from in the last 10 minutes.",
+            static_cast<double>(replicas.size()));
+    m.Family("keyledger_replica_silent", "gauge", "1 for a replica not heard from for 3 s.");
+    for (const auto& r : replicas) m.Sample("keyledger_replica_silent", {{"replica", r.last.replica_id}}, r.silent ? 1 : 0);
+    m.Family("keyledger_replica_heartbeat_age_seconds", "gauge", "Since the replica's last heartbeat.");
+    for (const auto& r : replicas) {
+      m.Sample("keyledger_replica_heartbeat_age_seconds", {{"replica", r.last.replica_id}}, r.heard_ms_ago / 1000.0);
+    }
+    m.Family("keyledger_replica_applied_offset", "gauge", "The offset up to which the replica has applied, by partition.");
+    for (const auto& r : replicas) {
+      for (const auto& p : r.last.partitions) {
+        m.Sample("keyledger_replica_applied_offset", {{"replica", r.last.replica_id}, {"partition", std::to_string(p.partition)}},
+                 static_cast<double>(p.applied));
+      }
+    }
+    m.Family("keyledger_replica_lag_events", "gauge",
+             "Offsets the writer committed that the replica has not applied, by partition.");
+    for (const auto& r : replicas) {
+      for (const auto& p : r.last.partitions) {
+        auto it = committed.find(p.partition);
+        const std::int64_t lag = it == committed.end() ? 0 : std::max<std::int64_t>(0, it->second - p.applied);
+        m.Sample("keyledger_replica_lag_events", {{"replica", r.last.replica_id}, {"partition", std::to_string(p.partition)}},
+                 static_cast<double>(lag));
+      }
+    }
+  }
   m.ProcessMetrics();
   http::Response r;
   r.content_type = "text/plain; version=0.0.4";

@@ -139,4 +139,26 @@ json::object CatalogJson(const events::Catalog& catalog) {
   return json::object{{"object", "list"}, {"data", std::move(data)}};
 }
 
+json::object ReceiptJson(const validator::Receipt& receipt) {
+  json::array validators;
+  for (const auto& r : receipt.replicas) {
+    json::object v{{"replica_id", r.replica_id},
+                   {"state", std::string(validator::ReceiptStateName(r.state))},
+                   {"applied_offset", r.applied},
+                   {"heard_ms_ago", r.heard_ms_ago}};
+    if (r.took_ms) v["took_ms"] = *r.took_ms;
+    validators.push_back(std::move(v));
+  }
+  const auto total = static_cast<std::int64_t>(receipt.replicas.size());
+  const auto applied = static_cast<std::int64_t>(receipt.applied());
+  return json::object{{"partition", receipt.partition},
+                      {"offset", receipt.offset},
+                      {"validators_total", total},
+                      {"validators_applied", applied},
+                      {"complete", receipt.complete()},
+                      {"summary", "old secret denied on " + std::to_string(applied) + " of " + std::to_string(total) +
+                                      " validators"},
+                      {"validators", std::move(validators)}};
+}
+
 }  // namespace keyledger::api

@@ -27,6 +27,8 @@ const std::vector<RouteSpec>& Routes() {
       {"DELETE", "/v2/gen-ai/models/api_keys/{uuid:uuid}", kBlocking, &DeleteKey},
       {"PUT", "/v2/gen-ai/models/api_keys/{uuid:uuid}/regenerate", kBlocking, &RegenerateKey},
       {"GET", "/v2/gen-ai/models/api_keys/{uuid:uuid}/events", kRead, &KeyHistory},
+      // May wait (?wait=) for the validators to apply the revocation.
+      {"GET", "/v2/gen-ai/models/api_keys/{uuid:uuid}/revocation", kBlocking, &KeyRevocation},
       // Audit queries fold and page through many stored events: on workers.
       {"GET", "/v2/gen-ai/audit/events", kBlocking, &AuditEvents},
       {"GET", "/v2/gen-ai/audit/export", kBlocking, &AuditExport},

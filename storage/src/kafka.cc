@@ -1,7 +1,10 @@
 #include "keyledger/storage/kafka.h"
 
+#include "keyledger/common/mutex.h"
+
 #include <librdkafka/rdkafka.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -242,6 +245,71 @@ Result<std::int32_t> PartitionCount(const KafkaConfig& config, const std::string
 }
 
 // ---- TransactionalProducer ----
+
+// ---- RecordProducer ----
+
+struct RecordProducer::Handle {
+  RdKafkaPtr rk;
+  std::atomic<std::uint64_t> delivered{0};
+  std::atomic<std::uint64_t> failed{0};
+  common::Mutex mu;
+  std::string last_error KL_GUARDED_BY(mu);
+};
+
+namespace {
+
+void CountDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) noexcept {
+  auto* handle = static_cast<RecordProducer::Handle*>(opaque);
+  if (handle == nullptr) return;
+  common::MutexLock lock(&handle->mu);
+  if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    handle->delivered.fetch_add(1);
+    handle->last_error.clear();
+  } else {
+    handle->failed.fetch_add(1);
+    handle->last_error = rd_kafka_err2str(m->err);
+  }
+}
+
+}  // namespace
+
+RecordProducer::RecordProducer(std::unique_ptr<Handle> handle) : handle_(std::move(handle)) {}
+
+RecordProducer::~RecordProducer() {
+  if (handle_ && handle_->rk) rd_kafka_flush(handle_->rk.get(), 1000);
+}
+
+Result<std::unique_ptr<RecordProducer>> RecordProducer::Create(const KafkaConfig& config, const std::string& client_id,
+                                                               int message_timeout_ms) {
+  KL_ASSIGN_OR_RETURN(ConfPtr conf, MakeConf(config, {{"enable.idempotence", "true"},
+                                                      {"acks", "all"},
+                                                      {"linger.ms", "0"},
+                                                      {"message.timeout.ms", std::to_string(message_timeout_ms)},
+                                                      {"queue.buffering.max.messages", "1000"},
+                                                      {"client.id", client_id}}));
+  auto handle = std::make_unique<Handle>();
+  rd_kafka_conf_set_opaque(conf.get(), handle.get());
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), CountDelivery);
+  KL_ASSIGN_OR_RETURN(handle->rk, NewClient(RD_KAFKA_PRODUCER, std::move(conf)));
+  return std::unique_ptr<RecordProducer>(new RecordProducer(std::move(handle)));
+}
+
+Status RecordProducer::Produce(const std::string& topic, std::int32_t partition, std::string_view key,
+                               std::string_view value) {
+  rd_kafka_resp_err_t err = rd_kafka_producev(
+      handle_->rk.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+      RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+  return FromErrorCode(err, "producing to " + topic);
+}
+
+void RecordProducer::Poll(int timeout_ms) { rd_kafka_poll(handle_->rk.get(), timeout_ms); }
+std::uint64_t RecordProducer::delivered() const { return handle_->delivered.load(); }
+std::uint64_t RecordProducer::failed() const { return handle_->failed.load(); }
+std::string RecordProducer::last_error() const {
+  common::MutexLock lock(&handle_->mu);
+  return handle_->last_error;
+}
 
 struct TransactionalProducer::Handle {
   RdKafkaPtr rk;

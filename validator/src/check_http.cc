@@ -145,6 +145,12 @@ http::Response CheckHttp::Metrics() const {
     double lag = p.log_end < 0 ? 0 : static_cast<double>(std::max<std::int64_t>(0, p.log_end - p.read_to));
     m.Sample("keyledger_validator_lag_events", {{"partition", std::to_string(p.partition)}}, lag);
   }
+  m.Family("keyledger_validator_applied_offset", "gauge",
+           "The offset up to which this replica's index has applied the log, by partition (what its heartbeats say).");
+  for (const auto& p : stats.partitions) {
+    m.Sample("keyledger_validator_applied_offset", {{"partition", std::to_string(p.partition)}},
+             static_cast<double>(p.applied));
+  }
   m.Family("keyledger_validator_halted", "gauge", "1 for a partition halted on a record it cannot apply.");
   for (const auto& p : stats.partitions) {
     m.Sample("keyledger_validator_halted", {{"partition", std::to_string(p.partition)}}, p.halt ? 1 : 0);

@@ -80,11 +80,13 @@ common::Status Replica::Grow(std::int32_t count) {
       table->confirmed_micros[p] = old->confirmed_micros[p].load();
       table->log_end[p] = old->log_end[p].load();
       table->halted[p] = old->halted[p].load();
+      table->applied[p] = old->applied[p].load();
       continue;
     }
     auto [it, fresh] = guards_.emplace(p, events::PartitionGuard(p, count));
     const events::PartitionPosition& pos = it->second.position();
     table->read_to[p] = pos.next_offset;
+    table->applied[p] = pos.next_offset;
     table->halted[p] = pos.halt.has_value();
     added[p] = pos.next_offset;
   }
@@ -103,6 +105,7 @@ common::Status Replica::Grow(std::int32_t count) {
 void Replica::ApplyRecords(const std::vector<storage::LogRecord>& records) {
   const PartitionTable* table = table_.load(std::memory_order_acquire);
   std::uint64_t applied = 0, halts = 0, skips = 0;
+  bool revoked = false;
   std::vector<std::int32_t> reread;  // re-positioned by a skip: their later records in this batch are dropped
   for (const storage::LogRecord& r : records) {
     if (std::find(reread.begin(), reread.end(), r.partition) != reread.end()) continue;
@@ -115,6 +118,8 @@ void Replica::ApplyRecords(const std::vector<storage::LogRecord>& records) {
         index_.Apply(step.event);
         guard.Applied(r.offset, r.value);
         ++applied;
+        revoked = revoked || std::holds_alternative<events::KeyRegenerated>(step.event.payload) ||
+                  std::holds_alternative<events::KeyDeleted>(step.event.payload);
         break;
       case events::PartitionGuard::Verdict::kHalted:
         if (step.newly_halted) {
@@ -148,6 +153,11 @@ void Replica::ApplyRecords(const std::vector<storage::LogRecord>& records) {
     }
     if (!reader_) break;
   }
+  // The index has these events now: say so (heartbeats read `applied` after this).
+  for (const auto& [p, guard] : guards_) {
+    if (p < table->count) table->applied[p].store(guard.position().next_offset, std::memory_order_release);
+  }
+  if (revoked && on_revocation_) on_revocation_();
   common::MutexLock lock(&mu_);
   stats_.events_applied += applied;
   stats_.halts += halts;
@@ -346,6 +356,23 @@ bool Replica::Ready(std::string* why) const {
   return true;
 }
 
+ReplicaHeartbeat Replica::Heartbeat(const std::string& replica_id) const {
+  ReplicaHeartbeat h;
+  h.replica_id = replica_id;
+  h.at_ms = clock_->NowMicros() / 1000;
+  std::string why;
+  h.ready = Ready(&why);
+  h.max_staleness_ms = options_.max_staleness_ms;
+  const std::int64_t now = clock_->MonotonicMicros();
+  if (const PartitionTable* table = table_.load(std::memory_order_acquire)) {
+    for (std::int32_t p = 0; p < table->count; ++p) {
+      h.partitions.push_back({p, table->applied[p].load(std::memory_order_acquire), StalenessMs(*table, p, now),
+                              table->halted[p].load()});
+    }
+  }
+  return h;
+}
+
 ReplicaStats Replica::stats() const {
   const std::int64_t now = clock_->MonotonicMicros();
   common::MutexLock lock(&mu_);
@@ -356,6 +383,7 @@ ReplicaStats Replica::stats() const {
       PartitionStatus status;
       status.partition = p;
       status.read_to = table->read_to[p].load();
+      status.applied = table->applied[p].load();
       status.log_end = table->log_end[p].load();
       status.staleness_ms = StalenessMs(*table, p, now);
       if (auto it = halts_.find(p); it != halts_.end()) status.halt = it->second;

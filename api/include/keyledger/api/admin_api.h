@@ -7,6 +7,9 @@
 //   PUT    /v2/gen-ai/models/api_keys/{uuid}/regenerate    new secret ({"confirm_name"})
 //   DELETE /v2/gen-ai/models/api_keys/{uuid}               delete (body or ?confirm_name=)
 //   GET    /v2/gen-ai/models/api_keys/{uuid}/events        the key's event history
+//   GET    /v2/gen-ai/models/api_keys/{uuid}/revocation?wait=SECONDS
+//                                                          which validators deny the secret its last
+//                                                          regenerate or delete revoked
 //   GET    /v2/gen-ai/models                               the model catalog (OpenAI list shape)
 //   GET    /v2/gen-ai/audit/events?key_id=&actor_id=&event_type=&since=&until=&order=&limit=&cursor=
 //                                                          audit query of the caller's team (owners)
@@ -47,6 +50,7 @@
 #include "keyledger/http/metrics.h"
 #include "keyledger/http/static_files.h"
 #include "keyledger/replay/read_side.h"
+#include "keyledger/validator/replica_status.h"
 #include "keyledger/writer/command_sink.h"
 
 namespace keyledger::api {
@@ -72,6 +76,13 @@ struct AdminApiOptions {
   std::uint32_t commands_per_second_per_user = 50;  // 429 beyond this (burst of twice as many)
   OperatorAuth operators;  // who may use the operator routes (none: they answer 403)
   ConsoleOptions console;
+  // What the validator replicas say (validator/replica_status.h): regenerate and delete answers
+  // carry a revocation receipt, and GET .../revocation waits for one. Null: no receipts.
+  validator::ReplicaBoard* replicas = nullptr;
+  // At most this many GET .../revocation?wait= requests wait at once (they hold a worker thread
+  // of the server's 16 each); beyond it a request answers at once with the receipt as it stands
+  // and `X-Keyledger-Wait: skipped`, so long polls can never take the workers commands need.
+  int max_revocation_waiters = 4;
 };
 
 class AdminApi {

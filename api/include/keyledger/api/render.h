@@ -6,6 +6,8 @@
 
 #include <boost/json.hpp>
 
+#include "keyledger/validator/replica_status.h"
+
 #include <string>
 
 #include "keyledger/events/catalog.h"
@@ -31,5 +33,9 @@ boost::json::object AuditRecordJson(const replay::AuditRecord& record);
 boost::json::object AuditPageJson(const replay::AuditPage& page);
 // The model catalog in the OpenAI list shape {"object": "list", "data": [...]}.
 boost::json::object CatalogJson(const events::Catalog& catalog);
+
+// {"partition", "offset", "validators_total", "validators_applied", "complete", "summary",
+//  "validators": [{"replica_id", "state", "applied_offset", "took_ms"?, "heard_ms_ago"}]}
+boost::json::object ReceiptJson(const validator::Receipt& receipt);
 
 }  // namespace keyledger::api

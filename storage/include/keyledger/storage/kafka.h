@@ -93,6 +93,34 @@ class TransactionalProducer {
   std::string transactional_id_;
 };
 
+// An idempotent producer (acks=all) of small status records that are not part of the key-event
+// log (replica heartbeats): fire and forget, each record given up after `message_timeout_ms`;
+// delivered and failed records are counted (delivery reports are served by Poll).
+class RecordProducer {
+ public:
+  static common::Result<std::unique_ptr<RecordProducer>> Create(const KafkaConfig& config, const std::string& client_id,
+                                                                int message_timeout_ms);
+  ~RecordProducer();
+  RecordProducer(const RecordProducer&) = delete;
+  RecordProducer& operator=(const RecordProducer&) = delete;
+
+  // Enqueues one record for `topic` partition `partition`; Unavailable if the local queue is full.
+  common::Status Produce(const std::string& topic, std::int32_t partition, std::string_view key,
+                         std::string_view value);
+  // Serves delivery reports for up to `timeout_ms`.
+  void Poll(int timeout_ms);
+  std::uint64_t delivered() const;
+  std::uint64_t failed() const;
+  // The last delivery error ("" if none since the last delivered record).
+  std::string last_error() const;
+
+  struct Handle;  // the librdkafka client and its delivery counts (kafka.cc)
+
+ private:
+  explicit RecordProducer(std::unique_ptr<Handle> handle);
+  std::unique_ptr<Handle> handle_;
+};
+
 struct LogRecord {
   std::int32_t partition = 0;
   std::int64_t offset = 0;

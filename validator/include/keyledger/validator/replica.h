@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -38,6 +39,7 @@
 #include "keyledger/common/mutex.h"
 #include "keyledger/events/partition_guard.h"
 #include "keyledger/storage/kafka.h"
+#include "keyledger/validator/replica_status.h"
 #include "keyledger/validator/secret_index.h"
 
 namespace keyledger::validator {
@@ -57,6 +59,7 @@ struct ReplicaOptions {
 struct PartitionStatus {
   std::int32_t partition = 0;
   std::int64_t read_to = 0;     // the reader's position (transaction markers included)
+  std::int64_t applied = 0;     // the index holds every event before this offset
   std::int64_t log_end = -1;    // the last stable offset the brokers last answered; -1 unknown
   std::int64_t staleness_ms = -1;  // since the last confirmation; -1 never confirmed
   std::optional<events::PartitionHalt> halt;
@@ -89,6 +92,12 @@ class Replica {
   Decision Check(const CheckRequest& request) const;
   bool Ready(std::string* why) const KL_EXCLUDES(mu_);
   ReplicaStats stats() const KL_EXCLUDES(mu_);
+  // What this replica says of itself (replica_status.h): per partition the offset its index has
+  // applied up to, staleness and halt. Read after the index was updated, so never more than applied.
+  ReplicaHeartbeat Heartbeat(const std::string& replica_id) const KL_EXCLUDES(mu_);
+  // Called on the consumer thread right after a batch that applied a regenerate or a delete
+  // (set before Start).
+  void SetOnRevocation(std::function<void()> callback) { on_revocation_ = std::move(callback); }
   const SecretIndex& index() const { return index_; }
   const ReplicaOptions& options() const { return options_; }
 
@@ -98,9 +107,11 @@ class Replica {
   struct PartitionTable {
     explicit PartitionTable(std::int32_t n)
         : count(n), read_to(new std::atomic<std::int64_t>[n]), confirmed_micros(new std::atomic<std::int64_t>[n]),
-          log_end(new std::atomic<std::int64_t>[n]), halted(new std::atomic<bool>[n]) {
+          log_end(new std::atomic<std::int64_t>[n]), halted(new std::atomic<bool>[n]),
+          applied(new std::atomic<std::int64_t>[n]) {
       for (std::int32_t i = 0; i < n; ++i) {
         read_to[i] = 0;
+        applied[i] = 0;
         confirmed_micros[i] = kNeverConfirmed;
         log_end[i] = -1;
         halted[i] = false;
@@ -112,6 +123,7 @@ class Replica {
     std::unique_ptr<std::atomic<std::int64_t>[]> confirmed_micros;
     std::unique_ptr<std::atomic<std::int64_t>[]> log_end;
     std::unique_ptr<std::atomic<bool>[]> halted;
+    std::unique_ptr<std::atomic<std::int64_t>[]> applied;  // the guard's next offset: all before it is in the index
   };
 
   void Loop();
@@ -131,6 +143,7 @@ class Replica {
   std::unique_ptr<storage::LogReader> reader_;
   std::map<std::int32_t, events::PartitionGuard> guards_;
   std::int64_t last_snapshot_ms_ = 0;
+  std::function<void()> on_revocation_;
 
   std::atomic<const PartitionTable*> table_{nullptr};
   std::atomic<std::int32_t> topic_partitions_{0};  // from the prober; 0 while there is no topic
