@@ -8,12 +8,14 @@ import {
   OLGA,
   OMAR,
   apiAs,
+  closeDeletedWindow,
   closeSecretWindow,
   createKeyViaApi,
   dialog,
   expect,
   expectNoHorizontalScroll,
   expectNoSeriousA11yViolations,
+  expectRevokedOnEveryValidator,
   KEYS_PATH,
   menuButton,
   openConsole,
@@ -204,6 +206,7 @@ for (const viewport of VIEWPORTS) {
       const newField = regenerate.getByLabel("Secret key");
       await expect(newField).toBeVisible();
       const newSecret = await newField.inputValue();
+      await expectRevokedOnEveryValidator(regenerate);
       await expectNoSeriousA11yViolations(page, "the regenerated secret");
       await screenshot(page, `regenerate-secret-${viewport.label}`, [newField]);
       await closeSecretWindow(page, regenerate, newSecret);
@@ -214,7 +217,9 @@ for (const viewport of VIEWPORTS) {
       await check(page, "the delete window", `delete-${viewport.label}`);
       await remove.getByLabel(CONFIRM_LABEL).fill(name);
       await remove.getByRole("button", { name: "Delete access key" }).click();
-      await expect(remove).toBeHidden();
+      await expectRevokedOnEveryValidator(remove);
+      await check(page, "the deleted key", `delete-done-${viewport.label}`);
+      await closeDeletedWindow(remove);
     });
   });
 }

@@ -333,6 +333,31 @@ export async function confirmRowAction(
   return confirmInWindow(page, keyName, action);
 }
 
+// The revocation receipt line of a Regenerate or Delete window, after the command.
+export function revocationLine(window: Locator): Locator {
+  return window.getByRole("status").filter({ hasText: /validators/ });
+}
+
+// The stack runs one validator, which sends a heartbeat every second: the receipt line reaches
+// "denied on 1 of 1 validators", shown as done (✓ and the time it took).
+export async function expectRevokedOnEveryValidator(
+  window: Locator,
+): Promise<void> {
+  await expect(revocationLine(window)).toHaveText(
+    /^✓ Old secret denied on 1 of 1 validators( in \d+(\.\d)? m?s)?$/,
+    { timeout: 20_000 },
+  );
+}
+
+// After a delete: the window says the key was deleted; Done closes it.
+export async function closeDeletedWindow(window: Locator): Promise<void> {
+  await expect(
+    window.getByRole("heading", { name: "Key deleted" }),
+  ).toBeVisible();
+  await window.getByRole("button", { name: "Done" }).click();
+  await expect(window).toBeHidden();
+}
+
 // Copies the secret with the window's button and reads it back from the clipboard.
 export async function copySecret(page: Page, window: Locator): Promise<string> {
   const fromField = await window.getByLabel("Secret key").inputValue();

@@ -240,6 +240,9 @@ test("rename, regenerate and delete work by keyboard alone, and focus returns to
   await typeText(page, renamed);
   await tabTo(page, remove.getByRole("button", { name: "Delete access key" }));
   await page.keyboard.press("Space");
+  // The window says the key was deleted, with the receipt line; Done has the focus.
+  await expect(remove.getByRole("button", { name: "Done" })).toBeFocused();
+  await page.keyboard.press("Enter");
   await expect(remove).toBeHidden();
   await expect(row(page, renamed)).toHaveCount(0);
   await expect(page.getByRole("tab", { name: "My keys" })).toBeFocused();

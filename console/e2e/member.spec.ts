@@ -3,6 +3,7 @@
 import {
   MIA,
   OMAR,
+  closeDeletedWindow,
   closeSecretWindow,
   confirmRowAction,
   copySecret,
@@ -11,6 +12,7 @@ import {
   createKeyWithWorkingSecret,
   dialog,
   expect,
+  expectRevokedOnEveryValidator,
   expectSecretGone,
   expectValidatorAllows,
   expectValidatorDenies,
@@ -131,7 +133,7 @@ test("member regenerates and deletes her own key; each old secret is denied", as
   await expectValidatorAllows(stack, second);
 
   const remove = await confirmRowAction(page, name, "Delete");
-  await expect(remove).toBeHidden();
+  await closeDeletedWindow(remove);
   await expect(row(page, name)).toHaveCount(0);
   await expectValidatorDenies(stack, second);
   await expectSecretGone(page, second);
@@ -142,6 +144,7 @@ test("member deletes her legacy key", async ({ page, stack }) => {
   await selectTab(page, "Legacy keys");
   const name = legacyKey(stack, "legacy-mia-delete");
   const window = await confirmRowAction(page, name, "Delete");
-  await expect(window).toBeHidden();
+  await expectRevokedOnEveryValidator(window);
+  await closeDeletedWindow(window);
   await expect(row(page, name)).toHaveCount(0);
 });

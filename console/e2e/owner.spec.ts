@@ -8,6 +8,7 @@ import {
   OLGA,
   OMAR,
   apiAs,
+  closeDeletedWindow,
   closeSecretWindow,
   confirmInWindow,
   confirmRowAction,
@@ -18,6 +19,7 @@ import {
   createKeyWithWorkingSecret,
   dialog,
   expect,
+  expectRevokedOnEveryValidator,
   expectSecretGone,
   expectValidatorAllows,
   expectValidatorDenies,
@@ -25,6 +27,7 @@ import {
   legacyKey,
   menuButton,
   openRowAction,
+  revocationLine,
   row,
   selectTab,
   signIn,
@@ -267,6 +270,10 @@ test("owner regenerates a key: confirmation waits for the exact name; the old se
   ).toBeVisible();
   const newSecret = await copySecret(page, window);
   expect(newSecret).not.toBe(oldSecret);
+  await expect(revocationLine(window)).toContainText(
+    /denied on [01] of 1 validators|No validators have reported yet/,
+  );
+  await expectRevokedOnEveryValidator(window);
   await expectValidatorDenies(stack, oldSecret);
   await expectValidatorAllows(stack, newSecret);
   await window.getByRole("button", { name: "Done" }).click();
@@ -290,10 +297,13 @@ test("owner deletes a key and its secret is denied", async ({
   await expect(confirm).toBeDisabled();
   await window.getByLabel(CONFIRM_LABEL).fill(name);
   await confirm.click();
-  await expect(window).toBeHidden();
+  await expect(window.getByText(`The key ${name} was deleted`)).toBeVisible();
+  await expect(window.getByRole("button", { name: "Done" })).toBeFocused();
+  await expectRevokedOnEveryValidator(window);
+  await expectValidatorDenies(stack, secret);
+  await closeDeletedWindow(window);
   await expect(row(page, name)).toHaveCount(0);
   await expect(page.getByText(`Key ${name} was deleted.`)).toBeVisible();
-  await expectValidatorDenies(stack, secret);
 });
 
 test("owner regenerates and deletes legacy keys created by another member; scope is never offered", async ({
@@ -321,7 +331,8 @@ test("owner regenerates and deletes legacy keys created by another member; scope
 
   const toDelete = legacyKey(stack, "legacy-omar-delete");
   const deleteWindow = await confirmRowAction(page, toDelete, "Delete");
-  await expect(deleteWindow).toBeHidden();
+  await expectRevokedOnEveryValidator(deleteWindow);
+  await closeDeletedWindow(deleteWindow);
   await expect(row(page, toDelete)).toHaveCount(0);
   await expect(row(page, toRegenerate)).toBeVisible();
 });

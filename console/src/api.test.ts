@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { HttpConsoleApi, type FetchFunction } from "./api";
 import { ApiError } from "./errors";
-import { makeKey } from "./testing/fake_api";
+import { applied, makeKey, receiptOf, silent } from "./testing/fake_api";
 
 interface Sent {
   url: string;
@@ -170,6 +170,78 @@ describe("requests to the API", () => {
       Promise.reject(new TypeError("Failed to fetch")),
     );
     await expect(api.me()).rejects.toMatchObject({ status: 0 });
+  });
+
+  it("regenerate and delete hand over the revocation receipt, null when the server sent none", async () => {
+    const key = makeKey();
+    const receipt = receiptOf([
+      applied("replica-1", 19),
+      silent("replica-3", 3033),
+    ]);
+    let withReceipt = true;
+    const f = fakeFetch(() =>
+      json(
+        200,
+        withReceipt
+          ? { api_key_info: key, revocation: receipt }
+          : { api_key_info: key },
+      ),
+    );
+    const api = new HttpConsoleApi(f.fetch);
+    expect(
+      (await api.regenerateKey(key.uuid, key.name, "i1")).revocation,
+    ).toEqual(receipt);
+    const deleted = await api.deleteKey(key.uuid, key.name, "i2");
+    expect(deleted.revocation).toEqual(receipt);
+    expect(deleted.secret).toBeNull();
+    withReceipt = false;
+    expect(
+      (await api.deleteKey(key.uuid, key.name, "i3")).revocation,
+    ).toBeNull();
+  });
+
+  it("the receipt is a GET with the session cookie, no CSRF header, and wait of 0 to 30 s", async () => {
+    const receipt = receiptOf([applied("replica-1", 7)]);
+    const f = fakeFetch(() =>
+      json(200, {
+        api_key_uuid: "k",
+        event_type: "key_deleted",
+        occurred_at: "2026-01-01T00:00:00Z",
+        revocation: receipt,
+      }),
+    );
+    const api = new HttpConsoleApi(f.fetch);
+    const cancel = new AbortController();
+    expect(await api.keyRevocation("a b", 2, cancel.signal)).toEqual(receipt);
+    await api.keyRevocation("k", 99);
+    await api.keyRevocation("k", -1);
+    expect(f.sent.map((s) => s.url)).toEqual([
+      "/v2/gen-ai/models/api_keys/a%20b/revocation?wait=2",
+      "/v2/gen-ai/models/api_keys/k/revocation?wait=30",
+      "/v2/gen-ai/models/api_keys/k/revocation?wait=0",
+    ]);
+    const [first] = f.sent;
+    expect(first?.init.method).toBe("GET");
+    expect(first?.init.credentials).toBe("same-origin");
+    expect(header(first?.init ?? {}, "X-Keyledger-Csrf")).toBeUndefined();
+    expect(first?.init.signal?.aborted).toBe(false);
+    cancel.abort();
+    expect(first?.init.signal?.aborted).toBe(true);
+  });
+
+  it("a receipt request that is cancelled or refused rejects with an ApiError", async () => {
+    const cancelled = new HttpConsoleApi(() =>
+      Promise.reject(new DOMException("aborted", "AbortError")),
+    );
+    await expect(cancelled.keyRevocation("k", 2)).rejects.toMatchObject({
+      status: 0,
+    });
+    const refused = new HttpConsoleApi(
+      fakeFetch(() => json(404, { id: "not_found", message: "no view" })).fetch,
+    );
+    await expect(refused.keyRevocation("k", 2)).rejects.toMatchObject({
+      status: 404,
+    });
   });
 
   it("dev sign-in that is switched off answers null", async () => {

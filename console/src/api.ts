@@ -15,6 +15,11 @@ export type CreateKeyRequest = Schemas["CreateApiKeyRequest"];
 export type KeyList = Schemas["ApiKeyList"];
 export type CatalogModel =
   paths["/v2/gen-ai/models"]["get"]["responses"]["200"]["content"]["application/json"]["data"][number];
+// Which validator replicas already deny the secret a regenerate or delete revoked.
+export type RevocationReceipt = Schemas["RevocationReceipt"];
+export type ValidatorReceipt = RevocationReceipt["validators"][number];
+export type RevocationAnswer =
+  paths["/v2/gen-ai/models/api_keys/{uuid}/revocation"]["get"]["responses"]["200"]["content"]["application/json"];
 export type KeyView = NonNullable<
   NonNullable<
     paths["/v2/gen-ai/models/api_keys"]["get"]["parameters"]["query"]
@@ -43,12 +48,15 @@ export interface KeyPage {
   perPage: number;
 }
 
-// The outcome of create and regenerate. `secret` is null for an idempotent replay: the server
-// returned the secret to the earlier attempt and will never return it again.
+// The outcome of create, regenerate and delete. `secret` is null for an idempotent replay (the
+// server returned the secret to the earlier attempt and will never return it again) and after a
+// delete. `revocation` is the receipt of a regenerate or delete, null when the server sent none
+// (create, or a server without a view of the validators).
 export interface CommandResult {
   key: ApiKeyInfo;
   secret: string | null;
   replayed: boolean;
+  revocation: RevocationReceipt | null;
 }
 
 export interface ConsoleApi {
@@ -78,12 +86,20 @@ export interface ConsoleApi {
     uuid: string,
     confirmName: string,
     idempotencyKey: string,
-  ): Promise<void>;
+  ): Promise<CommandResult>;
+  // The receipt of the key's last regenerate or delete (deleted keys too); with waitSeconds > 0
+  // the server answers once every validator applied it, or after that many seconds (at most 30).
+  keyRevocation(
+    uuid: string,
+    waitSeconds: number,
+    signal?: AbortSignal,
+  ): Promise<RevocationReceipt>;
 }
 
 export const CSRF_HEADER = "X-Keyledger-Csrf";
 export const KEYS_PATH = "/v2/gen-ai/models/api_keys";
 const REQUEST_TIMEOUT_MS = 30_000;
+export const MAX_REVOCATION_WAIT_SECONDS = 30;
 
 type Method = "GET" | "POST" | "PUT" | "DELETE";
 
@@ -92,6 +108,10 @@ interface RequestOptions {
   idempotencyKey?: string;
   // Statuses answered with a value instead of an ApiError (e.g. 404 for "dev sign-in is off").
   tolerate?: number[];
+  // Cancels the request (it then fails as a network error).
+  signal?: AbortSignal | undefined;
+  // Added to the 30 s timeout (for requests the server holds on purpose).
+  extraTimeoutMs?: number;
 }
 
 interface Answer {
@@ -152,11 +172,14 @@ export class HttpConsoleApi implements ConsoleApi {
     });
     const body = (await this.send("GET", `${KEYS_PATH}?${query.toString()}`))
       .body as KeyList;
+    // Servers before page and per_page were required may leave them out.
+    const meta: Pick<KeyList["meta"], "total"> & Partial<KeyList["meta"]> =
+      body.meta;
     return {
       keys: body.api_key_infos.map(withoutSecret),
-      total: body.meta.total,
-      page: body.meta.page ?? page,
-      perPage: body.meta.per_page ?? perPage,
+      total: meta.total,
+      page: meta.page ?? page,
+      perPage: meta.per_page ?? perPage,
     };
   }
 
@@ -199,11 +222,41 @@ export class HttpConsoleApi implements ConsoleApi {
     uuid: string,
     confirmName: string,
     idempotencyKey: string,
-  ): Promise<void> {
-    await this.send("DELETE", keyPath(uuid), {
+  ): Promise<CommandResult> {
+    const answer = await this.send("DELETE", keyPath(uuid), {
       body: { confirm_name: confirmName },
       idempotencyKey,
     });
+    return commandResult(answer.body);
+  }
+
+  async keyRevocation(
+    uuid: string,
+    waitSeconds: number,
+    signal?: AbortSignal,
+  ): Promise<RevocationReceipt> {
+    const wait = Math.min(
+      MAX_REVOCATION_WAIT_SECONDS,
+      Math.max(0, Math.floor(waitSeconds)),
+    );
+    const query = new URLSearchParams({ wait: String(wait) });
+    const answer = await this.send(
+      "GET",
+      `${keyPath(uuid)}/revocation?${query.toString()}`,
+      { signal, extraTimeoutMs: wait * 1000 },
+    );
+    const receipt = asReceipt(
+      (answer.body as RevocationAnswer | null)?.revocation,
+    );
+    if (receipt === null) {
+      throw new ApiError(
+        502,
+        "bad_answer",
+        "the answer holds no receipt",
+        null,
+      );
+    }
+    return receipt;
   }
 
   private async send(
@@ -224,8 +277,18 @@ export class HttpConsoleApi implements ConsoleApi {
       cache: "no-store",
     };
     if (options.body !== undefined) init.body = JSON.stringify(options.body);
-    if (typeof AbortSignal.timeout === "function") {
-      init.signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    const timeout =
+      typeof AbortSignal.timeout === "function"
+        ? AbortSignal.timeout(
+            REQUEST_TIMEOUT_MS + (options.extraTimeoutMs ?? 0),
+          )
+        : null;
+    const cancel = options.signal ?? null;
+    if (timeout && cancel && typeof AbortSignal.any === "function") {
+      init.signal = AbortSignal.any([timeout, cancel]);
+    } else {
+      const signal = cancel ?? timeout;
+      if (signal) init.signal = signal;
     }
     let response: Response;
     try {
@@ -272,6 +335,28 @@ export function commandResult(body: unknown): CommandResult {
     key: withoutSecret(response.api_key_info),
     secret: typeof secret === "string" && secret !== "" ? secret : null,
     replayed: response.idempotent_replay === true,
+    revocation: asReceipt(response.revocation),
+  };
+}
+
+// A receipt as the server sent it, or null when it sent none (or something else).
+export function asReceipt(value: unknown): RevocationReceipt | null {
+  if (typeof value !== "object" || value === null) return null;
+  const r = value as Partial<RevocationReceipt>;
+  if (
+    typeof r.validators_total !== "number" ||
+    typeof r.validators_applied !== "number" ||
+    typeof r.complete !== "boolean"
+  )
+    return null;
+  return {
+    partition: typeof r.partition === "number" ? r.partition : 0,
+    offset: typeof r.offset === "number" ? r.offset : 0,
+    validators_total: r.validators_total,
+    validators_applied: r.validators_applied,
+    complete: r.complete,
+    summary: typeof r.summary === "string" ? r.summary : "",
+    validators: Array.isArray(r.validators) ? r.validators : [],
   };
 }
 

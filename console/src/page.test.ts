@@ -259,6 +259,27 @@ describe("row actions", () => {
     expect(document.activeElement).toBe(byRole("button", "Actions for after"));
     expect(root.textContent).toContain("Key before was renamed to after.");
   });
+
+  it("after a delete, the row goes while the receipt is shown, and Done returns focus to the tab", async () => {
+    const api = new FakeApi();
+    api.keys.push(makeKey({ name: "doomed" }), makeKey({ name: "kept" }));
+    await showPage(api, OLGA);
+    click(byRole("button", "Actions for doomed"));
+    click(byRole("menuitem", "Delete"));
+    type(byLabel("Type the key name to confirm"), "doomed");
+    submit(byRole("button", "Delete access key"));
+    await settle();
+    const dialog = byRole("dialog", "Delete model access key");
+    expect(dialog.textContent).toContain(
+      "Old secret denied on 1 of 1 validators",
+    );
+    expect(rowNames()).toEqual(["kept"]);
+    expect(root.textContent).toContain("Key doomed was deleted.");
+    click(byRole("button", "Done"));
+    await settle();
+    expect(queryByRole("dialog")).toBeNull();
+    expect(document.activeElement).toBe(byRole("tab", "My keys"));
+  });
 });
 
 describe("creating a key", () => {

@@ -301,6 +301,8 @@ export class KeysPage {
           context,
           onDeleted: (deleted) => {
             this.say(`Key ${deleted.name} was deleted.`);
+            // The window stays open with the revocation receipt; the row goes at once.
+            void this.loadKeys();
           },
         });
         break;

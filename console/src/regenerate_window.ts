@@ -1,15 +1,17 @@
 // "Regenerate model access key": confirmed by typing the key's name; the old secret stops
-// working at once (no grace period) and the new one is shown once.
+// working at once (no grace period) and the new one is shown once, with the revocation receipt
+// (on how many validators the old secret is already denied) updating live under it.
 
 import type { ApiKeyInfo, ConsoleApi } from "./api";
 import type { KeyWindowOptions } from "./command";
 import { openConfirmNameWindow } from "./confirm_name";
 import type { Modal } from "./dialog";
 import { el } from "./dom";
+import { watchRevocation } from "./revocation";
 import { showSecretInWindow, type ClipboardWriter } from "./secret_panel";
 
 export interface RegenerateWindowOptions extends KeyWindowOptions {
-  api: Pick<ConsoleApi, "regenerateKey">;
+  api: Pick<ConsoleApi, "regenerateKey" | "keyRevocation">;
   onRegenerated: (key: ApiKeyInfo) => void;
   clipboard?: ClipboardWriter | null;
 }
@@ -38,11 +40,17 @@ export function openRegenerateWindow(options: RegenerateWindowOptions): Modal {
     send: (confirmName, idempotencyKey) =>
       options.api.regenerateKey(key.uuid, confirmName, idempotencyKey),
     onConfirmed: (result, modal) => {
+      const receipt = watchRevocation(modal, {
+        api: options.api,
+        uuid: key.uuid,
+        receipt: result.revocation,
+      });
       showSecretInWindow(
         modal,
         result.secret,
         `New secret for ${result.key.name}`,
         options.clipboard,
+        receipt.element,
       );
       options.onRegenerated(result.key);
     },

@@ -112,7 +112,8 @@ export class SecretPanel {
 }
 
 // Replaces the window's content with the secret (or, after an idempotent replay, the news that
-// it cannot be shown again) and a Done button; the secret is destroyed when the window closes.
+// it cannot be shown again), `after` (e.g. the revocation receipt) and a Done button; the secret
+// is destroyed when the window closes.
 export function showSecretInWindow(
   modal: {
     body: HTMLElement;
@@ -122,6 +123,7 @@ export function showSecretInWindow(
   secret: string | null,
   heading: string,
   clipboard?: ClipboardWriter | null,
+  after?: HTMLElement | null,
 ): SecretPanel | null {
   const done = closeWindowButton("Done", modal);
   if (secret === null) {
@@ -136,6 +138,7 @@ export function showSecretInWindow(
           "The server had already carried out this request for an earlier attempt from this window, and a secret is never shown twice. Regenerate the key to get a new secret.",
         ),
       ),
+      ...(after ? [after] : []),
       actionsRow(done),
     );
     done.focus();
@@ -146,7 +149,11 @@ export function showSecretInWindow(
     panel?.destroy();
     panel = null;
   });
-  modal.body.replaceChildren(panel.element, actionsRow(done));
+  modal.body.replaceChildren(
+    panel.element,
+    ...(after ? [after] : []),
+    actionsRow(done),
+  );
   panel.copyButton.focus();
   return panel;
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ApiKeyInfo } from "./api";
+import type { ApiKeyInfo, CommandResult } from "./api";
 import { openCreateWindow } from "./create_window";
 import { openDeleteWindow } from "./delete_window";
 import type { WindowContext } from "./dialog";
@@ -11,8 +11,11 @@ import {
   ACME_VPCS,
   CATALOG,
   FakeApi,
+  applied,
   makeKey,
+  receiptOf,
   settle,
+  silent,
 } from "./testing/fake_api";
 import {
   buttonByName,
@@ -396,6 +399,123 @@ describe("the regenerate window", () => {
   });
 });
 
+// The receipt line of the open window.
+function receiptLine(): string {
+  return byRole("status", /validators/).textContent;
+}
+
+const oneOfTwo = receiptOf([
+  applied("replica-1", 9),
+  silent("replica-2", 4200),
+]);
+const twoOfTwo = receiptOf([applied("replica-1", 9), applied("replica-2", 31)]);
+
+describe("the revocation receipt in the regenerate window", () => {
+  it("updates live under the new secret until every validator denies the old one", async () => {
+    vi.useFakeTimers();
+    const { api, key, options } = windowOnKey("prod");
+    api.commandReceipt = oneOfTwo;
+    api.revocationAnswers = [oneOfTwo, twoOfTwo];
+    openRegenerateWindow(options);
+    await confirmAs("prod", "Regenerate access key");
+    expect(byLabel("Secret key").value).toMatch(/^sk-do-v1-/);
+    expect(receiptLine()).toContain("Old secret denied on 1 of 2 validators");
+    expect(document.body.textContent).toContain(
+      "replica-2: silent, last heard 4.2 s ago",
+    );
+    expect(api.callsOf("keyRevocation")[0]?.slice(0, 2)).toEqual([key.uuid, 2]);
+    await vi.advanceTimersByTimeAsync(500);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(receiptLine()).toBe(
+      "✓ Old secret denied on 2 of 2 validators in 31 ms",
+    );
+    expect(document.body.textContent).not.toContain("replica-2: silent");
+    // The secret keeps the focus; the receipt is announced, not focused.
+    expect(document.activeElement).toBe(byRole("button", "Copy secret"));
+  });
+
+  it("closing the window stops it: no request follows, no timer is left", async () => {
+    vi.useFakeTimers();
+    const { api, options } = windowOnKey("prod");
+    api.commandReceipt = oneOfTwo;
+    api.revocationAnswers = [oneOfTwo];
+    openRegenerateWindow(options);
+    await confirmAs("prod", "Regenerate access key");
+    await vi.advanceTimersByTimeAsync(1_000);
+    const asked = api.callsOf("keyRevocation");
+    expect(asked.length).toBeGreaterThan(1);
+    click(byRole("button", "Done"));
+    expect(queryByRole("dialog")).toBeNull();
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(api.callsOf("keyRevocation")).toHaveLength(asked.length);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("after an idempotent replay it still follows the receipt", async () => {
+    const { api, options } = windowOnKey("prod");
+    openRegenerateWindow({
+      ...options,
+      api: {
+        regenerateKey: async (...args) => ({
+          ...(await api.regenerateKey(...args)),
+          secret: null,
+          replayed: true,
+          revocation: null,
+        }),
+        keyRevocation: (...args) => api.keyRevocation(...args),
+      },
+    });
+    api.revocationAnswers = [twoOfTwo];
+    await confirmAs("prod", "Regenerate access key");
+    expect(receiptLine()).toBe(
+      "✓ Old secret denied on 2 of 2 validators in 31 ms",
+    );
+    click(byRole("button", "Done"));
+  });
+});
+
+describe("the revocation receipt in the delete window", () => {
+  it("follows the deleted key's receipt until done, and stops at Done", async () => {
+    vi.useFakeTimers();
+    const { api, key, options } = windowOnKey("old");
+    api.commandReceipt = receiptOf([]);
+    api.revocationAnswers = [oneOfTwo, twoOfTwo];
+    openDeleteWindow(options);
+    await confirmAs("old", "Delete access key");
+    expect(api.keys).toEqual([]);
+    expect(receiptLine()).toContain("Old secret denied on 1 of 2 validators");
+    await vi.advanceTimersByTimeAsync(500);
+    expect(receiptLine()).toBe(
+      "✓ Old secret denied on 2 of 2 validators in 31 ms",
+    );
+    expect(api.callsOf("keyRevocation").map((c) => c[0])).toEqual([
+      key.uuid,
+      key.uuid,
+    ]);
+    click(byRole("button", "Done"));
+    expect(queryByRole("dialog")).toBeNull();
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(api.callsOf("keyRevocation")).toHaveLength(2);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("Escape during polling closes the window and stops asking", async () => {
+    vi.useFakeTimers();
+    const { api, options } = windowOnKey("old");
+    api.commandReceipt = oneOfTwo;
+    api.revocationAnswers = [oneOfTwo];
+    openDeleteWindow(options);
+    await confirmAs("old", "Delete access key");
+    await vi.advanceTimersByTimeAsync(2_000);
+    press(document.body, "Escape");
+    expect(queryByRole("dialog")).toBeNull();
+    const asked = api.callsOf("keyRevocation").length;
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(api.callsOf("keyRevocation")).toHaveLength(asked);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
 describe("the delete window", () => {
   it("Delete access key is enabled only on the exact name, and deletes on click", async () => {
     const { api, key, reported, options } = windowOnKey("old");
@@ -405,6 +525,15 @@ describe("the delete window", () => {
     await confirmAs("old", "Delete access key");
     expect(reported.map((k) => k.uuid)).toEqual([key.uuid]);
     expect(api.keys).toEqual([]);
+    const dialog = byRole("dialog", "Delete model access key");
+    expect(dialog.textContent).toContain(
+      "The key old was deleted and cannot be restored.",
+    );
+    expect(byRole("status").textContent).toBe(
+      "✓ Old secret denied on 1 of 1 validators in 12 ms",
+    );
+    expect(document.activeElement).toBe(byRole("button", "Done"));
+    click(byRole("button", "Done"));
     expect(queryByRole("dialog")).toBeNull();
     expect(document.activeElement).toBe(opener);
   });
@@ -432,11 +561,12 @@ describe("the delete window", () => {
       ...options,
       api: {
         deleteKey: (...args) =>
-          new Promise<void>((resolve) => {
+          new Promise<CommandResult>((resolve) => {
             answer = () => {
               void api.deleteKey(...args).then(resolve);
             };
           }),
+        keyRevocation: (...args) => api.keyRevocation(...args),
       },
     });
     type(byLabel("Type the key name to confirm"), "old");
@@ -448,6 +578,8 @@ describe("the delete window", () => {
     expect(byRole("dialog", "Delete model access key")).toBeTruthy();
     answer();
     await settle();
+    expect(buttonByName("Close").disabled).toBe(false);
+    press(document.body, "Escape");
     expect(queryByRole("dialog")).toBeNull();
     expect(api.keys).toEqual([]);
   });

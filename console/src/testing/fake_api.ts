@@ -10,7 +10,9 @@ import type {
   DevSignInUser,
   KeyPage,
   KeyView,
+  RevocationReceipt,
   SignedInUser,
+  ValidatorReceipt,
   Vpc,
 } from "../api";
 import { ApiError } from "../errors";
@@ -74,6 +76,54 @@ export const ACME_VPCS: Vpc[] = [
   },
 ];
 
+// A receipt as the server builds it from its validators.
+export function receiptOf(
+  validators: ValidatorReceipt[],
+  offset = 4,
+): RevocationReceipt {
+  const applied = validators.filter((v) => v.state === "applied").length;
+  return {
+    partition: 0,
+    offset,
+    validators_total: validators.length,
+    validators_applied: applied,
+    complete: validators.length > 0 && applied === validators.length,
+    summary: `old secret denied on ${String(applied)} of ${String(validators.length)} validators`,
+    validators,
+  };
+}
+
+export function applied(replicaId: string, tookMs?: number): ValidatorReceipt {
+  return {
+    replica_id: replicaId,
+    state: "applied",
+    applied_offset: 5,
+    heard_ms_ago: 6,
+    ...(tookMs === undefined ? {} : { took_ms: tookMs }),
+  };
+}
+
+export function behind(replicaId: string): ValidatorReceipt {
+  return {
+    replica_id: replicaId,
+    state: "behind",
+    applied_offset: 3,
+    heard_ms_ago: 120,
+  };
+}
+
+export function silent(
+  replicaId: string,
+  heardMsAgo: number,
+): ValidatorReceipt {
+  return {
+    replica_id: replicaId,
+    state: "silent",
+    applied_offset: 3,
+    heard_ms_ago: heardMsAgo,
+  };
+}
+
 export type Call = { method: keyof ConsoleApi; args: unknown[] };
 
 let counter = 0;
@@ -109,6 +159,13 @@ export class FakeApi implements ConsoleApi {
   devUsers: DevSignInUser[] | null = [OLGA, MIA, OMAR];
   signedIn: SignedInUser | null;
   readonly calls: Call[] = [];
+  // The receipt regenerate and delete answer with (null: the server sent none).
+  commandReceipt: RevocationReceipt | null = receiptOf([
+    applied("replica-1", 12),
+  ]);
+  // What GET .../revocation answers, in order; the last one again once the others are used up.
+  // None: 404, as from a server without a view of the validators.
+  revocationAnswers: RevocationReceipt[] = [];
   private readonly failures = new Map<keyof ConsoleApi, ApiError[]>();
   private secretCounter = 0;
 
@@ -260,7 +317,12 @@ export class FakeApi implements ConsoleApi {
         vpc_uuid: request.vpc_uuid ?? null,
       });
       this.keys.push(key);
-      return { key, secret: this.newSecret(), replayed: false };
+      return {
+        key,
+        secret: this.newSecret(),
+        replayed: false,
+        revocation: null,
+      };
     });
   }
 
@@ -287,7 +349,12 @@ export class FakeApi implements ConsoleApi {
       [uuid, confirmName, idempotencyKey],
       (key) => {
         key.revision += 1;
-        return { key: { ...key }, secret: this.newSecret(), replayed: false };
+        return {
+          key: { ...key },
+          secret: this.newSecret(),
+          replayed: false,
+          revocation: this.commandReceipt,
+        };
       },
     );
   }
@@ -296,14 +363,38 @@ export class FakeApi implements ConsoleApi {
     uuid: string,
     confirmName: string,
     idempotencyKey: string,
-  ): Promise<void> {
+  ): Promise<CommandResult> {
     return this.callConfirmed(
       "deleteKey",
       [uuid, confirmName, idempotencyKey],
       (key) => {
         this.keys = this.keys.filter((k) => k !== key);
+        return {
+          key: { ...key },
+          secret: null,
+          replayed: false,
+          revocation: this.commandReceipt,
+        };
       },
     );
+  }
+
+  // Answers for deleted keys too, as the server does.
+  keyRevocation(
+    uuid: string,
+    waitSeconds: number,
+    signal?: AbortSignal,
+  ): Promise<RevocationReceipt> {
+    return this.call("keyRevocation", [uuid, waitSeconds, signal], () => {
+      const answer =
+        this.revocationAnswers.length > 1
+          ? this.revocationAnswers.shift()
+          : this.revocationAnswers[0];
+      if (answer === undefined) {
+        throw new ApiError(404, "not_found", "no view of the validators", null);
+      }
+      return answer;
+    });
   }
 }
 
