@@ -230,6 +230,7 @@ TEST_F(AdminApiTest, ViewsListNewestFirstWithPagesAndTheTeamViewIsForOwners) {
   json::value body = Body(mine);
   EXPECT_EQ(body.at("api_key_infos").as_array()[0].at("name").as_string(), "two");
   EXPECT_EQ(body.at("meta").at("total").as_int64(), 2);
+  EXPECT_EQ(body.at("meta").at("pages").as_int64(), 2);
   EXPECT_EQ(body.at("links").at("pages").at("next").as_string(), "/v2/gen-ai/models/api_keys?view=mine&page=2&per_page=1");
   Response team = Call("GET", std::string(kKeys) + "?view=team", Owner());
   ASSERT_EQ(team.status, 200);
@@ -614,6 +615,41 @@ TEST_F(AdminApiTest, RegenerateAndDeleteAnswerWithWhichValidatorsAlreadyDenyTheO
   EXPECT_NE(metrics.find("keyledger_replica_applied_offset{replica=\"replica-a\",partition=\"0\"} 2"), std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("keyledger_replica_silent{replica=\"replica-b\"} 0"), std::string::npos);
+}
+
+TEST_F(AdminApiTest, GetAnswersTheRevisionAsETagAndCommandsWithIfMatchRefuseAStaleOne) {
+  auto [key, secret] = Create(Owner(), "tagged");
+  const std::string path = std::string(kKeys) + "/" + key;
+  Response got = Call("GET", path, Owner());
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(got.Header("etag"), "\"1\"");
+  // The matching revision: renamed, and the answer carries the new tag.
+  Response renamed = Call("PUT", path, Owner(), R"({"name":"tagged 2"})", {{"if-match", "\"1\""}});
+  ASSERT_EQ(renamed.status, 200) << renamed.body;
+  EXPECT_EQ(renamed.Header("etag"), "\"2\"");
+  // A second client still holding "1" loses: 409 naming both revisions, nothing written.
+  const size_t events = ledger_.event_count();
+  Response stale = Call("PUT", path, Owner(), R"({"name":"tagged 3"})", {{"if-match", "\"1\""}});
+  EXPECT_EQ(stale.status, 409) << stale.body;
+  EXPECT_NE(stale.body.find("revision 2, not the expected revision 1"), std::string::npos) << stale.body;
+  EXPECT_EQ(Call("PUT", path + "/regenerate", Owner(), R"({"confirm_name":"tagged 2"})", {{"if-match", "\"1\""}}).status,
+            409);
+  EXPECT_EQ(Call("DELETE", path + "?confirm_name=tagged%202", Owner(), "", {{"if-match", "\"1\""}}).status, 409);
+  EXPECT_EQ(ledger_.event_count(), events);
+  // What is not one strong tag is a 400 naming If-Match.
+  for (const std::string bad : {"W/\"2\"", "2", "\"2\", \"3\"", "\"02\"", "\"\"", "\"0\""}) {
+    Response r = Call("PUT", path, Owner(), R"({"name":"tagged 3"})", {{"if-match", bad}});
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_NE(r.body.find("If-Match"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(Call("PUT", path, Owner(), R"({"name":"tagged 3"})", {{"if-match", "\"2\""}, {"if-match", "\"2\""}}).status,
+            400);
+  EXPECT_EQ(ledger_.event_count(), events);
+  // * and no If-Match: whatever revision the key is at.
+  EXPECT_EQ(Call("PUT", path + "/regenerate", Owner(), R"({"confirm_name":"tagged 2"})", {{"if-match", "*"}}).status, 200);
+  Response deleted = Call("DELETE", path + "?confirm_name=tagged%202", Owner(), "", {{"if-match", "\"3\""}});
+  EXPECT_EQ(deleted.status, 200) << deleted.body;
+  EXPECT_EQ(deleted.Header("etag"), "");  // nothing left to tag
 }
 
 TEST_F(AdminApiTest, LongPollsForReceiptsAreCappedSoTheyCannotTakeTheWorkersCommandsNeed) {

@@ -64,6 +64,28 @@ common::Result<events::KeyState> ReadableKey(const Context& ctx, const replay::R
   return record->state;
 }
 
+// A key revision as an entity tag: GET answers it in ETag, commands take it in If-Match.
+std::string EntityTag(std::uint64_t revision) { return "\"" + std::to_string(revision) + "\""; }
+
+// The revision a rename, regenerate or delete expects, from If-Match (RFC 9110: one strong entity
+// tag as GET's ETag gave it, or `*`; absent or `*`: whatever revision the key is at). A key at
+// another revision refuses the command with 409 (SPEC: stale revision).
+common::Result<std::optional<std::uint64_t>> ExpectedRevision(const Context& ctx) {
+  const size_t count = ctx.request.HeaderCount("if-match");
+  if (count == 0) return std::optional<std::uint64_t>{};
+  if (count > 1) return common::InvalidArgument("If-Match is repeated; send it once");
+  std::string_view v = ctx.request.Header("if-match");
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  if (v == "*") return std::optional<std::uint64_t>{};
+  if (v.size() >= 3 && v.size() <= 22 && v.front() == '"' && v.back() == '"' && v[1] >= '1' && v[1] <= '9') {
+    auto revision = common::ParseInt64(v.substr(1, v.size() - 2), 1, INT64_MAX);
+    if (revision) return std::optional<std::uint64_t>(static_cast<std::uint64_t>(*revision));
+  }
+  return common::InvalidArgument(
+      "If-Match must be one entity tag as ETag gave it, such as \"3\", or *; weak tags (W/) and lists are refused");
+}
+
 }  // namespace
 
 common::Result<writer::CommandRequest> NewCommandRequest(const Context& ctx, events::Command command) {
@@ -136,6 +158,7 @@ http::Response RunCommand(const Context& ctx, events::Command command, int succe
     r.sensitive = true;
   }
   r.headers.emplace_back("X-Request-Id", request_id);
+  if (!outcome->key_after.deleted) r.headers.emplace_back("ETag", EntityTag(outcome->key_after.revision));
   return r;
 }
 
@@ -224,14 +247,16 @@ http::Response ListKeys(const Context& ctx) {
   pages["last"] = link(last);
   return http::JsonResponse(200, json::object{{"api_key_infos", std::move(infos)},
                                               {"links", json::object{{"pages", std::move(pages)}}},
-                                              {"meta", json::object{{"total", total}, {"page", *page}, {"per_page", *per_page}}}});
+                                              {"meta", json::object{{"total", total}, {"page", *page}, {"pages", last}, {"per_page", *per_page}}}});
 }
 
 http::Response GetKey(const Context& ctx) {
   auto view = ctx.deps.reads->Acquire();
   auto key = ReadableKey(ctx, *view);
   if (!key.ok()) return StatusResponse(key.status());
-  return http::JsonResponse(200, json::object{{"api_key_info", KeyInfoJson(*key, *ctx.deps.catalog)}});
+  http::Response r = http::JsonResponse(200, json::object{{"api_key_info", KeyInfoJson(*key, *ctx.deps.catalog)}});
+  r.headers.emplace_back("ETag", EntityTag(key->revision));
+  return r;
 }
 
 http::Response RenameKey(const Context& ctx) {
@@ -246,7 +271,9 @@ http::Response RenameKey(const Context& ctx) {
   }
   auto name = http::StringField(*body, "name", true);
   if (!name.ok()) return name.problem().ToResponse();
-  return RunCommand(ctx, events::RenameKeyCommand{ctx.params.Get("uuid"), *name, {}}, 200, nullptr);
+  auto expected = ExpectedRevision(ctx);
+  if (!expected.ok()) return StatusResponse(expected.status());
+  return RunCommand(ctx, events::RenameKeyCommand{ctx.params.Get("uuid"), *name, *expected}, 200, nullptr);
 }
 
 http::Response RegenerateKey(const Context& ctx) {
@@ -254,9 +281,11 @@ http::Response RegenerateKey(const Context& ctx) {
   if (!body.ok()) return body.problem().ToResponse();
   auto confirm = http::StringField(*body, "confirm_name", true);
   if (!confirm.ok()) return confirm.problem().ToResponse();
+  auto expected = ExpectedRevision(ctx);
+  if (!expected.ok()) return StatusResponse(expected.status());
   auto secret = GenerateNewSecret(*ctx.deps.random);
   if (!secret.ok()) return StatusResponse(secret.status());
-  events::RegenerateKeyCommand cmd{ctx.params.Get("uuid"), *confirm, {}, secret->hash, secret->hint};
+  events::RegenerateKeyCommand cmd{ctx.params.Get("uuid"), *confirm, *expected, secret->hash, secret->hint};
   return RunCommand(ctx, std::move(cmd), 200, &secret->secret);
 }
 
@@ -270,7 +299,9 @@ http::Response DeleteKey(const Context& ctx) {
     return StatusResponse(
         common::InvalidArgument("confirm_name is required: send the key's current name in the body or the query"));
   }
-  return RunCommand(ctx, events::DeleteKeyCommand{ctx.params.Get("uuid"), name, {}}, 200, nullptr);
+  auto expected = ExpectedRevision(ctx);
+  if (!expected.ok()) return StatusResponse(expected.status());
+  return RunCommand(ctx, events::DeleteKeyCommand{ctx.params.Get("uuid"), name, *expected}, 200, nullptr);
 }
 
 http::Response KeyHistory(const Context& ctx) {

@@ -327,6 +327,30 @@ TEST_F(ApiE2E, IdempotentCreateReturnsTheSameKeyWithoutShowingTheSecretAgain) {
   EXPECT_EQ(retry.body.find(std::string(a["secret_key"].as_string()).substr(9, 20)), std::string::npos);
 }
 
+// Optimistic concurrency the HTTP way: two clients rename the same key from the same GET; the
+// writer lets exactly one through and the other gets 409, whichever arrives second.
+TEST_F(ApiE2E, TwoRenamesFromTheSameETagOneWinsTheOtherIs409) {
+  auto [key, secret] = Create(owner_, "race");
+  const std::string path = std::string(kKeys) + "/" + key;
+  HttpResult got = Call("GET", path, owner_);
+  ASSERT_EQ(got.status, 200);
+  ASSERT_TRUE(got.headers.count("ETag")) << got.body;
+  const std::string tag = got.headers.at("ETag");
+  EXPECT_EQ(tag, "\"1\"");
+  HttpResult a, b;
+  std::thread first([&] { a = Call("PUT", path, owner_, R"({"name": "race a"})", {{"If-Match", tag}}); });
+  std::thread second([&] { b = Call("PUT", path, owner_, R"({"name": "race b"})", {{"If-Match", tag}}); });
+  first.join();
+  second.join();
+  std::multiset<int> statuses{a.status, b.status};
+  EXPECT_EQ(statuses, (std::multiset<int>{200, 409})) << a.body << " / " << b.body;
+  const std::string winner = a.status == 200 ? "race a" : "race b";
+  HttpResult after = Call("GET", path, owner_);
+  EXPECT_EQ(Json(after).at("api_key_info").at("name").as_string(), winner);
+  EXPECT_EQ(after.headers["ETag"], "\"2\"");
+  EXPECT_EQ(Json(Call("GET", path + "/events", owner_)).at("events").as_array().size(), 2u);  // created, one rename
+}
+
 // Found by fuzzing: a debug build aborted (a Boost.Beast assertion) on an empty chunked body whose
 // last chunk and the two bytes of its final line came in separate reads.
 TEST_F(ApiE2E, EmptyChunkedBodyArrivingInPiecesIsAnsweredNotACrash) {
