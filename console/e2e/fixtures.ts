@@ -35,7 +35,13 @@ export const OMAR = devUser("user-omar", "Omar Owner", "owner");
 export const GINA = devUser("user-gina", "Gina Globex", "owner");
 
 export const KEYS_PATH = "/v2/gen-ai/models/api_keys";
-export const SCREENSHOTS = join(CONSOLE_DIR, "docs", "screenshots");
+// The suite writes its screenshots under test-results/ (ignored); with
+// KEYLEDGER_UPDATE_SCREENSHOTS=1 it refreshes the ones console/README.md shows instead, so that a
+// test run never changes tracked files.
+export const SCREENSHOTS =
+  process.env["KEYLEDGER_UPDATE_SCREENSHOTS"] === "1"
+    ? join(CONSOLE_DIR, "docs", "screenshots")
+    : join(CONSOLE_DIR, "test-results", "screenshots");
 
 export const test = base.extend<{ stack: StackState }>({
   // eslint-disable-next-line no-empty-pattern
