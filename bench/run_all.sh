@@ -80,6 +80,7 @@ if [[ $mode == quick ]]; then
   events_args=(--benchmark_min_time=0.05)
   replay_args=(--events 20000)
   fail_closed_args=(--cuts 3)
+  receipt_args=(50 2)
 else
   ledger_args=(--commands 100000 --events 500000)
   http_args=(10)
@@ -87,6 +88,7 @@ else
   events_args=()
   replay_args=(--events 1000000)
   fail_closed_args=(--cuts 10)
+  receipt_args=(1000 10)
 fi
 
 work=$(mktemp -d /tmp/keyledger-run-all.XXXXXX)
@@ -163,7 +165,7 @@ PY
 # yes) in its own process group, shows its newest progress line and the elapsed time, and
 # collects its RESULT lines (and those of the Google Benchmark JSON it wrote to $logs/NAME.json).
 step=0
-steps=6
+steps=7
 run() {
   local name=$1 needs_broker=$2 since line shown="" quiet=0 rc=0
   shift 2
@@ -222,6 +224,7 @@ run validator_bench yes bash "$root/bench/validator_bench.sh" "${validator_args[
 run bench_replay yes "$release/bench/bench_replay" "${replay_args[@]}"
 # Starts its own broker, with the CUT listener its proxy needs.
 run bench_fail_closed no "$release/bench/bench_fail_closed" "${fail_closed_args[@]}"
+run receipt_bench yes bash "$root/bench/receipt_bench.sh" "${receipt_args[@]}"
 
 # The table.
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -233,7 +236,7 @@ cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || 
 sizes="bench_ledger ${ledger_args[*]}; bench/http_bench.sh ${http_args[*]};"
 sizes+=" bench/validator_bench.sh ${validator_args[*]};"
 sizes+=" bench_events ${events_args[*]:-(default times)}; bench_replay ${replay_args[*]};"
-sizes+=" bench_fail_closed ${fail_closed_args[*]}"
+sizes+=" bench_fail_closed ${fail_closed_args[*]}; bench/receipt_bench.sh ${receipt_args[*]}"
 mkdir -p "$(dirname "$out")"
 python3 - "$results" "$out" "$(date '+%Y-%m-%d %H:%M %Z')" \
   "$(nproc) cores, ${cpu:-unknown CPU}, $(uname -sr)" "$commit" "$mode" "$sizes" \
