@@ -598,16 +598,33 @@ TEST_F(AdminApiTest, RegenerateAndDeleteAnswerWithWhichValidatorsAlreadyDenyTheO
   EXPECT_FALSE(receipt.at("complete").as_bool());
   board.Receive(Beat("replica-b", 2));
   EXPECT_TRUE(Body(Call("GET", path + "?wait=1", Owner())).at("revocation").at("complete").as_bool());
-  // Deleting follows the delete (also once the key is gone).
-  ASSERT_EQ(Call("DELETE", std::string(kKeys) + "/" + key + "?confirm_name=revoked", Owner()).status, 200);
-  Response deleted = Call("GET", path, Owner());
-  ASSERT_EQ(deleted.status, 200) << deleted.body;
-  EXPECT_EQ(Body(deleted).at("event_type").as_string(), "key_deleted");
-  EXPECT_EQ(Body(deleted).at("revocation").at("offset").as_int64(), 2);
   // Checked like the key itself; wait is bounded.
   EXPECT_EQ(Call("GET", path, Stranger()).status, 404);
   EXPECT_EQ(Call("GET", path + "?wait=31", Owner()).status, 400);
   EXPECT_EQ(Call("GET", path + "?wait=x", Owner()).status, 400);
+  // Every receipt is also at the revoking event's own address, which the answer gives.
+  EXPECT_EQ(revocation.at("href").as_string(), "/v2/gen-ai/revocations/0/1");
+  EXPECT_EQ(Body(Call("GET", "/v2/gen-ai/revocations/0/1", Owner())).at("revocation").at("complete"), true);
+  // A delete: the key and everything under it answer 404 (as any deleted resource), its receipt
+  // stays at the event's address.
+  Response deleting = Call("DELETE", std::string(kKeys) + "/" + key + "?confirm_name=revoked", Owner());
+  ASSERT_EQ(deleting.status, 200);
+  const std::string href(Body(deleting).at("revocation").at("href").as_string());
+  EXPECT_EQ(href, "/v2/gen-ai/revocations/0/2");
+  EXPECT_EQ(Call("GET", path, Owner()).status, 404);
+  Response deleted = Call("GET", href + "?wait=0", Owner());
+  ASSERT_EQ(deleted.status, 200) << deleted.body;
+  EXPECT_EQ(Body(deleted).at("event_type").as_string(), "key_deleted");
+  EXPECT_EQ(Body(deleted).at("api_key_uuid").as_string(), key);
+  EXPECT_EQ(Body(deleted).at("revocation").at("summary").as_string(), "old secret denied on 0 of 2 validators");
+  // Not a revoking event, no event, another team's, a member who may not see the key, bad numbers.
+  EXPECT_EQ(Call("GET", "/v2/gen-ai/revocations/0/0", Owner()).status, 404);  // the create
+  EXPECT_EQ(Call("GET", "/v2/gen-ai/revocations/0/99", Owner()).status, 404);
+  EXPECT_EQ(Call("GET", href, Stranger()).status, 404);
+  EXPECT_EQ(Call("GET", href, Member()).status, 403);
+  EXPECT_EQ(Call("GET", "/v2/gen-ai/revocations/x/2", Owner()).status, 400);
+  EXPECT_EQ(Call("GET", "/v2/gen-ai/revocations/0/-1", Owner()).status, 400);
+  EXPECT_EQ(Call("GET", href + "?wait=31", Owner()).status, 400);
   auto [fresh, fresh_secret] = Create(Owner(), "never revoked");
   EXPECT_EQ(Call("GET", std::string(kKeys) + "/" + fresh + "/revocation", Owner()).status, 404);
   // The API's metrics show each replica, its applied offsets and lag.

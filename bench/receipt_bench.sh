@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Revocation receipts (issue 21) with three validator replicas on one broker:
 #   receipt: after the API answers a regenerate or delete, how long until
-#   GET .../api_keys/{uuid}/revocation?wait= says "old secret denied on 3 of 3 validators"
+#   the receipt's href (GET /v2/gen-ai/revocations/{partition}/{offset}?wait=) says "old secret
+#   denied on 3 of 3 validators"
 #   (p50/p99/max over N revocations). Reference, same operations: how long until all three
 #   replicas really deny the old secret, polled on their check ports from a second thread
 #   (ratio = receipt / reality: what reporting costs on top of the revocation itself).
@@ -61,18 +62,19 @@ def check(conn, secret):
     return call(conn, "GET", "/v1/chat/completions",
                 headers={"Authorization": "Bearer " + secret, "X-Keyledger-Model": "openai-gpt-4o"})[0]
 
-def receipt(conn, uuid, wait):
-    status, body = call(conn, "GET", f"/v2/gen-ai/models/api_keys/{uuid}/revocation?wait={wait}", None, auth)
+def receipt(conn, href, wait):
+    status, body = call(conn, "GET", f"{href}?wait={wait}", None, auth)
     assert status == 200, body
     return json.loads(body)["revocation"]
 
 # Every replica on the board before the first measured revocation.
 status, body = call(api, "POST", "/v2/gen-ai/models/api_keys", {"name": "warm", "all_models": True}, auth)
 warm = json.loads(body)["api_key_info"]
-call(api, "PUT", f"/v2/gen-ai/models/api_keys/{warm['uuid']}/regenerate", {"confirm_name": "warm"}, auth)
+status, body = call(api, "PUT", f"/v2/gen-ai/models/api_keys/{warm['uuid']}/regenerate", {"confirm_name": "warm"}, auth)
+warm_href = json.loads(body)["revocation"]["href"]
 deadline = time.time() + 60
 while True:
-    r = receipt(api, warm["uuid"], 2)
+    r = receipt(api, warm_href, 2)
     if r["validators_total"] == 3 and r["complete"]:
         break
     if time.time() > deadline:
@@ -106,7 +108,7 @@ for i in range(n):
     assert status == 200, body
     r = json.loads(body)["revocation"]
     if not r["complete"]:
-        r = receipt(api, info["uuid"], 10)
+        r = receipt(api, r["href"], 10)
     done = time.perf_counter()
     t.join()
     if not (r["complete"] and r["validators_applied"] == 3):

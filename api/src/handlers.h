@@ -64,6 +64,7 @@ http::Response RegenerateKey(const Context& ctx);
 http::Response DeleteKey(const Context& ctx);
 http::Response KeyHistory(const Context& ctx);
 http::Response KeyRevocation(const Context& ctx);
+http::Response EventRevocation(const Context& ctx);
 // audit_handlers.cc (owners only)
 http::Response AuditEvents(const Context& ctx);
 http::Response AuditExport(const Context& ctx);

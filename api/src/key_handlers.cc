@@ -317,60 +317,115 @@ http::Response KeyHistory(const Context& ctx) {
   return http::JsonResponse(200, json::object{{"events", std::move(out)}});
 }
 
-http::Response KeyRevocation(const Context& ctx) {
-  constexpr std::int64_t kMaxWaitSeconds = 30;
-  if (ctx.deps.options.replicas == nullptr) {
-    return http::ErrorResponse(404, "not_found", "this server has no view of the validators (no replica status topic)");
-  }
-  std::int64_t wait_s = 0;
-  if (std::string wait = ctx.query.Get("wait"); !wait.empty()) {
-    auto parsed = common::ParseInt64(wait, 0, kMaxWaitSeconds);
-    if (!parsed) return StatusResponse(common::InvalidArgument("wait must be a whole number of seconds from 0 to 30"));
-    wait_s = *parsed;
-  }
-  // The key's last regenerate or delete; deleted keys included (that is when one asks).
-  auto view = ctx.deps.reads->Acquire();
-  const std::string& key_id = ctx.params.Get("uuid");
-  auto record = view->GetKey(key_id);
-  if (!record.ok()) return StatusResponse(record.status());
-  if (!*record || (*record)->state.team_id != ctx.caller.team_id) return KeyNotFound(key_id);
-  const events::KeyState& key = (*record)->state;
-  if (ctx.caller.role != events::Role::kOwner && key.creator_id != ctx.caller.user_id && !key.legacy) {
-    return StatusResponse(common::PermissionDenied("only team owners may see keys created by other members"));
-  }
-  auto history = view->KeyHistory(key_id);
-  if (!history.ok()) return StatusResponse(history.status());
-  const projector::ReadModel::HistoryEntry* last = nullptr;
-  for (const auto& entry : *history) {
-    if (std::holds_alternative<events::KeyRegenerated>(entry.event.payload) ||
-        std::holds_alternative<events::KeyDeleted>(entry.event.payload)) {
-      last = &entry;
-    }
-  }
-  if (last == nullptr) {
-    return http::ErrorResponse(404, "not_found", "api key " + key_id + " was never regenerated or deleted");
-  }
-  const std::int64_t event_ms = last->event.occurred_at_micros / 1000;
-  const projector::EventLocator where = last->locator;
-  view.reset();  // a long poll holds no read-model generation
+namespace {
+
+constexpr std::int64_t kMaxWaitSeconds = 30;
+
+bool IsRevoking(const events::Event& event) {
+  return std::holds_alternative<events::KeyRegenerated>(event.payload) ||
+         std::holds_alternative<events::KeyDeleted>(event.payload);
+}
+
+// ?wait=N (0 to 30 s).
+common::Result<std::int64_t> WaitSeconds(const Context& ctx) {
+  std::string wait = ctx.query.Get("wait");
+  if (wait.empty()) return std::int64_t{0};
+  auto parsed = common::ParseInt64(wait, 0, kMaxWaitSeconds);
+  if (!parsed) return common::InvalidArgument("wait must be a whole number of seconds from 0 to 30");
+  return *parsed;
+}
+
+// The receipt of the revoking `event` at `where`, after waiting up to `wait_s` for it to be
+// complete (at most max_revocation_waiters requests wait at once; the others answer at once).
+http::Response AnswerReceipt(const Context& ctx, const events::Event& event, projector::EventLocator where,
+                             std::int64_t wait_s) {
+  validator::ReplicaBoard& board = *ctx.deps.options.replicas;
+  const std::int64_t event_ms = event.occurred_at_micros / 1000;
   bool skipped = false;
-  validator::Receipt receipt = ctx.deps.options.replicas->ReceiptFor(where.partition, where.offset, event_ms);
+  validator::Receipt receipt = board.ReceiptFor(where.partition, where.offset, event_ms);
   if (wait_s > 0 && !receipt.complete()) {
     if (ctx.deps.revocation_waiters.fetch_add(1) < ctx.deps.options.max_revocation_waiters) {
-      receipt = ctx.deps.options.replicas->WaitForReceipt(where.partition, where.offset, event_ms,
-                                                          static_cast<int>(wait_s * 1000));
+      receipt = board.WaitForReceipt(where.partition, where.offset, event_ms, static_cast<int>(wait_s * 1000));
     } else {
       skipped = true;
     }
     ctx.deps.revocation_waiters.fetch_sub(1);
   }
   http::Response response =
-      http::JsonResponse(200, json::object{{"api_key_uuid", key_id},
-                                           {"event_type", std::string(events::EventTypeName(last->event.type()))},
-                                           {"occurred_at", common::FormatRfc3339(last->event.occurred_at_micros)},
+      http::JsonResponse(200, json::object{{"api_key_uuid", event.key_id},
+                                           {"event_type", std::string(events::EventTypeName(event.type()))},
+                                           {"occurred_at", common::FormatRfc3339(event.occurred_at_micros)},
                                            {"revocation", ReceiptJson(receipt)}});
   if (skipped) response.headers.emplace_back("X-Keyledger-Wait", "skipped");
   return response;
+}
+
+http::Response NoReplicaBoard() {
+  return http::ErrorResponse(404, "not_found", "this server has no view of the validators (no replica status topic)");
+}
+
+}  // namespace
+
+http::Response KeyRevocation(const Context& ctx) {
+  if (ctx.deps.options.replicas == nullptr) return NoReplicaBoard();
+  auto wait_s = WaitSeconds(ctx);
+  if (!wait_s.ok()) return StatusResponse(wait_s.status());
+  // The key's last regenerate; like the key itself this answers 404 once the key is deleted (the
+  // delete's receipt is at /v2/gen-ai/revocations/{partition}/{offset}, which its answer gives).
+  auto view = ctx.deps.reads->Acquire();
+  auto key = ReadableKey(ctx, *view);
+  if (!key.ok()) return StatusResponse(key.status());
+  auto history = view->KeyHistory(key->key_id);
+  if (!history.ok()) return StatusResponse(history.status());
+  const projector::ReadModel::HistoryEntry* last = nullptr;
+  for (const auto& entry : *history) {
+    if (IsRevoking(entry.event)) last = &entry;
+  }
+  if (last == nullptr) {
+    return http::ErrorResponse(404, "not_found", "api key " + key->key_id + " was never regenerated");
+  }
+  const events::Event event = last->event;
+  const projector::EventLocator where = last->locator;
+  view.reset();  // a long poll holds no read-model generation
+  return AnswerReceipt(ctx, event, where, *wait_s);
+}
+
+http::Response EventRevocation(const Context& ctx) {
+  if (ctx.deps.options.replicas == nullptr) return NoReplicaBoard();
+  auto partition = common::ParseInt64(ctx.params.Get("partition"), 0, INT32_MAX);
+  if (!partition) return StatusResponse(common::InvalidArgument("partition must be a whole number from 0"));
+  auto offset = common::ParseInt64(ctx.params.Get("offset"), 0, INT64_MAX);
+  if (!offset) return StatusResponse(common::InvalidArgument("offset must be a whole number from 0"));
+  auto wait_s = WaitSeconds(ctx);
+  if (!wait_s.ok()) return StatusResponse(wait_s.status());
+  const projector::EventLocator where{static_cast<std::int32_t>(*partition), *offset};
+  auto view = ctx.deps.reads->Acquire();
+  auto found = view->FindEvent(where);
+  if (!found.ok()) return StatusResponse(found.status());
+  // Another team's event, or one that revoked nothing, is as absent as no event at all.
+  const std::string what = "no regenerate or delete of your team at partition " + std::to_string(*partition) +
+                           " offset " + std::to_string(*offset);
+  if (!*found || (*found)->team_id != ctx.caller.team_id || !IsRevoking(**found)) {
+    return http::ErrorResponse(404, "not_found", what);
+  }
+  const events::Event event = std::move(**found);
+  view.reset();
+  // Who may see it: as for the key (owners, its creator, every member for legacy keys), judged by
+  // the key as it was, since a deleted key is gone from the views.
+  if (ctx.caller.role != events::Role::kOwner) {
+    auto history = ctx.deps.reads->Acquire()->KeyHistory(event.key_id);
+    if (!history.ok()) return StatusResponse(history.status());
+    std::optional<events::KeyState> state;
+    for (const auto& entry : *history) {
+      auto next = events::Apply(state, entry.event);
+      if (!next.ok()) return StatusResponse(next.status());
+      state = std::move(*next);
+    }
+    if (!state || (state->creator_id != ctx.caller.user_id && !state->legacy)) {
+      return StatusResponse(common::PermissionDenied("only team owners may see keys created by other members"));
+    }
+  }
+  return AnswerReceipt(ctx, event, where, *wait_s);
 }
 
 }  // namespace keyledger::api::internal

@@ -153,6 +153,8 @@ json::object ReceiptJson(const validator::Receipt& receipt) {
   const auto applied = static_cast<std::int64_t>(receipt.applied());
   return json::object{{"partition", receipt.partition},
                       {"offset", receipt.offset},
+                      {"href", "/v2/gen-ai/revocations/" + std::to_string(receipt.partition) + "/" +
+                                   std::to_string(receipt.offset)},
                       {"validators_total", total},
                       {"validators_applied", applied},
                       {"complete", receipt.complete()},

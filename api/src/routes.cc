@@ -29,6 +29,7 @@ const std::vector<RouteSpec>& Routes() {
       {"GET", "/v2/gen-ai/models/api_keys/{uuid:uuid}/events", kRead, &KeyHistory},
       // May wait (?wait=) for the validators to apply the revocation.
       {"GET", "/v2/gen-ai/models/api_keys/{uuid:uuid}/revocation", kBlocking, &KeyRevocation},
+      {"GET", "/v2/gen-ai/revocations/{partition}/{offset}", kBlocking, &EventRevocation},
       // Audit queries fold and page through many stored events: on workers.
       {"GET", "/v2/gen-ai/audit/events", kBlocking, &AuditEvents},
       {"GET", "/v2/gen-ai/audit/export", kBlocking, &AuditExport},

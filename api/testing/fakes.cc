@@ -51,6 +51,15 @@ class FakeLedger::View final : public replay::ReadView {
     return out;
   }
 
+  Result<std::optional<events::Event>> FindEvent(projector::EventLocator locator) const override {
+    common::MutexLock lock(&ledger_->mu_);
+    KL_RETURN_IF_ERROR(ledger_->read_failure_);
+    for (const Stored& s : ledger_->log_) {
+      if (locator.partition == 0 && s.offset == locator.offset) return std::optional<events::Event>(s.event);
+    }
+    return std::optional<events::Event>();
+  }
+
   Result<replay::AuditPage> QueryAudit(const replay::AuditQuery& q) const override {
     if (q.since_micros && q.until_micros && *q.since_micros >= *q.until_micros) {
       return common::InvalidArgument("since must be before until");

@@ -212,14 +212,27 @@ describe("requests to the API", () => {
     );
     const api = new HttpConsoleApi(f.fetch);
     const cancel = new AbortController();
-    expect(await api.keyRevocation("a b", 2, cancel.signal)).toEqual(receipt);
-    await api.keyRevocation("k", 99);
-    await api.keyRevocation("k", -1);
+    expect(await api.revocation(receipt.href, 2, cancel.signal)).toEqual(
+      receipt,
+    );
+    await api.revocation("/v2/gen-ai/revocations/3/17", 99);
+    await api.revocation("/v2/gen-ai/revocations/3/17", -1);
     expect(f.sent.map((s) => s.url)).toEqual([
-      "/v2/gen-ai/models/api_keys/a%20b/revocation?wait=2",
-      "/v2/gen-ai/models/api_keys/k/revocation?wait=30",
-      "/v2/gen-ai/models/api_keys/k/revocation?wait=0",
+      "/v2/gen-ai/revocations/0/4?wait=2",
+      "/v2/gen-ai/revocations/3/17?wait=30",
+      "/v2/gen-ai/revocations/3/17?wait=0",
     ]);
+    // Nothing but the server's own receipt addresses is followed.
+    for (const href of [
+      "https://evil.example/x",
+      "/v2/gen-ai/revocations/0/4?x=1",
+      "/v2/gen-ai/models/api_keys/k",
+    ]) {
+      await expect(api.revocation(href, 2)).rejects.toMatchObject({
+        status: 502,
+      });
+    }
+    expect(f.sent).toHaveLength(3);
     const [first] = f.sent;
     expect(first?.init.method).toBe("GET");
     expect(first?.init.credentials).toBe("same-origin");
@@ -233,13 +246,17 @@ describe("requests to the API", () => {
     const cancelled = new HttpConsoleApi(() =>
       Promise.reject(new DOMException("aborted", "AbortError")),
     );
-    await expect(cancelled.keyRevocation("k", 2)).rejects.toMatchObject({
+    await expect(
+      cancelled.revocation("/v2/gen-ai/revocations/0/4", 2),
+    ).rejects.toMatchObject({
       status: 0,
     });
     const refused = new HttpConsoleApi(
       fakeFetch(() => json(404, { id: "not_found", message: "no view" })).fetch,
     );
-    await expect(refused.keyRevocation("k", 2)).rejects.toMatchObject({
+    await expect(
+      refused.revocation("/v2/gen-ai/revocations/0/4", 2),
+    ).rejects.toMatchObject({
       status: 404,
     });
   });

@@ -89,8 +89,9 @@ export interface ConsoleApi {
   ): Promise<CommandResult>;
   // The receipt of the key's last regenerate or delete (deleted keys too); with waitSeconds > 0
   // the server answers once every validator applied it, or after that many seconds (at most 30).
-  keyRevocation(
-    uuid: string,
+  // The receipt at `href` (a receipt's own, /v2/gen-ai/revocations/{partition}/{offset}).
+  revocation(
+    href: string,
     waitSeconds: number,
     signal?: AbortSignal,
   ): Promise<RevocationReceipt>;
@@ -100,6 +101,7 @@ export const CSRF_HEADER = "X-Keyledger-Csrf";
 export const KEYS_PATH = "/v2/gen-ai/models/api_keys";
 const REQUEST_TIMEOUT_MS = 30_000;
 export const MAX_REVOCATION_WAIT_SECONDS = 30;
+export const REVOCATION_HREF = /^\/v2\/gen-ai\/revocations\/[0-9]+\/[0-9]+$/;
 
 type Method = "GET" | "POST" | "PUT" | "DELETE";
 
@@ -230,21 +232,29 @@ export class HttpConsoleApi implements ConsoleApi {
     return commandResult(answer.body);
   }
 
-  async keyRevocation(
-    uuid: string,
+  async revocation(
+    href: string,
     waitSeconds: number,
     signal?: AbortSignal,
   ): Promise<RevocationReceipt> {
+    // Only the server's own receipt addresses are followed.
+    if (!REVOCATION_HREF.test(href)) {
+      throw new ApiError(
+        502,
+        "bad_answer",
+        "the receipt's href is not a receipt address",
+        null,
+      );
+    }
     const wait = Math.min(
       MAX_REVOCATION_WAIT_SECONDS,
       Math.max(0, Math.floor(waitSeconds)),
     );
     const query = new URLSearchParams({ wait: String(wait) });
-    const answer = await this.send(
-      "GET",
-      `${keyPath(uuid)}/revocation?${query.toString()}`,
-      { signal, extraTimeoutMs: wait * 1000 },
-    );
+    const answer = await this.send("GET", `${href}?${query.toString()}`, {
+      signal,
+      extraTimeoutMs: wait * 1000,
+    });
     const receipt = asReceipt(
       (answer.body as RevocationAnswer | null)?.revocation,
     );
@@ -349,9 +359,15 @@ export function asReceipt(value: unknown): RevocationReceipt | null {
     typeof r.complete !== "boolean"
   )
     return null;
+  const partition = typeof r.partition === "number" ? r.partition : 0;
+  const offset = typeof r.offset === "number" ? r.offset : 0;
   return {
-    partition: typeof r.partition === "number" ? r.partition : 0,
-    offset: typeof r.offset === "number" ? r.offset : 0,
+    partition,
+    offset,
+    href:
+      typeof r.href === "string"
+        ? r.href
+        : `/v2/gen-ai/revocations/${String(partition)}/${String(offset)}`,
     validators_total: r.validators_total,
     validators_applied: r.validators_applied,
     complete: r.complete,

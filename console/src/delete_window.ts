@@ -10,7 +10,7 @@ import { el } from "./dom";
 import { watchRevocation } from "./revocation";
 
 export interface DeleteWindowOptions extends KeyWindowOptions {
-  api: Pick<ConsoleApi, "deleteKey" | "keyRevocation">;
+  api: Pick<ConsoleApi, "deleteKey" | "revocation">;
   onDeleted: (key: ApiKeyInfo) => void;
 }
 
@@ -35,7 +35,6 @@ export function openDeleteWindow(options: DeleteWindowOptions): Modal {
     onConfirmed: (result, modal) => {
       const receipt = watchRevocation(modal, {
         api: options.api,
-        uuid: key.uuid,
         receipt: result.revocation,
       });
       const done = closeWindowButton("Done", modal);

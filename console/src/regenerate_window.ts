@@ -11,7 +11,7 @@ import { watchRevocation } from "./revocation";
 import { showSecretInWindow, type ClipboardWriter } from "./secret_panel";
 
 export interface RegenerateWindowOptions extends KeyWindowOptions {
-  api: Pick<ConsoleApi, "regenerateKey" | "keyRevocation">;
+  api: Pick<ConsoleApi, "regenerateKey" | "revocation">;
   onRegenerated: (key: ApiKeyInfo) => void;
   clipboard?: ClipboardWriter | null;
 }
@@ -42,7 +42,6 @@ export function openRegenerateWindow(options: RegenerateWindowOptions): Modal {
     onConfirmed: (result, modal) => {
       const receipt = watchRevocation(modal, {
         api: options.api,
-        uuid: key.uuid,
         receipt: result.revocation,
       });
       showSecretInWindow(

@@ -18,8 +18,6 @@ import {
 } from "./testing/fake_api";
 import { byRole } from "./testing/queries";
 
-const UUID = "00000000-0000-4000-8000-000000000042";
-
 const complete = receiptOf([
   applied("replica-1", 19),
   applied("replica-2", 21),
@@ -41,10 +39,10 @@ let statuses: RevocationStatus[] = [];
 
 function show(
   receipt: RevocationReceipt | null,
-  api: Pick<ConsoleApi, "keyRevocation"> = new FakeApi(),
+  api: Pick<ConsoleApi, "revocation"> = new FakeApi(),
   extra: Partial<RevocationStatusOptions> = {},
 ): RevocationStatus {
-  const status = new RevocationStatus({ api, uuid: UUID, receipt, ...extra });
+  const status = new RevocationStatus({ api, receipt, ...extra });
   document.body.append(status.element);
   statuses.push(status);
   status.start();
@@ -127,7 +125,7 @@ describe("the receipt line", () => {
     expect(status.element.classList.contains("revocation-done")).toBe(true);
     expect(lagging()).toEqual([]);
     await wait(10_000);
-    expect(api.callsOf("keyRevocation")).toEqual([]);
+    expect(api.callsOf("revocation")).toEqual([]);
   });
 
   it("partial: the headline, what it is doing, and the validators not there yet", () => {
@@ -151,54 +149,55 @@ describe("the receipt line", () => {
     expect(line()).toContain("No validators have reported yet");
     expect(line()).not.toContain("0 of 0");
     await wait(1_000);
-    expect(api.callsOf("keyRevocation").length).toBeGreaterThan(1);
+    expect(api.callsOf("revocation").length).toBeGreaterThan(1);
   });
 
   it("updates live from each answer until every validator applied it", async () => {
     const api = new FakeApi();
     api.revocationAnswers = [twoOfThree, complete];
     const status = show(partial, api);
-    expect(api.callsOf("keyRevocation")).toHaveLength(1);
-    expect(api.callsOf("keyRevocation")[0]?.slice(0, 2)).toEqual([UUID, 2]);
+    expect(api.callsOf("revocation")).toHaveLength(1);
+    expect(api.callsOf("revocation")[0]?.slice(0, 2)).toEqual([
+      partial.href,
+      2,
+    ]);
     await settle();
     expect(line()).toContain("Old secret denied on 2 of 3 validators");
     expect(lagging()).toEqual(["replica-3: silent, last heard 5.0 s ago"]);
     await wait(500);
-    expect(api.callsOf("keyRevocation")).toHaveLength(2);
+    expect(api.callsOf("revocation")).toHaveLength(2);
     expect(line()).toBe("✓ Old secret denied on 3 of 3 validators in 21 ms");
     expect(lagging()).toEqual([]);
     expect(status.complete).toBe(true);
     await wait(60_000);
-    expect(api.callsOf("keyRevocation")).toHaveLength(2);
+    expect(api.callsOf("revocation")).toHaveLength(2);
   });
 
-  it("without a receipt in the command's answer, it asks at once", async () => {
+  it("is hidden and asks nothing without a receipt in the command's answer (no view of the validators)", async () => {
     const api = new FakeApi();
     api.revocationAnswers = [complete];
-    show(null, api);
-    expect(line()).toBe("Checking which validators deny the old secret…");
-    await settle();
-    expect(line()).toBe("✓ Old secret denied on 3 of 3 validators in 21 ms");
-  });
-
-  it("disappears when the server has no view of the validators (404, no receipt)", async () => {
-    const api = new FakeApi();
-    api.revocationAnswers = [];
     const status = show(null, api);
-    await settle();
     expect(status.element.hidden).toBe(true);
     await wait(10_000);
-    expect(api.callsOf("keyRevocation")).toHaveLength(1);
+    expect(api.callsOf("revocation")).toEqual([]);
+  });
+
+  it("stops, keeping the last state, when the receipt's address answers 404", async () => {
+    const api = new FakeApi();
+    api.revocationAnswers = [];
+    const status = show(partial, api);
+    await settle();
+    expect(status.watching).toBe(false);
+    expect(line()).toContain("Old secret denied on 1 of 3 validators");
+    await wait(10_000);
+    expect(api.callsOf("revocation")).toHaveLength(1);
   });
 
   it("a failed request is said in words and retried after a pause", async () => {
     const api = new FakeApi();
     api.revocationAnswers = [complete];
-    api.failNext("keyRevocation", ApiError.network());
-    api.failNext(
-      "keyRevocation",
-      new ApiError(503, "service_unavailable", "", 5),
-    );
+    api.failNext("revocation", ApiError.network());
+    api.failNext("revocation", new ApiError(503, "service_unavailable", "", 5));
     const status = show(partial, api);
     await settle();
     expect(line()).toBe(
@@ -207,14 +206,14 @@ describe("the receipt line", () => {
     );
     expect(lagging()).toHaveLength(2);
     await wait(2_999);
-    expect(api.callsOf("keyRevocation")).toHaveLength(1);
+    expect(api.callsOf("revocation")).toHaveLength(1);
     await wait(1);
-    expect(api.callsOf("keyRevocation")).toHaveLength(2);
+    expect(api.callsOf("revocation")).toHaveLength(2);
     expect(line()).toContain(
       "Could not update (the server answered 503); trying again in 5.0 s.",
     );
     await wait(5_000);
-    expect(api.callsOf("keyRevocation")).toHaveLength(3);
+    expect(api.callsOf("revocation")).toHaveLength(3);
     expect(line()).toBe("✓ Old secret denied on 3 of 3 validators in 21 ms");
     expect(status.complete).toBe(true);
   });
@@ -222,7 +221,7 @@ describe("the receipt line", () => {
   it("a refusal that will not change stops it with the last state", async () => {
     const api = new FakeApi();
     api.revocationAnswers = [partial];
-    api.failNext("keyRevocation", new ApiError(403, "forbidden", "", null));
+    api.failNext("revocation", new ApiError(403, "forbidden", "", null));
     const status = show(partial, api);
     await wait(10_000);
     expect(line()).toBe(
@@ -230,7 +229,7 @@ describe("the receipt line", () => {
         "Stopped updating: the server answered 403.",
     );
     expect(status.watching).toBe(false);
-    expect(api.callsOf("keyRevocation")).toHaveLength(1);
+    expect(api.callsOf("revocation")).toHaveLength(1);
   });
 
   it("stops updating after 60 s and keeps the last state", async () => {
@@ -239,7 +238,7 @@ describe("the receipt line", () => {
     const status = show(partial, api);
     await wait(GIVE_UP_AFTER_MS - 1);
     expect(status.watching).toBe(true);
-    const asked = api.callsOf("keyRevocation").length;
+    const asked = api.callsOf("revocation").length;
     expect(asked).toBeGreaterThan(100);
     await wait(1);
     expect(status.watching).toBe(false);
@@ -249,13 +248,13 @@ describe("the receipt line", () => {
     );
     expect(lagging()).toEqual(["replica-3: silent, last heard 5.0 s ago"]);
     await wait(60_000);
-    expect(api.callsOf("keyRevocation")).toHaveLength(asked);
+    expect(api.callsOf("revocation")).toHaveLength(asked);
   });
 
   it("the 60 s limit also ends a request in flight", async () => {
     const signals: AbortSignal[] = [];
-    const api: Pick<ConsoleApi, "keyRevocation"> = {
-      keyRevocation: (_uuid, _wait, signal) => {
+    const api: Pick<ConsoleApi, "revocation"> = {
+      revocation: (_uuid, _wait, signal) => {
         if (signal) signals.push(signal);
         return new Promise<RevocationReceipt>(() => undefined);
       },
@@ -271,8 +270,8 @@ describe("the receipt line", () => {
   it("stop() cancels the request in flight and asks nothing more", async () => {
     const signals: AbortSignal[] = [];
     let answer: (r: RevocationReceipt) => void = () => undefined;
-    const api: Pick<ConsoleApi, "keyRevocation"> = {
-      keyRevocation: (_uuid, _wait, signal) => {
+    const api: Pick<ConsoleApi, "revocation"> = {
+      revocation: (_uuid, _wait, signal) => {
         if (signal) signals.push(signal);
         return new Promise<RevocationReceipt>((resolve) => {
           answer = resolve;
@@ -293,12 +292,12 @@ describe("the receipt line", () => {
   it("stop() during the pause after a failure asks nothing more", async () => {
     const api = new FakeApi();
     api.revocationAnswers = [complete];
-    api.failNext("keyRevocation", ApiError.network());
+    api.failNext("revocation", ApiError.network());
     const status = show(partial, api);
     await settle();
     status.stop();
     await wait(60_000);
-    expect(api.callsOf("keyRevocation")).toHaveLength(1);
+    expect(api.callsOf("revocation")).toHaveLength(1);
     expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 // The revocation receipt after a regenerate or a delete: on how many validator replicas the old
 // secret is already denied. It starts from the receipt in the command's answer and, while not
-// every validator has applied the revoking event, asks GET .../revocation?wait=2 again and again
+// every validator has applied the revoking event, asks the receipt's href
+// (/v2/gen-ai/revocations/{partition}/{offset}?wait=2, deleted keys included) again and again
 // (each answer updates the line) until they all have, the window closes, or 60 s passed. A failed
 // request is said in a few words and retried after a pause; nothing here ever throws.
 
@@ -80,9 +81,9 @@ function shortError(error: ApiError): string {
 }
 
 export interface RevocationStatusOptions {
-  api: Pick<ConsoleApi, "keyRevocation">;
-  uuid: string;
-  // The receipt in the command's answer (null when it had none).
+  api: Pick<ConsoleApi, "revocation">;
+  // The receipt in the command's answer (null when it had none: the server has no view of the
+  // validators, and the line stays hidden).
   receipt: RevocationReceipt | null;
   waitSeconds?: number;
   giveUpAfterMs?: number;
@@ -100,8 +101,7 @@ export class RevocationStatus {
   private readonly headline: HTMLSpanElement;
   private readonly note: HTMLParagraphElement;
   private readonly lagging: HTMLUListElement;
-  private readonly api: Pick<ConsoleApi, "keyRevocation">;
-  private readonly uuid: string;
+  private readonly api: Pick<ConsoleApi, "revocation">;
   private readonly waitSeconds: number;
   private readonly giveUpAfterMs: number;
   private readonly retryDelayMs: number;
@@ -119,7 +119,6 @@ export class RevocationStatus {
 
   constructor(options: RevocationStatusOptions) {
     this.api = options.api;
-    this.uuid = options.uuid;
     this.receipt = options.receipt;
     this.waitSeconds = options.waitSeconds ?? POLL_WAIT_SECONDS;
     this.giveUpAfterMs = options.giveUpAfterMs ?? GIVE_UP_AFTER_MS;
@@ -158,7 +157,11 @@ export class RevocationStatus {
 
   start(): void {
     if (this.phase !== "new") return;
-    if (this.receipt !== null && isComplete(this.receipt)) {
+    if (this.receipt === null) {
+      this.finish("stopped", null);
+      return;
+    }
+    if (isComplete(this.receipt)) {
       this.phase = "done";
       this.render();
       return;
@@ -203,8 +206,8 @@ export class RevocationStatus {
       this.inFlight = controller;
       let delay: number;
       try {
-        const receipt = await this.api.keyRevocation(
-          this.uuid,
+        const receipt = await this.api.revocation(
+          this.receipt?.href ?? "",
           this.waitSeconds,
           controller.signal,
         );

@@ -413,7 +413,7 @@ const twoOfTwo = receiptOf([applied("replica-1", 9), applied("replica-2", 31)]);
 describe("the revocation receipt in the regenerate window", () => {
   it("updates live under the new secret until every validator denies the old one", async () => {
     vi.useFakeTimers();
-    const { api, key, options } = windowOnKey("prod");
+    const { api, options } = windowOnKey("prod");
     api.commandReceipt = oneOfTwo;
     api.revocationAnswers = [oneOfTwo, twoOfTwo];
     openRegenerateWindow(options);
@@ -423,7 +423,10 @@ describe("the revocation receipt in the regenerate window", () => {
     expect(document.body.textContent).toContain(
       "replica-2: silent, last heard 4.2 s ago",
     );
-    expect(api.callsOf("keyRevocation")[0]?.slice(0, 2)).toEqual([key.uuid, 2]);
+    expect(api.callsOf("revocation")[0]?.slice(0, 2)).toEqual([
+      oneOfTwo.href,
+      2,
+    ]);
     await vi.advanceTimersByTimeAsync(500);
     await vi.advanceTimersByTimeAsync(500);
     expect(receiptLine()).toBe(
@@ -442,16 +445,16 @@ describe("the revocation receipt in the regenerate window", () => {
     openRegenerateWindow(options);
     await confirmAs("prod", "Regenerate access key");
     await vi.advanceTimersByTimeAsync(1_000);
-    const asked = api.callsOf("keyRevocation");
+    const asked = api.callsOf("revocation");
     expect(asked.length).toBeGreaterThan(1);
     click(byRole("button", "Done"));
     expect(queryByRole("dialog")).toBeNull();
     await vi.advanceTimersByTimeAsync(120_000);
-    expect(api.callsOf("keyRevocation")).toHaveLength(asked.length);
+    expect(api.callsOf("revocation")).toHaveLength(asked.length);
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it("after an idempotent replay it still follows the receipt", async () => {
+  it("after an idempotent replay it still follows the original command's receipt", async () => {
     const { api, options } = windowOnKey("prod");
     openRegenerateWindow({
       ...options,
@@ -460,9 +463,9 @@ describe("the revocation receipt in the regenerate window", () => {
           ...(await api.regenerateKey(...args)),
           secret: null,
           replayed: true,
-          revocation: null,
+          revocation: oneOfTwo,
         }),
-        keyRevocation: (...args) => api.keyRevocation(...args),
+        revocation: (...args) => api.revocation(...args),
       },
     });
     api.revocationAnswers = [twoOfTwo];
@@ -477,7 +480,7 @@ describe("the revocation receipt in the regenerate window", () => {
 describe("the revocation receipt in the delete window", () => {
   it("follows the deleted key's receipt until done, and stops at Done", async () => {
     vi.useFakeTimers();
-    const { api, key, options } = windowOnKey("old");
+    const { api, options } = windowOnKey("old");
     api.commandReceipt = receiptOf([]);
     api.revocationAnswers = [oneOfTwo, twoOfTwo];
     openDeleteWindow(options);
@@ -488,14 +491,14 @@ describe("the revocation receipt in the delete window", () => {
     expect(receiptLine()).toBe(
       "✓ Old secret denied on 2 of 2 validators in 31 ms",
     );
-    expect(api.callsOf("keyRevocation").map((c) => c[0])).toEqual([
-      key.uuid,
-      key.uuid,
+    expect(api.callsOf("revocation").map((c) => c[0])).toEqual([
+      "/v2/gen-ai/revocations/0/4",
+      "/v2/gen-ai/revocations/0/4",
     ]);
     click(byRole("button", "Done"));
     expect(queryByRole("dialog")).toBeNull();
     await vi.advanceTimersByTimeAsync(120_000);
-    expect(api.callsOf("keyRevocation")).toHaveLength(2);
+    expect(api.callsOf("revocation")).toHaveLength(2);
     expect(vi.getTimerCount()).toBe(0);
   });
 
@@ -509,9 +512,9 @@ describe("the revocation receipt in the delete window", () => {
     await vi.advanceTimersByTimeAsync(2_000);
     press(document.body, "Escape");
     expect(queryByRole("dialog")).toBeNull();
-    const asked = api.callsOf("keyRevocation").length;
+    const asked = api.callsOf("revocation").length;
     await vi.advanceTimersByTimeAsync(120_000);
-    expect(api.callsOf("keyRevocation")).toHaveLength(asked);
+    expect(api.callsOf("revocation")).toHaveLength(asked);
     expect(vi.getTimerCount()).toBe(0);
   });
 });
@@ -566,7 +569,7 @@ describe("the delete window", () => {
               void api.deleteKey(...args).then(resolve);
             };
           }),
-        keyRevocation: (...args) => api.keyRevocation(...args),
+        revocation: (...args) => api.revocation(...args),
       },
     });
     type(byLabel("Type the key name to confirm"), "old");

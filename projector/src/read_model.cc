@@ -57,12 +57,19 @@ Result<ReadModel::Page> ReadModel::ListView(const events::Caller& caller, events
 }
 
 Result<events::Event> ReadModel::EventAt(EventLocator locator) const {
-  KL_ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->Get(Column::kEvents, layout::Locator(locator)));
-  if (!raw) {
+  KL_ASSIGN_OR_RETURN(std::optional<events::Event> event, FindEvent(locator));
+  if (!event) {
     return common::DataLoss("an index points at partition " + std::to_string(locator.partition) + " offset " +
                             std::to_string(locator.offset) + ", which is not stored");
   }
-  return events::Decode(*raw);
+  return std::move(*event);
+}
+
+Result<std::optional<events::Event>> ReadModel::FindEvent(EventLocator locator) const {
+  KL_ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->Get(Column::kEvents, layout::Locator(locator)));
+  if (!raw) return std::optional<events::Event>();
+  KL_ASSIGN_OR_RETURN(events::Event event, events::Decode(*raw));
+  return std::optional<events::Event>(std::move(event));
 }
 
 Result<std::vector<ReadModel::HistoryEntry>> ReadModel::KeyHistory(const std::string& key_id) const {

@@ -21,6 +21,10 @@ Result<projector::ReadModel::Page> Generation::ListView(const events::Caller& ca
 Result<std::vector<projector::ReadModel::HistoryEntry>> Generation::KeyHistory(const std::string& key_id) const {
   return projector_->read_model().KeyHistory(key_id);
 }
+
+Result<std::optional<events::Event>> Generation::FindEvent(projector::EventLocator locator) const {
+  return projector_->read_model().FindEvent(locator);
+}
 Result<AuditPage> Generation::QueryAudit(const AuditQuery& query) const { return replay::QueryAudit(*store_, query); }
 Result<std::optional<events::KeyState>> Generation::KeyAsOf(const std::string& team_id, const std::string& key_id,
                                                             const AsOf& as_of) const {

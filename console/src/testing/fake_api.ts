@@ -85,6 +85,7 @@ export function receiptOf(
   return {
     partition: 0,
     offset,
+    href: `/v2/gen-ai/revocations/0/${String(offset)}`,
     validators_total: validators.length,
     validators_applied: applied,
     complete: validators.length > 0 && applied === validators.length,
@@ -380,12 +381,12 @@ export class FakeApi implements ConsoleApi {
   }
 
   // Answers for deleted keys too, as the server does.
-  keyRevocation(
-    uuid: string,
+  revocation(
+    href: string,
     waitSeconds: number,
     signal?: AbortSignal,
   ): Promise<RevocationReceipt> {
-    return this.call("keyRevocation", [uuid, waitSeconds, signal], () => {
+    return this.call("revocation", [href, waitSeconds, signal], () => {
       const answer =
         this.revocationAnswers.length > 1
           ? this.revocationAnswers.shift()

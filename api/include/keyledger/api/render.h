@@ -34,7 +34,7 @@ boost::json::object AuditPageJson(const replay::AuditPage& page);
 // The model catalog in the OpenAI list shape {"object": "list", "data": [...]}.
 boost::json::object CatalogJson(const events::Catalog& catalog);
 
-// {"partition", "offset", "validators_total", "validators_applied", "complete", "summary",
+// {"partition", "offset", "href" (where to ask again), "validators_total", "validators_applied", "complete", "summary",
 //  "validators": [{"replica_id", "state", "applied_offset", "took_ms"?, "heard_ms_ago"}]}
 boost::json::object ReceiptJson(const validator::Receipt& receipt);
 

@@ -43,6 +43,8 @@ class ReadModel {
   common::Result<std::vector<HistoryEntry>> KeyHistory(const std::string& key_id) const;
   // The stored event at `locator`; DataLoss if an index points at nothing.
   common::Result<events::Event> EventAt(EventLocator locator) const;
+  // The stored event at `locator`, or nothing if no event is stored there (a locator from outside).
+  common::Result<std::optional<events::Event>> FindEvent(EventLocator locator) const;
 
   // Next offset to project per partition (absent partitions start at 0).
   common::Result<std::map<std::int32_t, std::int64_t>> Offsets() const;

@@ -26,6 +26,8 @@ class ReadView {
   virtual common::Result<projector::ReadModel::Page> ListView(const events::Caller& caller, events::View view,
                                                               size_t page, size_t per_page) const = 0;
   virtual common::Result<std::vector<projector::ReadModel::HistoryEntry>> KeyHistory(const std::string& key_id) const = 0;
+  // The event stored at `locator` (nothing if none is), for receipts addressed by partition and offset.
+  virtual common::Result<std::optional<events::Event>> FindEvent(projector::EventLocator locator) const = 0;
   virtual common::Result<AuditPage> QueryAudit(const AuditQuery& query) const = 0;
   virtual common::Result<std::optional<events::KeyState>> KeyAsOf(const std::string& team_id, const std::string& key_id,
                                                                   const AsOf& as_of) const = 0;
