@@ -18,13 +18,8 @@ bare=$root/build/release/bench/bench_bare_http
 bench_begin http-bench
 
 bootstrap=$(bench_bootstrap)
-secret=bench-secret-0123456789abcdef0123456789
-"$bin" serve --bootstrap "$bootstrap" --db "$work/db" --listen 127.0.0.1:0 --port-file "$work/port" \
-  --jwt-secret "$secret" --commands-per-second 1000000 >"$work/api.log" 2>&1 &
-bench_track $!
-for _ in $(seq 1 600); do [[ -s $work/port ]] && break; sleep 0.1; done
-api="http://127.0.0.1:$(cat "$work/port")"
-token=$("$bin" token --jwt-secret "$secret" --sub bench --name Bench --team team-acme --role owner)
+bench_serve "$bootstrap"
+api="http://127.0.0.1:$api_port"
 "$bare" >"$work/bare.port" 2>/dev/null &
 bench_track $!
 for _ in $(seq 1 100); do [[ -s $work/bare.port ]] && break; sleep 0.1; done

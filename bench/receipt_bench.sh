@@ -24,11 +24,7 @@ fi
 bench_begin receipt-bench
 
 bootstrap=$(bench_bootstrap)
-secret=bench-secret-0123456789abcdef0123456789
-"$bin" serve --bootstrap "$bootstrap" --db "$work/db" --listen 127.0.0.1:0 --port-file "$work/api.port" \
-  --jwt-secret "$secret" --commands-per-second 1000000 >"$work/api.log" 2>&1 &
-bench_track $!
-wait_file "$work/api.port"
+bench_serve "$bootstrap"
 for i in 1 2 3; do
   "$bin" validator --bootstrap "$bootstrap" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --port-file "$work/validator-$i.port" \
     --replica-id "replica-$i" >"$work/validator-$i.log" 2>&1 &
@@ -40,10 +36,9 @@ done
   --heartbeat-interval-ms 0 >"$work/validator-quiet.log" 2>&1 &
 bench_track $!
 for f in validator-1 validator-2 validator-3 validator-quiet; do wait_file "$work/$f.port"; done
-token=$("$bin" token --jwt-secret "$secret" --sub bench --name Bench --team team-acme --role owner)
 
 echo "receipts over $revocations revocations with 3 replicas..." >&2
-python3 - "$(cat "$work/api.port")" "$token" "$revocations" \
+python3 - "$api_port" "$token" "$revocations" \
   "$(cat "$work/validator-1.port")" "$(cat "$work/validator-2.port")" "$(cat "$work/validator-3.port")" \
   >"$work/receipts.txt" <<'PY'
 import http.client, json, sys, threading, time
@@ -126,7 +121,7 @@ print(f"{pct(receipt_ms, .5):.2f} {pct(receipt_ms, .99):.2f} {max(receipt_ms):.2
 PY
 read -r r50 r99 rmax d50 d99 dmax <"$work/receipts.txt"
 
-sk=$(curl -s -X POST "http://127.0.0.1:$(cat "$work/api.port")/v2/gen-ai/models/api_keys" \
+sk=$(curl -s -X POST "http://127.0.0.1:$api_port/v2/gen-ai/models/api_keys" \
   -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '{"name": "wrk", "all_models": true}' |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key_info"]["secret_key"])')
 sleep 0.5

@@ -22,11 +22,7 @@ fi
 bench_begin validator-bench
 
 bootstrap=$(bench_bootstrap)
-secret=bench-secret-0123456789abcdef0123456789
-"$bin" serve --bootstrap "$bootstrap" --db "$work/db" --listen 127.0.0.1:0 --port-file "$work/api.port" \
-  --jwt-secret "$secret" --commands-per-second 1000000 >"$work/api.log" 2>&1 &
-bench_track $!
-wait_file "$work/api.port"
+bench_serve "$bootstrap"
 "$bin" validator --bootstrap "$bootstrap" --listen 127.0.0.1:0 --port-file "$work/validator.port" \
   >"$work/validator.log" 2>&1 &
 bench_track $!
@@ -34,10 +30,9 @@ wait_file "$work/validator.port"
 "$root/build/release/bench/bench_bare_http" >"$work/bare.port" 2>/dev/null &
 bench_track $!
 wait_file "$work/bare.port"
-token=$("$bin" token --jwt-secret "$secret" --sub bench --name Bench --team team-acme --role owner)
 
 echo "propagation over $operations operations..." >&2
-python3 - "$(cat "$work/api.port")" "$(cat "$work/validator.port")" "$token" "$operations" >"$work/propagation.txt" <<'PY'
+python3 - "$api_port" "$(cat "$work/validator.port")" "$token" "$operations" >"$work/propagation.txt" <<'PY'
 import http.client, json, sys, time
 api_port, validator_port, token, n = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 api = http.client.HTTPConnection("127.0.0.1", api_port)
@@ -72,7 +67,7 @@ PY
 read -r p50 p99 max <"$work/propagation.txt"
 
 # A key for the HTTP check benchmark.
-sk=$(curl -s -X POST "http://127.0.0.1:$(cat "$work/api.port")/v2/gen-ai/models/api_keys" -H "Authorization: Bearer $token" \
+sk=$(curl -s -X POST "http://127.0.0.1:$api_port/v2/gen-ai/models/api_keys" -H "Authorization: Bearer $token" \
   -H 'Content-Type: application/json' -d '{"name": "wrk", "all_models": true}' |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key_info"]["secret_key"])')
 sleep 0.5
