@@ -347,6 +347,17 @@ TEST_F(AdminApiTest, AuditQueriesAreForOwnersAndCheckTheirParameters) {
   EXPECT_EQ(Call("GET", audit + "/callable?model=m&vpc_uuid=x&offset=0", Owner()).status, 400);
 }
 
+// Found by fuzzing: "readyz" was routed as "/readyz".
+TEST_F(AdminApiTest, ATargetThatIsNotAnOriginFormPathIs400) {
+  for (const char* target : {"readyz", "v2/gen-ai/models/api_keys", "", "*"}) {
+    Response r = Call("GET", target, Owner());
+    EXPECT_EQ(r.status, 400) << target;
+    EXPECT_EQ(Body(r).at("id").as_string(), "bad_request") << target;
+    EXPECT_NE(r.body.find("must be a path starting with /"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(Call("GET", "/readyz", "").status, 200);
+}
+
 TEST_F(AdminApiTest, AReadSideFailureIs500WithoutItsDetails) {
   auto [key, secret] = Create(Owner(), "k");
   ledger_.FailReads(common::DataLoss("key record is malformed at /var/lib/keyledger/gen-000001"));

@@ -72,7 +72,10 @@ http::Response AdminApi::Handle(const http::Request& request) {
   http::Response response;
   std::string route = match.path_known ? impl_->router.NameOf(request.path) : "unmatched";
   try {
-    if (request.HeaderCount("authorization") > 1) {
+    if (request.path.empty() || request.path.front() != '/') {
+      // Only the origin form is served: "readyz" is not "/readyz".
+      response = http::ErrorResponse(400, "bad_request", "the request target must be a path starting with /");
+    } else if (request.HeaderCount("authorization") > 1) {
       response = http::ErrorResponse(400, "bad_request", "the Authorization header is repeated");
     } else if (!match.path_known) {
       response = http::ErrorResponse(404, "not_found", "no such route: " + request.path);
