@@ -1,5 +1,6 @@
 // keyledger serve: the admin HTTP API with its writer and projector.
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include "command.h"
@@ -43,6 +44,14 @@ struct ServeFlags {
   std::string status_topic;  // default: StatusTopicFor(--topic)
 };
 
+// Creates `topic` unless it exists (an existing topic keeps its partition count and settings).
+common::Status CreateTopicIfMissing(const storage::KafkaConfig& kafka, const std::string& topic,
+                                    std::int32_t partitions, const std::map<std::string, std::string>& config,
+                                    const char* what) {
+  if (storage::PartitionCount(kafka, topic, 10000).ok()) return common::Status::Ok();
+  return storage::CreateTopic(kafka, topic, partitions, config, 15000).WithContext(what);
+}
+
 // Everything `serve` runs, owned in construction order, so that shutdown is destruction in the
 // reverse order: the HTTP server stops first (in-flight requests finish), then the API, the
 // writer, the live store with its projector.
@@ -67,25 +76,18 @@ class ServeStack {
     KL_ASSIGN_OR_RETURN(jwt_, api::JwtVerifier::Create(jwt_config, clock_));
 
     storage::KafkaConfig kafka = flags_.kafka.config();
-    // Retention forever; an existing topic keeps its partition count.
-    if (!storage::PartitionCount(kafka, flags_.kafka.topic, 10000).ok()) {
-      KL_RETURN_IF_ERROR(storage::CreateTopic(kafka, flags_.kafka.topic, static_cast<std::int32_t>(flags_.partitions),
-                                              {{"retention.ms", "-1"}, {"retention.bytes", "-1"}}, 15000)
-                             .WithContext("creating the event topic"));
-    }
+    // Retention forever.
+    KL_RETURN_IF_ERROR(CreateTopicIfMissing(kafka, flags_.kafka.topic, static_cast<std::int32_t>(flags_.partitions),
+                                            {{"retention.ms", "-1"}, {"retention.bytes", "-1"}},
+                                            "creating the event topic"));
     // Validators' heartbeats (revocation receipts): one partition, compacted by replica id, with
     // segments rolled every 10 minutes (only closed segments are compacted, so a restarted serve
     // reads back little more than the latest heartbeat of each replica) and nothing kept past a day.
     const std::string status_topic =
         flags_.status_topic.empty() ? validator::StatusTopicFor(flags_.kafka.topic) : flags_.status_topic;
-    if (!storage::PartitionCount(kafka, status_topic, 10000).ok()) {
-      KL_RETURN_IF_ERROR(storage::CreateTopic(kafka, status_topic, 1,
-                                              {{"cleanup.policy", "compact,delete"},
-                                               {"retention.ms", "86400000"},
-                                               {"segment.ms", "600000"}},
-                                              15000)
-                             .WithContext("creating the replica status topic"));
-    }
+    KL_RETURN_IF_ERROR(CreateTopicIfMissing(
+        kafka, status_topic, 1, {{"cleanup.policy", "compact,delete"}, {"retention.ms", "86400000"}, {"segment.ms", "600000"}},
+        "creating the replica status topic"));
     validator::ReplicaBoardOptions board_options;
     board_options.kafka = kafka;
     board_options.topic = status_topic;

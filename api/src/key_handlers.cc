@@ -44,15 +44,18 @@ http::ProblemOr<json::object> ReadBody(const Context& ctx, const http::BodySpec&
   return body;
 }
 
-// Who may read a key: its team's owners, its creator, and every member for legacy keys.
+// Who may read a key of their team: its owners, its creator, and every member for legacy keys.
+bool MayRead(const events::KeyState& key, const events::Caller& caller) {
+  return caller.role == events::Role::kOwner || key.legacy || key.creator_id == caller.user_id;
+}
+
+// A key the caller may read: visible to them (their team's, not deleted) and MayRead.
 Status CheckReadable(const std::optional<projector::KeyRecord>& record, const events::Caller& caller,
                      const std::string& key_id) {
   std::optional<events::KeyState> state;
   if (record) state = record->state;
   KL_RETURN_IF_ERROR(events::CheckVisible(state, caller, key_id));
-  if (caller.role != events::Role::kOwner && !state->legacy && state->creator_id != caller.user_id) {
-    return common::PermissionDenied("only team owners may see keys created by other members");
-  }
+  if (!MayRead(*state, caller)) return common::PermissionDenied("only team owners may see keys created by other members");
   return Status::Ok();
 }
 
@@ -142,9 +145,7 @@ http::Response RunCommand(const Context& ctx, events::Command command, int succe
     info["secret_key"] = "-";
   }
   body["api_key_info"] = std::move(info);
-  const bool revoking = std::holds_alternative<events::KeyRegenerated>(outcome->event.payload) ||
-                        std::holds_alternative<events::KeyDeleted>(outcome->event.payload);
-  if (revoking && deps.options.replicas != nullptr && outcome->offset >= 0) {
+  if (outcome->event.revokes_secret() && deps.options.replicas != nullptr && outcome->offset >= 0) {
     // Which validators already deny the old secret; GET .../revocation?wait= follows it to N of N.
     body["revocation"] = ReceiptJson(deps.options.replicas->ReceiptFor(outcome->partition, outcome->offset,
                                                                       outcome->event.occurred_at_micros / 1000));
@@ -321,11 +322,6 @@ namespace {
 
 constexpr std::int64_t kMaxWaitSeconds = 30;
 
-bool IsRevoking(const events::Event& event) {
-  return std::holds_alternative<events::KeyRegenerated>(event.payload) ||
-         std::holds_alternative<events::KeyDeleted>(event.payload);
-}
-
 // ?wait=N (0 to 30 s).
 common::Result<std::int64_t> WaitSeconds(const Context& ctx) {
   std::string wait = ctx.query.Get("wait");
@@ -379,7 +375,7 @@ http::Response KeyRevocation(const Context& ctx) {
   if (!history.ok()) return StatusResponse(history.status());
   const projector::ReadModel::HistoryEntry* last = nullptr;
   for (const auto& entry : *history) {
-    if (IsRevoking(entry.event)) last = &entry;
+    if (entry.event.revokes_secret()) last = &entry;
   }
   if (last == nullptr) {
     return http::ErrorResponse(404, "not_found", "api key " + key->key_id + " was never regenerated");
@@ -405,26 +401,20 @@ http::Response EventRevocation(const Context& ctx) {
   // Another team's event, or one that revoked nothing, is as absent as no event at all.
   const std::string what = "no regenerate or delete of your team at partition " + std::to_string(*partition) +
                            " offset " + std::to_string(*offset);
-  if (!*found || (*found)->team_id != ctx.caller.team_id || !IsRevoking(**found)) {
+  if (!*found || (*found)->team_id != ctx.caller.team_id || !(*found)->revokes_secret()) {
     return http::ErrorResponse(404, "not_found", what);
   }
   const events::Event event = std::move(**found);
-  view.reset();
   // Who may see it: as for the key (owners, its creator, every member for legacy keys), judged by
-  // the key as it was, since a deleted key is gone from the views.
+  // the key as of this event, since a deleted key is gone from the views.
   if (ctx.caller.role != events::Role::kOwner) {
-    auto history = ctx.deps.reads->Acquire()->KeyHistory(event.key_id);
-    if (!history.ok()) return StatusResponse(history.status());
-    std::optional<events::KeyState> state;
-    for (const auto& entry : *history) {
-      auto next = events::Apply(state, entry.event);
-      if (!next.ok()) return StatusResponse(next.status());
-      state = std::move(*next);
-    }
-    if (!state || (state->creator_id != ctx.caller.user_id && !state->legacy)) {
+    auto state = view->KeyAsOf(event.team_id, event.key_id, replay::AsOf{std::nullopt, where.offset});
+    if (!state.ok()) return StatusResponse(state.status());
+    if (!*state || !MayRead(**state, ctx.caller)) {
       return StatusResponse(common::PermissionDenied("only team owners may see keys created by other members"));
     }
   }
+  view.reset();  // a long poll holds no read-model generation
   return AnswerReceipt(ctx, event, where, *wait_s);
 }
 

@@ -118,8 +118,7 @@ void Replica::ApplyRecords(const std::vector<storage::LogRecord>& records) {
         index_.Apply(step.event);
         guard.Applied(r.offset, r.value);
         ++applied;
-        revoked = revoked || std::holds_alternative<events::KeyRegenerated>(step.event.payload) ||
-                  std::holds_alternative<events::KeyDeleted>(step.event.payload);
+        revoked = revoked || step.event.revokes_secret();
         break;
       case events::PartitionGuard::Verdict::kHalted:
         if (step.newly_halted) {

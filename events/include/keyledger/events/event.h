@@ -97,6 +97,8 @@ struct Event {
   EventType type() const { return static_cast<EventType>(payload.index()); }
   // A key event (created, renamed, regenerated, deleted), as opposed to a control event.
   bool is_key_event() const { return type() != EventType::kRecordSkipped; }
+  // A regenerate or a delete: the key's secret stops working (what revocation receipts are of).
+  bool revokes_secret() const { return type() == EventType::kKeyRegenerated || type() == EventType::kKeyDeleted; }
   friend bool operator==(const Event&, const Event&) = default;
 };
 
