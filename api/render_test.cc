@@ -24,7 +24,7 @@ events::KeyState Key() {
 
 TEST(Render, TheApiKeyObjectListsTheModelsItCanCallTodayAsObjects) {
   events::Catalog catalog = events::Catalog::Default();
-  json::object info = KeyInfoJson(Key(), catalog);
+  json::object info = KeyInfoJson(Key(), catalog, 1795384512000000, std::nullopt);
   EXPECT_EQ(info.at("uuid").as_string(), "00000000-0000-4000-8000-000000000001");
   EXPECT_EQ(info.at("created_at").as_string(), "2026-11-22T21:55:12Z");
   EXPECT_TRUE(info.at("vpc_uuid").is_null());
@@ -40,9 +40,42 @@ TEST(Render, ABatchKeyShowsBatchInferenceAmongItsModels) {
   k.all_models = true;
   k.models.clear();
   k.batch_inference = true;
-  json::object info = KeyInfoJson(k, events::Catalog::Default());
+  json::object info = KeyInfoJson(k, events::Catalog::Default(), 1795384512000000, std::nullopt);
   const auto& models = info.at("models").as_array();
   EXPECT_EQ(models.back().at("name").as_string(), "Batch Inference");
+}
+
+TEST(Render, AKeyShowsItsExpiryWhetherItHasExpiredAndItsLastUse) {
+  events::KeyState k = Key();
+  json::object never = KeyInfoJson(k, events::Catalog::Default(), 1795384512000000, std::nullopt);
+  EXPECT_TRUE(never.at("expires_at").is_null());
+  EXPECT_FALSE(never.at("expired").as_bool());
+  EXPECT_TRUE(never.at("last_used_at").is_null());
+
+  k.expires_at_micros = 1795384512000000 + 60'000000;
+  projector::LastUse used{1795384512000000 / 60'000000, "openai-gpt-4o", ""};
+  json::object before = KeyInfoJson(k, events::Catalog::Default(), k.expires_at_micros - 1, used);
+  EXPECT_EQ(before.at("expires_at").as_string(), "2026-11-22T21:56:12Z");
+  EXPECT_FALSE(before.at("expired").as_bool());
+  EXPECT_EQ(before.at("last_used_at").as_string(), "2026-11-22T21:55:00Z");  // to the minute
+  EXPECT_TRUE(KeyInfoJson(k, events::Catalog::Default(), k.expires_at_micros, used).at("expired").as_bool());
+  EXPECT_EQ(KeyStateJson(k).at("expires_at").as_string(), "2026-11-22T21:56:12Z");
+}
+
+TEST(Render, UsageListsEveryDayOfTheRangeOldestFirstWithZerosBetween) {
+  const std::int64_t today = 1795384512000000 / 86400'000000;
+  json::object u = UsageJson("k1", std::nullopt, {{today - 2, 5, 1}, {today, 7, 0}}, today - 3, today);
+  const auto& usage = u.at("usage").as_object();
+  EXPECT_TRUE(usage.at("last_used_at").is_null());
+  EXPECT_TRUE(usage.at("last_used_model").is_null());
+  const auto& days = usage.at("days").as_array();
+  ASSERT_EQ(days.size(), 4u);
+  EXPECT_EQ(days[0].at("date").as_string(), "2026-11-19");
+  EXPECT_EQ(days[0].at("allowed").to_number<std::int64_t>(), 0);
+  EXPECT_EQ(days[1].at("allowed").to_number<std::int64_t>(), 5);
+  EXPECT_EQ(days[1].at("denied").to_number<std::int64_t>(), 1);
+  EXPECT_EQ(days[3].at("date").as_string(), "2026-11-22");
+  EXPECT_EQ(days[3].at("allowed").to_number<std::int64_t>(), 7);
 }
 
 TEST(Render, AKeyAsOfAPointInTimeNamesItsScopeByIdAndSaysIfDeleted) {

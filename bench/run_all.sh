@@ -81,6 +81,7 @@ if [[ $mode == quick ]]; then
   replay_args=(--events 20000)
   fail_closed_args=(--cuts 3)
   receipt_args=(50 2)
+  usage_args=(10)
 else
   ledger_args=(--commands 100000 --events 500000)
   http_args=(10)
@@ -89,6 +90,7 @@ else
   replay_args=(--events 1000000)
   fail_closed_args=(--cuts 10)
   receipt_args=(1000 10)
+  usage_args=(60)
 fi
 
 work=$(mktemp -d /tmp/keyledger-run-all.XXXXXX)
@@ -225,6 +227,7 @@ run bench_replay yes "$release/bench/bench_replay" "${replay_args[@]}"
 # Starts its own broker, with the CUT listener its proxy needs.
 run bench_fail_closed no "$release/bench/bench_fail_closed" "${fail_closed_args[@]}"
 run receipt_bench yes bash "$root/bench/receipt_bench.sh" "${receipt_args[@]}"
+run usage_bench yes bash "$root/bench/usage_bench.sh" "${usage_args[@]}"
 
 # The table.
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -236,7 +239,8 @@ cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || 
 sizes="bench_ledger ${ledger_args[*]}; bench/http_bench.sh ${http_args[*]};"
 sizes+=" bench/validator_bench.sh ${validator_args[*]};"
 sizes+=" bench_events ${events_args[*]:-(default times)}; bench_replay ${replay_args[*]};"
-sizes+=" bench_fail_closed ${fail_closed_args[*]}; bench/receipt_bench.sh ${receipt_args[*]}"
+sizes+=" bench_fail_closed ${fail_closed_args[*]}; bench/receipt_bench.sh ${receipt_args[*]};"
+sizes+=" bench/usage_bench.sh ${usage_args[*]}"
 mkdir -p "$(dirname "$out")"
 python3 - "$results" "$out" "$(date '+%Y-%m-%d %H:%M %Z')" \
   "$(nproc) cores, ${cpu:-unknown CPU}, $(uname -sr)" "$commit" "$mode" "$sizes" \

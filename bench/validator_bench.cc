@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "keyledger/common/secret.h"
+#include "keyledger/common/clock.h"
 #include "keyledger/validator/secret_index.h"
+#include "keyledger/validator/usage.h"
 #include "bench_result.h"
 
 namespace {
@@ -70,7 +72,8 @@ int main(int argc, char** argv) {
   std::vector<size_t> order(checks);
   for (auto& o : order) o = random.Next() % keys;
 
-  // keyledger's check.
+  // keyledger's check, with the wall clock read per check as the replica does (for expiry).
+  common::SystemClock wall;
   std::vector<double> samples;
   samples.reserve(checks / 16 + 1);
   size_t allowed = 0;
@@ -79,10 +82,10 @@ int main(int argc, char** argv) {
     const std::string& s = secrets[order[i]];
     if (i % 16 == 0) {
       auto t0 = Clock::now();
-      allowed += index.Check({s, "openai-gpt-4o", "", false}).allowed;
+      allowed += index.Check({s, "openai-gpt-4o", "", false}, wall.NowMicros()).allowed;
       samples.push_back(std::chrono::duration<double, std::nano>(Clock::now() - t0).count());
     } else {
-      allowed += index.Check({s, "openai-gpt-4o", "", false}).allowed;
+      allowed += index.Check({s, "openai-gpt-4o", "", false}, wall.NowMicros()).allowed;
     }
   }
   double check_secs = std::chrono::duration<double>(Clock::now() - start).count();
@@ -105,6 +108,32 @@ int main(int argc, char** argv) {
   }
   double floor_secs = std::chrono::duration<double>(Clock::now() - start).count();
 
+  // Usage recording (issue 17): the replica's check with and without counting each decision in a
+  // UsageRecorder, alternated three times each on the same keys; the medians are compared.
+  validator::UsageRecorder recorder;
+  auto timed_checks = [&](bool record) {
+    size_t n = std::min<size_t>(checks, 1000000), ok = 0;
+    auto t0 = Clock::now();
+    for (size_t i = 0; i < n; ++i) {
+      const std::string& s = secrets[order[i]];
+      const std::int64_t now = wall.NowMicros();
+      validator::Decision d = index.Check({s, "openai-gpt-4o", "", false}, now);
+      if (record && !d.key_id.empty()) recorder.Record(d.key_bytes, d.team_id, now, d.allowed, "openai-gpt-4o", "");
+      ok += d.allowed;
+    }
+    double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (ok == 0) std::fprintf(stderr, "no check allowed\n");
+    return static_cast<double>(n) / secs;
+  };
+  std::vector<double> with_usage, without_usage;
+  for (int round = 0; round < 3; ++round) {
+    without_usage.push_back(timed_checks(false));
+    with_usage.push_back(timed_checks(true));
+  }
+  const double usage_on = Percentile(with_usage, 0.5), usage_off = Percentile(without_usage, 0.5);
+  std::fprintf(stderr, "usage recording: %zu (key, minute) entries, %llu checks not counted\n", recorder.entries(),
+               static_cast<unsigned long long>(recorder.dropped_checks()));
+
   double rate = static_cast<double>(checks) / check_secs;
   double floor_rate = static_cast<double>(checks) / floor_secs;
   std::printf("| in-process checks/s, 1 thread, %zu keys (p50 %.0f ns, p99 %.0f ns; %zu allowed) | %.0f | %.0f (format check + SHA-256 + std::unordered_map lookup) | %.2f | >= 1,000,000/s |\n",
@@ -117,6 +146,12 @@ int main(int argc, char** argv) {
                       rate, "checks/s", floor_rate,
                       "format check + SHA-256 + std::unordered_map lookup", "value >= 1000000",
                       bench::Format("p50 %.0f ns, p99 %.0f ns", p50, p99)});
+  std::printf("| in-process checks/s with usage recording, 1 thread | %.0f | %.0f (the same checks without it) | %.2f | >= 0.95 |\n",
+              usage_on, usage_off, usage_on / usage_off);
+  bench::PrintResult({"validator.usage_recording",
+                      "validator in-process checks/s with usage recording on, 1 thread",
+                      usage_on, "checks/s", usage_off, "the same checks with usage recording off", "ratio >= 0.95",
+                      "median of 3 alternated runs each"});
   bench::PrintResult({"validator.memory",
                       bench::Format("validator resident memory per key at %zu keys", keys),
                       static_cast<double>(rss_after - rss_before) / static_cast<double>(keys),

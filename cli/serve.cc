@@ -9,7 +9,9 @@
 #include "keyledger/common/files.h"
 #include "keyledger/http/metrics.h"
 #include "keyledger/http/server.h"
+#include "keyledger/events/usage.h"
 #include "keyledger/http/static_files.h"
+#include "keyledger/projector/usage.h"
 #include "keyledger/replay/live_store.h"
 #include "keyledger/validator/replica_status.h"
 #include "keyledger/writer/writer.h"
@@ -42,6 +44,8 @@ struct ServeFlags {
   std::string console_dir;
   bool dev_sign_in = false;
   std::string status_topic;  // default: StatusTopicFor(--topic)
+  std::string usage_topic;   // default: events::UsageTopicFor(--topic)
+  std::int64_t max_key_lifetime_days = 0;
 };
 
 // Creates `topic` unless it exists (an existing topic keeps its partition count and settings).
@@ -88,6 +92,27 @@ class ServeStack {
     KL_RETURN_IF_ERROR(CreateTopicIfMissing(
         kafka, status_topic, 1, {{"cleanup.policy", "compact,delete"}, {"retention.ms", "86400000"}, {"segment.ms", "600000"}},
         "creating the replica status topic"));
+    // Validators' usage aggregates (events/usage.h): keyed by team, kept 32 days so that the usage
+    // store (30 days of per-day counts) can be rebuilt from it.
+    const std::string usage_topic =
+        flags_.usage_topic.empty() ? events::UsageTopicFor(flags_.kafka.topic) : flags_.usage_topic;
+    KL_RETURN_IF_ERROR(CreateTopicIfMissing(kafka, usage_topic, static_cast<std::int32_t>(flags_.partitions),
+                                            {{"retention.ms", std::to_string(32LL * 86400 * 1000)}},
+                                            "creating the usage topic"));
+    // The usage read models, beside the key read models' generations: delete --db/usage and
+    // serve rebuilds them from the usage topic.
+    storage::StoreOptions usage_store_options;
+    usage_store_options.write_ahead_log = false;  // rebuilt from the topic after a crash, from the stored offsets
+    usage_store_options.min_free_bytes = static_cast<std::uint64_t>(flags_.min_free_mb) << 20;
+    KL_RETURN_IF_ERROR(common::DefaultFileSystem()->CreateDirectories(flags_.db));
+    KL_ASSIGN_OR_RETURN(usage_store_, projector::OpenUsageStore(common::JoinPath(flags_.db, replay::kUsageStoreDir),
+                                                                usage_store_options));
+    projector::UsageProjectorOptions usage_options;
+    usage_options.kafka = kafka;
+    usage_options.topic = usage_topic;
+    usage_projector_ = std::make_unique<projector::UsageProjector>(usage_options, usage_store_.get(), log_, clock_);
+    usage_projector_->Start();
+    usage_reads_ = std::make_unique<projector::UsageReads>(usage_store_.get());
     validator::ReplicaBoardOptions board_options;
     board_options.kafka = kafka;
     board_options.topic = status_topic;
@@ -130,6 +155,8 @@ class ServeStack {
     api_options.console.secure_cookie = !flags_.tls_cert.empty();
     api_options.commands_per_second_per_user = static_cast<std::uint32_t>(flags_.commands_per_second);
     api_options.replicas = board_.get();
+    api_options.usage = usage_reads_.get();
+    api_options.max_key_lifetime_seconds = flags_.max_key_lifetime_days * 86400;
     api_ = std::make_unique<api::AdminApi>(api_options, writer_.get(), live_.get(), &*catalog_, jwt_.get(), clock_,
                                            &random_, log_, &metrics_);
 
@@ -163,6 +190,9 @@ class ServeStack {
   common::OsRandom random_;
   std::optional<events::Catalog> catalog_;
   std::unique_ptr<api::JwtVerifier> jwt_;
+  std::unique_ptr<storage::Store> usage_store_;
+  std::unique_ptr<projector::UsageProjector> usage_projector_;
+  std::unique_ptr<projector::UsageReads> usage_reads_;
   std::unique_ptr<validator::ReplicaBoard> board_;
   std::unique_ptr<replay::LiveStore> live_;
   std::unique_ptr<writer::Writer> writer_;
@@ -206,6 +236,13 @@ Runner AddServe(CLI::App& app) {
   cmd->add_option("--status-topic", flags->status_topic,
                   "validators' heartbeats, for revocation receipts (default: TOPIC.replica-status; created compacted "
                   "if missing)");
+  cmd->add_option("--usage-topic", flags->usage_topic,
+                  "validators' usage aggregates (default: the topic with key-events replaced by key-usage, as "
+                  "keyledger.key-usage; created if missing)");
+  AddIntFlag(cmd, "--max-key-lifetime", &flags->max_key_lifetime_days,
+             "days: a new key's expires_at may be at most this far ahead, and a key created without one expires "
+             "then (0: no limit)",
+             0, 36500);
   cmd->add_option("--console-dir", flags->console_dir,
                   "serve the built console (console/dist) under /console/ on the same origin");
   cmd->add_flag("--dev-sign-in", flags->dev_sign_in,

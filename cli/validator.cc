@@ -29,6 +29,8 @@ struct ValidatorFlags {
   std::string replica_id;
   std::string status_topic;  // default: StatusTopicFor(--topic)
   std::int64_t heartbeat_interval_ms = 1000;
+  std::string usage_topic;  // default: events::UsageTopicFor(--topic)
+  std::int64_t usage_flush_ms = 10000;
 };
 
 // This machine's name, for the default replica id.
@@ -70,6 +72,11 @@ Runner AddValidator(CLI::App& app) {
                   "where heartbeats go (default: TOPIC.replica-status; serve creates it)");
   AddIntFlag(cmd, "--heartbeat-interval-ms", &flags->heartbeat_interval_ms,
              "heartbeats at least this often, and right after each revocation (0: none)", 0, 60000);
+  cmd->add_option("--usage-topic", flags->usage_topic,
+                  "where usage aggregates go (default: the topic with key-events replaced by key-usage, as "
+                  "keyledger.key-usage; serve creates it)");
+  AddIntFlag(cmd, "--usage-flush-ms", &flags->usage_flush_ms,
+             "send each key's per-minute check counts this often (0: no usage reporting)", 0, 60000);
   return [flags](const Env& env) {
     if (!flags->allow_core_dumps) {
       if (common::Status s = DisableCoreDumps(); !s.ok()) return Fail(*env.log, "cannot start", s);
@@ -97,6 +104,9 @@ Runner AddValidator(CLI::App& app) {
     replica.SetOnRevocation([&poke] {
       if (auto* publisher = poke.load()) publisher->Poke();
     });
+    // Usage: counted on every check from the start, sent once the replica id is known.
+    validator::UsageRecorder usage;
+    if (flags->usage_flush_ms > 0) replica.SetUsageRecorder(&usage);
     if (common::Status s = replica.Start(); !s.ok()) return Fail(*env.log, "the validator could not start", s);
     validator::CheckHttp checks(&replica);
     auto no_worker = [](const http::Request&) { return false; };
@@ -123,6 +133,17 @@ Runner AddValidator(CLI::App& app) {
       heartbeats->Start();
       poke = &*heartbeats;
     }
+    std::optional<validator::UsagePublisher> usage_publisher;
+    if (flags->usage_flush_ms > 0) {
+      validator::UsagePublisherOptions uo;
+      uo.kafka = options.kafka;
+      uo.topic = flags->usage_topic.empty() ? events::UsageTopicFor(flags->kafka.topic) : flags->usage_topic;
+      uo.replica_id = replica_id;
+      uo.flush_interval_ms = static_cast<int>(flags->usage_flush_ms);
+      usage_publisher.emplace(uo, &usage, env.log, env.clock);
+      if (common::Status s = usage_publisher->Start(); !s.ok()) return Fail(*env.log, "cannot report usage", s);
+      checks.SetUsage(&usage, &*usage_publisher);
+    }
     env.log->Info("validator serving checks", {{"address", check_http.address},
                                                {"replica_id", replica_id},
                                                {"port", static_cast<int>(server.port())},
@@ -134,6 +155,7 @@ Runner AddValidator(CLI::App& app) {
     admin.Shutdown();
     replica.Stop();  // no more pokes after this
     if (heartbeats) heartbeats->Stop();
+    if (usage_publisher) usage_publisher->Stop();  // sends what is left
     env.log->Info("validator stopped", {});
     return 0;
   };

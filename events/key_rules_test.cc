@@ -74,6 +74,30 @@ class KeyRules : public ::testing::Test {
 
 // ---- Create ----
 
+// Expiry is set once, at creation, and must be in the future; the key state carries it and
+// KeyExpired turns at that instant.
+TEST_F(KeyRules, AnExpiryMustBeInTheFutureAndIsPartOfTheKey) {
+  const std::int64_t now = 1795384512000000;
+  CreateKeyCommand c = AllModels();
+  for (std::int64_t bad : {now, now - 1, std::int64_t{-5}}) {
+    c.expires_at_micros = bad;
+    auto e = DecideCreate(std::nullopt, Owner(), c, catalog_, Context(1, now));
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_EQ(e.status().code(), common::StatusCode::kInvalidArgument);
+  }
+  c.expires_at_micros = now + 1000000;
+  auto e = DecideCreate(std::nullopt, Owner(), c, catalog_, Context(1, now));
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(std::get<KeyCreated>(e->payload).expires_at_micros, now + 1000000);
+  auto state = Apply(std::nullopt, *e);
+  ASSERT_TRUE(state.ok());
+  EXPECT_FALSE(KeyExpired(*state, now + 999999));
+  EXPECT_TRUE(KeyExpired(*state, now + 1000000));
+  KeyState forever = *state;
+  forever.expires_at_micros = 0;
+  EXPECT_FALSE(KeyExpired(forever, INT64_MAX));
+}
+
 TEST_F(KeyRules, CreateProducesRevisionOneWithTheCallerAsCreator) {
   auto e = DecideCreate(std::nullopt, Owner(), AllModels("  gateway  "), catalog_, Context(1));
   ASSERT_TRUE(e.ok()) << e.status().ToString();

@@ -35,6 +35,35 @@ TEST(ReadModelRecords, KeyRecordRoundTrips) {
   EXPECT_EQ(decoded->last_offset, 123456789);
 }
 
+// Version 2 records carry the key's expiry; version 1 records (stores written before expiry
+// existed) still decode, as keys that never expire.
+TEST(ReadModelRecords, RecordsKeepTheExpiryAndVersionOneRecordsStillDecode) {
+  KeyRecord r{SampleKey(), 7, 1};
+  r.state.expires_at_micros = 1798761600000000;
+  auto decoded = DecodeKeyRecord(EncodeKeyRecord(r));
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->state.expires_at_micros, 1798761600000000);
+  SecretRecord s = SecretRecordOf(r.state);
+  auto secret = DecodeSecretRecord(EncodeSecretRecord(s));
+  ASSERT_TRUE(secret.ok());
+  EXPECT_EQ(secret->expires_at_micros, 1798761600000000);
+
+  KeyRecord old{SampleKey(), 7, 1};  // no expiry: version 2 ends in one zero byte
+  std::string v1 = EncodeKeyRecord(old);
+  ASSERT_EQ(v1.back(), '\0');
+  v1.pop_back();
+  v1[0] = 1;
+  auto from_v1 = DecodeKeyRecord(v1);
+  ASSERT_TRUE(from_v1.ok()) << from_v1.status().ToString();
+  EXPECT_EQ(from_v1->state, old.state);
+  std::string s1 = EncodeSecretRecord(SecretRecordOf(old.state));
+  s1.pop_back();
+  s1[0] = 1;
+  ASSERT_TRUE(DecodeSecretRecord(s1).ok());
+  v1[0] = 3;
+  EXPECT_FALSE(DecodeKeyRecord(v1).ok());
+}
+
 TEST(ReadModelRecords, SecretRecordRoundTripsAndHoldsNoSecret) {
   SecretRecord s{"k", "team-acme", false, {"openai-gpt-4o"}, false, "", true, 4};
   std::string bytes = EncodeSecretRecord(s);

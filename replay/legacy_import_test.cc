@@ -39,6 +39,24 @@ TEST(LegacyImport, ParsesSecretsAndHashesAndDerivesStableKeyIds) {
   EXPECT_NE(LegacyKeyId("team-b", common::HashSecret(secret)), lines[0].command.key_id);
 }
 
+// Legacy keys never expire unless the operator imports them with an expiry.
+TEST(LegacyImport, ALegacyKeyExpiresOnlyWhenImportedWithAnExpiry) {
+  std::istringstream in(Line("team-a", "forever", R"("secret":")" + Secret(3) + "\"") + "\n" +
+                        Line("team-a", "until", R"("secret":")" + Secret(4) + R"(","expires_at":"2027-01-01T00:00:00Z")") +
+                        "\n" + Line("team-a", "bad", R"("secret":")" + Secret(5) + R"(","expires_at":"soon")") + "\n");
+  std::vector<std::string> errors;
+  auto lines = ParseLegacyLines(in, &errors);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].command.expires_at_micros, 0);
+  EXPECT_EQ(lines[1].command.expires_at_micros, 1798761600000000);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("line 3: expires_at must be an RFC 3339 date-time"), std::string::npos) << errors[0];
+  auto event = events::DecideImportLegacy(std::nullopt, {"op", "op", "", events::Role::kOperator}, lines[1].command,
+                                          {"e", 1, "", "", ""});
+  ASSERT_TRUE(event.ok());
+  EXPECT_EQ(std::get<events::KeyCreated>(event->payload).expires_at_micros, 1798761600000000);
+}
+
 // Regression: legacy secrets predate the sk-do-v1- format; an import by plaintext refused them.
 TEST(LegacyImport, APlaintextLegacySecretOfAnyFormatIsImportedByItsHash) {
   const std::string legacy = "dop_v1_0123456789abcdef0123456789abcdef";

@@ -25,6 +25,7 @@ class Index : public ::testing::Test {
   common::FileSystem* files_ = common::DefaultFileSystem();
   std::map<std::string, events::KeyState> states_;
   int n_ = 0;
+  std::int64_t now_ = 1795384512000000 + 3600'000000;  // the checks' wall clock: an hour after creation
 
   events::CommandContext Ctx() { return {*common::NewUuidV4(random_), 1795384512000000 + n_++, "r", "", ""}; }
   events::Caller Owner() { return {"olga", "Olga", "team-acme", events::Role::kOwner}; }
@@ -37,10 +38,10 @@ class Index : public ::testing::Test {
   }
   // Creates a key; returns (key id, secret).
   std::pair<std::string, std::string> Create(bool all_models, std::vector<std::string> models, bool batch,
-                                             std::string vpc) {
+                                             std::string vpc, std::int64_t expires_at_micros = 0) {
     std::string secret = *common::GenerateSecret(random_);
     events::CreateKeyCommand c{*common::NewUuidV4(random_), "k", all_models, std::move(models), batch,
-                               std::move(vpc), common::HashSecret(secret), common::SecretHint(secret)};
+                               std::move(vpc), common::HashSecret(secret), common::SecretHint(secret), expires_at_micros};
     auto e = events::DecideCreate(std::nullopt, Owner(), c, catalog_, Ctx());
     EXPECT_TRUE(e.ok()) << e.status().ToString();
     Apply(*e);
@@ -48,9 +49,36 @@ class Index : public ::testing::Test {
   }
   Decision Check(const std::string& secret, const std::string& model, const std::string& vpc = "",
                  bool batch = false) {
-    return index_.Check({secret, model, vpc, batch});
+    return index_.Check({secret, model, vpc, batch}, now_);
   }
 };
+
+// Expiry is an instant: allowed up to it, denied `expired` from it on, with no event in between.
+TEST_F(Index, AKeyIsAllowedBeforeItsExpiryAndDeniedExpiredFromIt) {
+  const std::int64_t expires = now_ + 10'000000;
+  auto [id, secret] = Create(true, {}, false, "", expires);
+  auto [forever_id, forever] = Create(true, {}, false, "");
+  now_ = expires - 1'000000;
+  EXPECT_TRUE(Check(secret, "openai-gpt-4o").allowed);
+  now_ = expires;
+  EXPECT_EQ(Check(secret, "openai-gpt-4o").reason, DenyReason::kExpired);
+  now_ = expires + 1'000000;
+  Decision d = Check(secret, "openai-gpt-4o");
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.reason, DenyReason::kExpired);
+  EXPECT_EQ(d.key_id, id);  // a known key: its usage counts the denial
+  EXPECT_EQ(DenyReasonName(d.reason), "expired");
+  EXPECT_TRUE(Check(forever, "openai-gpt-4o").allowed);
+  // The snapshot keeps the expiry.
+  std::string path = ::testing::TempDir() + "/expiry-" + std::to_string(getpid()) + ".snap";
+  ASSERT_TRUE(index_.SaveSnapshot(path, {}, files_).ok());
+  SecretIndex loaded(&catalog_);
+  SecretIndex::Positions positions;
+  ASSERT_TRUE(loaded.LoadSnapshot(path, &positions, files_).ok());
+  EXPECT_EQ(loaded.Check({secret, "openai-gpt-4o", "", false}, expires - 1'000000).reason, DenyReason::kNone);
+  EXPECT_EQ(loaded.Check({secret, "openai-gpt-4o", "", false}, expires + 1'000000).reason, DenyReason::kExpired);
+  std::remove(path.c_str());
+}
 
 TEST_F(Index, AllowsAndNamesTheKeyAndTeam) {
   auto [id, secret] = Create(true, {}, false, "");
@@ -177,8 +205,8 @@ TEST_F(Index, SnapshotRoundTripsAndADamagedOneIsRefused) {
     for (const char* model : {"openai-gpt-4o", "alibaba-qwen3-32b"}) {
       for (const char* vpc : {"", kVpc}) {
         for (bool batch : {false, true}) {
-          Decision a = index_.Check({secret, model, vpc, batch});
-          Decision b = loaded.Check({secret, model, vpc, batch});
+          Decision a = index_.Check({secret, model, vpc, batch}, now_);
+          Decision b = loaded.Check({secret, model, vpc, batch}, now_);
           EXPECT_EQ(a.allowed, b.allowed);
           EXPECT_EQ(a.reason, b.reason);
           EXPECT_EQ(a.key_id, b.key_id);

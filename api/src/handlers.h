@@ -63,6 +63,7 @@ http::Response RenameKey(const Context& ctx);
 http::Response RegenerateKey(const Context& ctx);
 http::Response DeleteKey(const Context& ctx);
 http::Response KeyHistory(const Context& ctx);
+http::Response KeyUsage(const Context& ctx);
 http::Response KeyRevocation(const Context& ctx);
 http::Response EventRevocation(const Context& ctx);
 // audit_handlers.cc (owners only)

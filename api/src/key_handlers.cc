@@ -21,6 +21,7 @@ namespace {
 
 constexpr std::string_view kKeysPath = "/v2/gen-ai/models/api_keys";
 constexpr std::int64_t kMaxPerPage = 200;
+constexpr size_t kMaxUsageScan = 100000;  // keys of a view a usage filter or sort considers
 constexpr size_t kMaxModels = 1000;
 constexpr size_t kMaxHeaderId = 128;
 constexpr size_t kMaxIdempotencyKey = 255;
@@ -42,6 +43,21 @@ http::ProblemOr<json::object> ReadBody(const Context& ctx, const http::BodySpec&
     }
   }
   return body;
+}
+
+// The api key object as of now, with its last use (null when usage is not projected here, or
+// cannot be read: usage is telemetry, and a key answer never fails for it).
+json::object KeyJson(const Deps& deps, const events::KeyState& key) {
+  std::optional<projector::LastUse> last;
+  if (deps.options.usage != nullptr) {
+    auto u = deps.options.usage->LastUsed(key.key_id);
+    if (u.ok()) {
+      last = std::move(*u);
+    } else {
+      deps.logger->Warn("cannot read a key's last use", {{"key_id", key.key_id}, {"error", u.status().ToString()}});
+    }
+  }
+  return KeyInfoJson(key, *deps.catalog, deps.clock->NowMicros(), last);
 }
 
 // Who may read a key of their team: its owners, its creator, and every member for legacy keys.
@@ -132,7 +148,7 @@ http::Response RunCommand(const Context& ctx, events::Command command, int succe
     Status applied = deps.reads->Acquire()->WaitForOffset(outcome->partition, outcome->offset, deps.options.command_wait_ms);
     if (!applied.ok()) deps.logger->Warn("read model lags behind a command", {{"error", applied.message()}});
   }
-  json::object info = KeyInfoJson(outcome->key_after, *deps.catalog);
+  json::object info = KeyJson(deps, outcome->key_after);
   json::object body;
   if (outcome->replayed) {
     body["idempotent_replay"] = true;
@@ -188,7 +204,7 @@ http::Response KeyNotFound(const std::string& key_id) {
 }
 
 http::Response CreateKey(const Context& ctx) {
-  auto body = ReadBody(ctx, {true, {"name", "all_models", "models", "batch_inference", "vpc_uuid"}});
+  auto body = ReadBody(ctx, {true, {"name", "all_models", "models", "batch_inference", "vpc_uuid", "expires_at"}});
   if (!body.ok()) return body.problem().ToResponse();
   events::CreateKeyCommand cmd;
   auto name = http::StringField(*body, "name", true);
@@ -216,6 +232,26 @@ http::Response CreateKey(const Context& ctx) {
   if (!cmd.vpc_uuid.empty() && !common::IsUuid(cmd.vpc_uuid)) {
     return StatusResponse(common::InvalidArgument("vpc_uuid must be a VPC UUID or null"));
   }
+  auto expires = http::StringField(*body, "expires_at", false);
+  if (!expires.ok()) return expires.problem().ToResponse();
+  if (!expires->empty()) {
+    auto at = common::ParseRfc3339(*expires);
+    if (!at.ok()) {
+      return StatusResponse(common::InvalidArgument("expires_at must be an RFC 3339 date-time, such as 2027-01-31T00:00:00Z"));
+    }
+    const std::int64_t now = ctx.deps.clock->NowMicros();
+    if (*at <= now) return StatusResponse(common::InvalidArgument("expires_at must be in the future"));
+    const std::int64_t max_seconds = ctx.deps.options.max_key_lifetime_seconds;
+    if (max_seconds > 0 && *at - now > max_seconds * 1000000) {
+      return StatusResponse(common::InvalidArgument("expires_at is further ahead than this platform allows (at most " +
+                                                    std::to_string(max_seconds / 86400) + " days, " +
+                                                    std::to_string(max_seconds) + " s)"));
+    }
+    cmd.expires_at_micros = *at;
+  } else if (ctx.deps.options.max_key_lifetime_seconds > 0) {
+    // With a lifetime limit, no key lives longer: without expires_at it gets the limit.
+    cmd.expires_at_micros = ctx.deps.clock->NowMicros() + ctx.deps.options.max_key_lifetime_seconds * 1000000;
+  }
   auto secret = GenerateNewSecret(*ctx.deps.random);
   if (!secret.ok()) return StatusResponse(secret.status());
   cmd.secret_sha256 = secret->hash;
@@ -230,16 +266,67 @@ http::Response ListKeys(const Context& ctx) {
   if (!page.ok()) return page.problem().ToResponse();
   auto per_page = ctx.query.Int("per_page", 1, kMaxPerPage, 20);
   if (!per_page.ok()) return per_page.problem().ToResponse();
-  auto result = ctx.deps.reads->Acquire()->ListView(ctx.caller, *view, static_cast<size_t>(*page),
-                                                    static_cast<size_t>(*per_page));
-  if (!result.ok()) return StatusResponse(result.status());
+  const std::string sort = ctx.query.Get("sort", "created_at");
+  if (sort != "created_at" && sort != "last_used_at") {
+    return StatusResponse(common::InvalidArgument("sort must be created_at or last_used_at"));
+  }
+  std::optional<std::int64_t> unused_for_days;
+  if (ctx.query.Has("unused_for_days")) {
+    auto days = ctx.query.Int("unused_for_days", 1, 3650, 1);
+    if (!days.ok()) return days.problem().ToResponse();
+    unused_for_days = *days;
+  }
+  const bool by_usage = sort == "last_used_at" || unused_for_days.has_value();
   json::array infos;
-  for (const auto& k : result->keys) infos.push_back(KeyInfoJson(k, *ctx.deps.catalog));
-  const std::int64_t total = static_cast<std::int64_t>(result->total);
+  std::int64_t total = 0;
+  if (!by_usage) {
+    auto result = ctx.deps.reads->Acquire()->ListView(ctx.caller, *view, static_cast<size_t>(*page),
+                                                      static_cast<size_t>(*per_page));
+    if (!result.ok()) return StatusResponse(result.status());
+    for (const auto& k : result->keys) infos.push_back(KeyJson(ctx.deps, k));
+    total = static_cast<std::int64_t>(result->total);
+  } else {
+    // The stale-key report: the whole view (at most kMaxUsageScan keys), each key's last use,
+    // filtered and ordered, then the page.
+    if (ctx.deps.options.usage == nullptr) {
+      return StatusResponse(common::Unavailable("key usage is not projected on this server"));
+    }
+    auto all = ctx.deps.reads->Acquire()->ListView(ctx.caller, *view, 1, kMaxUsageScan);
+    if (!all.ok()) return StatusResponse(all.status());
+    if (all->total > kMaxUsageScan) {
+      return StatusResponse(common::InvalidArgument("the view has more than 100000 keys: too many to sort by use"));
+    }
+    const std::int64_t now = ctx.deps.clock->NowMicros();
+    struct Row {
+      const events::KeyState* key;
+      std::optional<projector::LastUse> last;
+    };
+    std::vector<Row> rows;
+    for (const auto& k : all->keys) {
+      auto last = ctx.deps.options.usage->LastUsed(k.key_id);
+      if (!last.ok()) return StatusResponse(last.status());
+      if (unused_for_days && *last && (*last)->minute * 60'000000 > now - *unused_for_days * 86400'000000) continue;
+      rows.push_back({&k, std::move(*last)});
+    }
+    if (sort == "last_used_at") {
+      // Least recently used first; never used before all (newest first among them, as the view).
+      std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+        const std::int64_t ma = a.last ? a.last->minute : -1, mb = b.last ? b.last->minute : -1;
+        return ma < mb;
+      });
+    }
+    total = static_cast<std::int64_t>(rows.size());
+    const size_t from = static_cast<size_t>(*page - 1) * static_cast<size_t>(*per_page);
+    for (size_t i = from; i < rows.size() && i < from + static_cast<size_t>(*per_page); ++i) {
+      infos.push_back(KeyInfoJson(*rows[i].key, *ctx.deps.catalog, now, rows[i].last));
+    }
+  }
   const std::int64_t last = std::max<std::int64_t>(1, (total + *per_page - 1) / *per_page);
   auto link = [&](std::int64_t p) {
-    return std::string(kKeysPath) + "?view=" + std::string(events::ViewName(*view)) + "&page=" + std::to_string(p) +
-           "&per_page=" + std::to_string(*per_page);
+    std::string href = std::string(kKeysPath) + "?view=" + std::string(events::ViewName(*view));
+    if (unused_for_days) href += "&unused_for_days=" + std::to_string(*unused_for_days);
+    if (sort != "created_at") href += "&sort=" + sort;
+    return href + "&page=" + std::to_string(p) + "&per_page=" + std::to_string(*per_page);
   };
   json::object pages;
   pages["first"] = link(1);
@@ -255,7 +342,7 @@ http::Response GetKey(const Context& ctx) {
   auto view = ctx.deps.reads->Acquire();
   auto key = ReadableKey(ctx, *view);
   if (!key.ok()) return StatusResponse(key.status());
-  http::Response r = http::JsonResponse(200, json::object{{"api_key_info", KeyInfoJson(*key, *ctx.deps.catalog)}});
+  http::Response r = http::JsonResponse(200, json::object{{"api_key_info", KeyJson(ctx.deps, *key)}});
   r.headers.emplace_back("ETag", EntityTag(key->revision));
   return r;
 }
@@ -303,6 +390,27 @@ http::Response DeleteKey(const Context& ctx) {
   auto expected = ExpectedRevision(ctx);
   if (!expected.ok()) return StatusResponse(expected.status());
   return RunCommand(ctx, events::DeleteKeyCommand{ctx.params.Get("uuid"), name, *expected}, 200, nullptr);
+}
+
+http::Response KeyUsage(const Context& ctx) {
+  auto days = ctx.query.Int("days", 1, 30, 30);
+  if (!days.ok()) return days.problem().ToResponse();
+  {
+    auto view = ctx.deps.reads->Acquire();
+    auto key = ReadableKey(ctx, *view);
+    if (!key.ok()) return StatusResponse(key.status());
+  }
+  if (ctx.deps.options.usage == nullptr) {
+    return StatusResponse(common::Unavailable("key usage is not projected on this server"));
+  }
+  const std::string& key_id = ctx.params.Get("uuid");
+  auto last = ctx.deps.options.usage->LastUsed(key_id);
+  if (!last.ok()) return StatusResponse(last.status());
+  const std::int64_t today = ctx.deps.clock->NowMicros() / 86400'000000;
+  const std::int64_t first = today - *days + 1;
+  auto counts = ctx.deps.options.usage->Days(key_id, first, today);
+  if (!counts.ok()) return StatusResponse(counts.status());
+  return http::JsonResponse(200, UsageJson(key_id, *last, *counts, first, today));
 }
 
 http::Response KeyHistory(const Context& ctx) {

@@ -29,7 +29,12 @@ json::object KeyFields(const events::KeyState& k, json::array models) {
   o["legacy"] = k.legacy;
   o["secret_hint"] = k.secret_hint;
   o["revision"] = k.revision;
+  o["expires_at"] = k.expires_at_micros == 0 ? json::value(nullptr) : json::value(common::FormatRfc3339(k.expires_at_micros));
   return o;
+}
+
+json::value MinuteValue(const std::optional<projector::LastUse>& u) {
+  return u ? json::value(common::FormatRfc3339(u->minute * 60'000000)) : json::value(nullptr);
 }
 
 json::array ModelIds(const std::vector<std::string>& ids) {
@@ -40,7 +45,8 @@ json::array ModelIds(const std::vector<std::string>& ids) {
 
 }  // namespace
 
-json::object KeyInfoJson(const events::KeyState& k, const events::Catalog& catalog) {
+json::object KeyInfoJson(const events::KeyState& k, const events::Catalog& catalog, std::int64_t now_micros,
+                         const std::optional<projector::LastUse>& last_use) {
   json::array models;
   for (const std::string& id : events::CallableModels(k, catalog)) {
     if (const events::Model* m = catalog.FindModel(id)) {
@@ -50,7 +56,34 @@ json::object KeyInfoJson(const events::KeyState& k, const events::Catalog& catal
   if (k.batch_inference) {
     models.push_back(json::object{{"id", "batch-inference"}, {"name", "Batch Inference"}, {"owned_by", "platform"}});
   }
-  return KeyFields(k, std::move(models));
+  json::object o = KeyFields(k, std::move(models));
+  o["expired"] = events::KeyExpired(k, now_micros);
+  o["last_used_at"] = MinuteValue(last_use);
+  return o;
+}
+
+json::object UsageJson(const std::string& key_id, const std::optional<projector::LastUse>& last_use,
+                       const std::vector<projector::DayUsage>& days, std::int64_t first_day, std::int64_t last_day) {
+  json::array out;
+  size_t next = 0;
+  for (std::int64_t day = first_day; day <= last_day; ++day) {
+    while (next < days.size() && days[next].day < day) ++next;
+    std::uint64_t allowed = 0, denied = 0;
+    if (next < days.size() && days[next].day == day) {
+      allowed = days[next].allowed;
+      denied = days[next].denied;
+    }
+    out.push_back(json::object{
+        {"date", common::FormatRfc3339(day * 86400'000000).substr(0, 10)}, {"allowed", allowed}, {"denied", denied}});
+  }
+  json::object usage;
+  usage["api_key_uuid"] = key_id;
+  usage["last_used_at"] = MinuteValue(last_use);
+  usage["last_used_model"] = last_use && !last_use->model.empty() ? json::value(last_use->model) : json::value(nullptr);
+  usage["last_used_source_vpc"] =
+      last_use && !last_use->source_vpc.empty() ? json::value(last_use->source_vpc) : json::value(nullptr);
+  usage["days"] = std::move(out);
+  return json::object{{"usage", std::move(usage)}};
 }
 
 json::object KeyStateJson(const events::KeyState& k) {
@@ -80,6 +113,7 @@ json::object HistoryEntryJson(const events::Event& e) {
           changes["vpc_uuid"] = VpcValue(p.vpc_uuid);
           changes["legacy"] = p.legacy;
           changes["secret_hint"] = p.secret_hint;
+          if (p.expires_at_micros != 0) changes["expires_at"] = common::FormatRfc3339(p.expires_at_micros);
         } else if constexpr (std::is_same_v<P, events::KeyRenamed>) {
           changes["old_name"] = p.old_name;
           changes["new_name"] = p.new_name;

@@ -27,6 +27,7 @@ const std::vector<RouteSpec>& Routes() {
       {"DELETE", "/v2/gen-ai/models/api_keys/{uuid:uuid}", kBlocking, &DeleteKey},
       {"PUT", "/v2/gen-ai/models/api_keys/{uuid:uuid}/regenerate", kBlocking, &RegenerateKey},
       {"GET", "/v2/gen-ai/models/api_keys/{uuid:uuid}/events", kRead, &KeyHistory},
+      {"GET", "/v2/gen-ai/models/api_keys/{uuid:uuid}/usage", kRead, &KeyUsage},
       // May wait (?wait=) for the validators to apply the revocation.
       {"GET", "/v2/gen-ai/models/api_keys/{uuid:uuid}/revocation", kBlocking, &KeyRevocation},
       {"GET", "/v2/gen-ai/revocations/{partition}/{offset}", kBlocking, &EventRevocation},

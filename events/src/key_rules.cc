@@ -162,6 +162,7 @@ struct Scope {
   bool batch_inference = false;
   std::string vpc_uuid;
   bool legacy = false;
+  std::int64_t expires_at_micros = 0;
 };
 
 // The one place a KeyCreated event is built, for both kinds of creation.
@@ -181,6 +182,7 @@ Event CreatedEvent(const Caller& actor, const std::string& team_id, const std::s
   created.legacy = scope.legacy;
   created.secret_sha256 = secret_sha256;
   created.secret_hint = secret_hint;
+  created.expires_at_micros = scope.expires_at_micros;
   Event e = MakeEnvelope(actor, team_id, key_id, 1, context);
   e.payload = std::move(created);
   return e;
@@ -218,6 +220,11 @@ Result<Event> DecideCreate(const std::optional<KeyState>& current, const Caller&
   if (!command.vpc_uuid.empty() && !catalog.TeamHasVpc(caller.team_id, command.vpc_uuid)) {
     return InvalidArgument("vpc_uuid: \"" + command.vpc_uuid + "\" is not a VPC of your team");
   }
+  if (command.expires_at_micros < 0) return InvalidArgument("expires_at must not be before 1970");
+  if (command.expires_at_micros != 0 && command.expires_at_micros <= context.now_micros) {
+    return InvalidArgument("expires_at must be in the future");
+  }
+  scope.expires_at_micros = command.expires_at_micros;
   scope.batch_inference = command.batch_inference;
   scope.vpc_uuid = command.vpc_uuid;
   std::transform(scope.vpc_uuid.begin(), scope.vpc_uuid.end(), scope.vpc_uuid.begin(),
@@ -240,6 +247,8 @@ Result<Event> DecideImportLegacy(const std::optional<KeyState>& current, const C
   Scope legacy;  // created before scoping existed: all models, no VPC, no batch
   legacy.all_models = true;
   legacy.legacy = true;
+  if (command.expires_at_micros < 0) return InvalidArgument("expires_at must not be before 1970");
+  legacy.expires_at_micros = command.expires_at_micros;  // legacy keys never expire unless imported so
   return CreatedEvent(caller, command.team_id, command.key_id, std::move(name), command.creator_id,
                       command.creator_name, command.created_at_micros, std::move(legacy), command.secret_sha256,
                       command.secret_hint, context);

@@ -11,8 +11,10 @@ using common::Result;
 
 namespace {
 
-constexpr std::uint8_t kKeyRecordVersion = 1;
-constexpr std::uint8_t kSecretRecordVersion = 1;
+// Version 2 of key and secret records appends the key's expiry; version 1 records (written before
+// expiry existed) still decode, as keys that never expire.
+constexpr std::uint8_t kKeyRecordVersion = 2;
+constexpr std::uint8_t kSecretRecordVersion = 2;
 constexpr std::uint8_t kHaltVersion = 1;
 
 // A digest as length-prefixed bytes (the version 1 records' form).
@@ -46,7 +48,8 @@ void ReadScope(Decoder& d, bool& all_models, std::vector<std::string>& models, b
 }  // namespace
 
 SecretRecord SecretRecordOf(const events::KeyState& k) {
-  return SecretRecord{k.key_id, k.team_id, k.all_models, k.models, k.batch_inference, k.vpc_uuid, k.legacy, k.revision};
+  return SecretRecord{k.key_id, k.team_id, k.all_models, k.models, k.batch_inference, k.vpc_uuid, k.legacy, k.revision,
+                      k.expires_at_micros};
 }
 
 std::string EncodeKeyRecord(const KeyRecord& r) {
@@ -67,12 +70,14 @@ std::string EncodeKeyRecord(const KeyRecord& r) {
   e.SignedVarint(s.updated_at_micros);
   e.Varint(static_cast<std::uint64_t>(r.partition));
   e.SignedVarint(r.last_offset);
+  e.SignedVarint(s.expires_at_micros);
   return e.Take();
 }
 
 Result<KeyRecord> DecodeKeyRecord(std::string_view bytes) {
   Decoder d(bytes);
-  if (d.U8() != kKeyRecordVersion) return common::DataLoss("key record has an unknown version");
+  const std::uint8_t version = d.U8();
+  if (version != 1 && version != kKeyRecordVersion) return common::DataLoss("key record has an unknown version");
   KeyRecord rec;
   events::KeyState& s = rec.state;
   s.key_id = d.Bytes();
@@ -89,6 +94,7 @@ Result<KeyRecord> DecodeKeyRecord(std::string_view bytes) {
   s.updated_at_micros = d.SignedVarint();
   rec.partition = static_cast<std::int32_t>(d.Varint());
   rec.last_offset = d.SignedVarint();
+  if (version >= 2) s.expires_at_micros = d.SignedVarint();
   if (!digest_ok || !d.done()) return common::DataLoss("key record is malformed");
   return rec;
 }
@@ -100,17 +106,20 @@ std::string EncodeSecretRecord(const SecretRecord& s) {
   e.Bytes(s.team_id);
   WriteScope(e, s.all_models, s.models, s.batch_inference, s.vpc_uuid, s.legacy);
   e.Varint(s.revision);
+  e.SignedVarint(s.expires_at_micros);
   return e.Take();
 }
 
 Result<SecretRecord> DecodeSecretRecord(std::string_view bytes) {
   Decoder d(bytes);
-  if (d.U8() != kSecretRecordVersion) return common::DataLoss("secret record has an unknown version");
+  const std::uint8_t version = d.U8();
+  if (version != 1 && version != kSecretRecordVersion) return common::DataLoss("secret record has an unknown version");
   SecretRecord s;
   s.key_id = d.Bytes();
   s.team_id = d.Bytes();
   ReadScope(d, s.all_models, s.models, s.batch_inference, s.vpc_uuid, s.legacy);
   s.revision = d.Varint();
+  if (version >= 2) s.expires_at_micros = d.SignedVarint();
   if (!d.done()) return common::DataLoss("secret record is malformed");
   return s;
 }

@@ -70,7 +70,7 @@ std::vector<LegacyLine> ParseLegacyLines(std::istream& in, std::vector<std::stri
     }
     for (const auto& field : o) {
       static const char* kKnown[] = {"team_id", "creator_id", "creator_name", "name", "created_at",
-                                     "secret", "secret_sha256", "secret_hint"};
+                                     "secret", "secret_sha256", "secret_hint", "expires_at"};
       bool known = false;
       for (const char* k : kKnown) known = known || field.key() == k;
       if (!known) {
@@ -94,6 +94,16 @@ std::vector<LegacyLine> ParseLegacyLines(std::istream& in, std::vector<std::stri
       continue;
     }
     c.created_at_micros = *created;
+    // Legacy keys never expire, unless the operator imports them with an expiry.
+    if (const json::value* expires = o.if_contains("expires_at"); expires != nullptr && !expires->is_null()) {
+      auto at = expires->is_string() ? common::ParseRfc3339(std::string(expires->get_string()))
+                                     : common::Result<std::int64_t>(common::InvalidArgument("not a string"));
+      if (!at.ok() || *at <= 0) {
+        fail("expires_at must be an RFC 3339 date-time or null");
+        continue;
+      }
+      c.expires_at_micros = *at;
+    }
     const json::string* secret = StringField(o, "secret");
     const json::string* hash = StringField(o, "secret_sha256");
     if ((secret == nullptr) == (hash == nullptr)) {

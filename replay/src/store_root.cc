@@ -64,6 +64,8 @@ Result<std::string> StoreRoot::Live() const {
   if (name.empty()) {
     KL_RETURN_IF_ERROR(files_->CreateDirectories(path_));
     KL_ASSIGN_OR_RETURN(auto entries, files_->ListDirectory(path_));
+    // The usage store (projector/usage.h) lives beside the generations and is no generation.
+    std::erase(entries, std::string(kUsageStoreDir));
     bool fresh = entries.empty() || std::find(entries.begin(), entries.end(), GenerationName(1)) != entries.end();
     if (!fresh) return common::FailedPrecondition(path_ + " is neither empty nor a keyledger store root");
     name = GenerationName(1);

@@ -280,12 +280,12 @@ RecordProducer::~RecordProducer() {
 }
 
 Result<std::unique_ptr<RecordProducer>> RecordProducer::Create(const KafkaConfig& config, const std::string& client_id,
-                                                               int message_timeout_ms) {
+                                                               int message_timeout_ms, int max_queued) {
   KL_ASSIGN_OR_RETURN(ConfPtr conf, MakeConf(config, {{"enable.idempotence", "true"},
                                                       {"acks", "all"},
                                                       {"linger.ms", "0"},
                                                       {"message.timeout.ms", std::to_string(message_timeout_ms)},
-                                                      {"queue.buffering.max.messages", "1000"},
+                                                      {"queue.buffering.max.messages", std::to_string(max_queued)},
                                                       {"client.id", client_id}}));
   auto handle = std::make_unique<Handle>();
   rd_kafka_conf_set_opaque(conf.get(), handle.get());

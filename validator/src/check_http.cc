@@ -37,7 +37,8 @@ http::Response CheckHttp::Deny(DenyReason reason, std::int64_t staleness_ms) {
   decisions_[static_cast<size_t>(reason)]++;
   http::Response r;
   r.content_type = "text/plain";
-  bool unauthenticated = reason == DenyReason::kMalformed || reason == DenyReason::kUnknown;
+  bool unauthenticated =
+      reason == DenyReason::kMalformed || reason == DenyReason::kUnknown || reason == DenyReason::kExpired;
   // A replica that cannot vouch for its answer fails closed with 503 (nginx auth_request turns it
   // into a 500, Envoy ext_authz into a denial), so the gateway never lets a possibly revoked
   // secret through.
@@ -154,6 +155,22 @@ http::Response CheckHttp::Metrics() const {
   m.Family("keyledger_validator_halted", "gauge", "1 for a partition halted on a record it cannot apply.");
   for (const auto& p : stats.partitions) {
     m.Sample("keyledger_validator_halted", {{"partition", std::to_string(p.partition)}}, p.halt ? 1 : 0);
+  }
+  const UsageRecorder* usage_recorder = usage_recorder_.load();
+  const UsagePublisher* usage_publisher = usage_publisher_.load();
+  if (usage_recorder != nullptr && usage_publisher != nullptr) {
+    m.Counter("keyledger_validator_usage_records_sent_total", "Usage aggregates handed to the producer.",
+              static_cast<double>(usage_publisher->sent()));
+    m.Counter("keyledger_validator_usage_records_delivered_total", "Usage aggregates the brokers acknowledged.",
+              static_cast<double>(usage_publisher->delivered()));
+    m.Counter("keyledger_validator_usage_records_dropped_total",
+              "Usage aggregates dropped: the backlog was full, or the brokers could not be reached in time.",
+              static_cast<double>(usage_publisher->dropped()));
+    m.Counter("keyledger_validator_usage_checks_uncounted_total",
+              "Checks not counted in usage because the recorder held its maximum of (key, minute) entries.",
+              static_cast<double>(usage_recorder->dropped_checks()));
+    m.Gauge("keyledger_validator_usage_entries", "(key, minute) usage aggregates held in memory.",
+            static_cast<double>(usage_recorder->entries()));
   }
   m.ProcessMetrics();
   http::Response r;

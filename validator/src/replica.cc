@@ -304,12 +304,16 @@ std::int64_t Replica::StalenessMs(const PartitionTable& table, std::int32_t part
 }
 
 Decision Replica::Check(const CheckRequest& request) const {
-  Decision d = index_.Check(request);
+  const std::int64_t wall = clock_->NowMicros();
+  Decision d = index_.Check(request, wall);
   const std::int64_t now = clock_->MonotonicMicros();
   const PartitionTable* table = table_.load(std::memory_order_acquire);
   if (!d.allowed) {
     std::int64_t worst = worst_confirmed_micros_.load(std::memory_order_relaxed);
     d.staleness_ms = worst == PartitionTable::kNeverConfirmed ? -1 : (now - worst) / 1000;
+    if (usage_ != nullptr && !d.key_id.empty() && checks_ready_.load(std::memory_order_relaxed)) {
+      usage_->Record(d.key_bytes, d.team_id, wall, false, request.model, request.source_vpc);
+    }
     return d;
   }
   auto refuse = [&d](DenyReason reason) {
@@ -324,6 +328,7 @@ Decision Replica::Check(const CheckRequest& request) const {
   if ((d.staleness_ms < 0 || d.staleness_ms > options_.max_staleness_ms) && !options_.allow_when_stale) {
     return refuse(DenyReason::kStale);
   }
+  if (usage_ != nullptr) usage_->Record(d.key_bytes, d.team_id, wall, true, request.model, request.source_vpc);
   return d;
 }
 

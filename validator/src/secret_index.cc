@@ -14,7 +14,7 @@ namespace {
 
 // Version 2: every integer big-endian or varint (common/coding.h). Version 1 copied host-endian
 // integers and is no longer read: such a file is refused and the index rebuilt from the log.
-constexpr std::string_view kSnapshotMagic = "KLVSNAP3";  // 3: per-partition positions (head, halt)
+constexpr std::string_view kSnapshotMagic = "KLVSNAP4";  // 3: per-partition positions (head, halt); 4: expiry
 constexpr std::string_view kSnapshotMagicPrefix = "KLVSNAP";
 constexpr std::uint64_t kAllModels = 0;  // model count field: 0 = all models, n + 1 = n models
 
@@ -106,7 +106,7 @@ struct SecretIndex::Tables {
   // A slot for a key's secret with its scope interned.
   Slot MakeSlot(const common::Sha256Digest& hash, const std::array<std::uint8_t, 16>& key_id, const std::string& team,
                 const std::string& vpc, bool all_models, const std::vector<std::string>& model_list,
-                std::uint64_t revision, bool batch, bool legacy) {
+                std::uint64_t revision, bool batch, bool legacy, std::int64_t expires_at_micros) {
     Slot s;
     s.hash = hash;
     s.key_id = key_id;
@@ -116,6 +116,10 @@ struct SecretIndex::Tables {
     s.revision = static_cast<std::uint32_t>(revision);
     s.batch = batch;
     s.legacy = legacy;
+    // Rounded down to the second (at least 1, since 0 means never): denied no later than due.
+    s.expires_at_seconds = expires_at_micros <= 0 ? 0
+                           : static_cast<std::uint32_t>(std::clamp<std::int64_t>(expires_at_micros / 1000000, 1,
+                                                                                 UINT32_MAX));
     return s;
   }
 };
@@ -132,6 +136,7 @@ std::string_view DenyReasonName(DenyReason reason) {
     case DenyReason::kStale: return "stale";
     case DenyReason::kMalformedRequest: return "malformed_request";
     case DenyReason::kPartitionHalted: return "partition_halted";
+    case DenyReason::kExpired: return "expired";
   }
   return "unknown";
 }
@@ -172,7 +177,7 @@ void SecretIndex::Apply(const events::Event& event) {
   auto key_id = UuidBytes(event.key_id);
   if (const auto* c = std::get_if<events::KeyCreated>(&event.payload)) {
     t.Insert(t.MakeSlot(c->secret_sha256, key_id, event.team_id, c->vpc_uuid, c->all_models, c->models,
-                        event.key_revision, c->batch_inference, c->legacy));
+                        event.key_revision, c->batch_inference, c->legacy, c->expires_at_micros));
     return;
   }
   size_t k = t.FindKey(key_id);
@@ -190,7 +195,7 @@ void SecretIndex::Apply(const events::Event& event) {
   }
 }
 
-Decision SecretIndex::Check(const CheckRequest& request) const {
+Decision SecretIndex::Check(const CheckRequest& request, std::int64_t now_micros) const {
   Decision d;
   // A mistyped sk-do-v1- secret, or no secret at all, is refused without a lookup; anything else
   // may be a legacy secret of an older format, known only by its hash.
@@ -208,7 +213,12 @@ Decision SecretIndex::Check(const CheckRequest& request) const {
   }
   const Slot& s = t.slots.at(i);
   d.key_id = UuidText(s.key_id);
+  d.key_bytes = s.key_id;
   d.team_id = t.teams[s.team];
+  if (s.expires_at_seconds != 0 && now_micros >= static_cast<std::int64_t>(s.expires_at_seconds) * 1000000) {
+    d.reason = DenyReason::kExpired;
+    return d;
+  }
   if (s.vpc != 0 && t.vpcs[s.vpc] != request.source_vpc) {
     d.reason = DenyReason::kVpcMismatch;
     return d;
@@ -306,6 +316,7 @@ common::Status SecretIndex::SaveSnapshot(const std::string& path, const Position
       for (std::uint32_t m : set) e.Bytes(t.models[m]);
       e.Varint(s.revision);
       e.U8(static_cast<std::uint8_t>((s.batch ? 1 : 0) | (s.legacy ? 2 : 0)));
+      e.SignedVarint(static_cast<std::int64_t>(s.expires_at_seconds) * 1000000);
     }
   }
   std::string out(kSnapshotMagic);
@@ -347,9 +358,10 @@ common::Status SecretIndex::LoadSnapshot(const std::string& path, Positions* pos
     for (std::uint64_t m = 1; m < model_count && !d.failed(); ++m) list.push_back(d.Bytes());
     std::uint64_t revision = d.Varint();
     std::uint8_t flags = d.U8();
+    std::int64_t expires_at = d.SignedVarint();
     if (d.failed()) break;
     fresh->Insert(fresh->MakeSlot(hash, key_id, team, vpc, model_count == kAllModels, list, revision, flags & 1,
-                                  (flags & 2) != 0));
+                                  (flags & 2) != 0, expires_at));
   }
   if (!d.done()) return common::DataLoss("snapshot " + path + " is truncated or malformed");
   common::WriterMutexLock lock(&mu_);

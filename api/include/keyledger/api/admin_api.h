@@ -49,6 +49,7 @@
 #include "keyledger/http/message.h"
 #include "keyledger/http/metrics.h"
 #include "keyledger/http/static_files.h"
+#include "keyledger/projector/usage.h"
 #include "keyledger/replay/read_side.h"
 #include "keyledger/validator/replica_status.h"
 #include "keyledger/writer/command_sink.h"
@@ -83,6 +84,11 @@ struct AdminApiOptions {
   // of the server's 16 each); beyond it a request answers at once with the receipt as it stands
   // and `X-Keyledger-Wait: skipped`, so long polls can never take the workers commands need.
   int max_revocation_waiters = 4;
+  // The usage read models (projector/usage.h): `last_used_at` on every key and GET .../usage.
+  // Null: every key shows last_used_at null and GET .../usage answers 503.
+  const projector::UsageReads* usage = nullptr;
+  // The furthest ahead a new key's expires_at may be, in seconds (0: no limit).
+  std::int64_t max_key_lifetime_seconds = 0;
 };
 
 class AdminApi {

@@ -13,16 +13,25 @@
 #include "keyledger/events/catalog.h"
 #include "keyledger/events/event.h"
 #include "keyledger/events/key_rules.h"
+#include "keyledger/projector/usage.h"
 #include "keyledger/replay/audit.h"
 
 namespace keyledger::api {
 
 // The api key object: {uuid, name, created_at, created_by, creator_name, all_models, models
 // (objects {id, name, owned_by} of every model it can call today, plus Batch Inference for batch
-// keys), batch_inference, vpc_uuid, legacy, secret_hint, revision}.
-boost::json::object KeyInfoJson(const events::KeyState& key, const events::Catalog& catalog);
+// keys), batch_inference, vpc_uuid, legacy, secret_hint, revision, expires_at (null: never),
+// expired (at `now_micros`), last_used_at (the minute of `last_use`; null: never used)}.
+boost::json::object KeyInfoJson(const events::KeyState& key, const events::Catalog& catalog, std::int64_t now_micros,
+                                const std::optional<projector::LastUse>& last_use);
+// {"usage": {api_key_uuid, last_used_at, last_used_model, last_used_source_vpc, days: [{date,
+// allowed, denied}]}}: one entry per day from `first_day` to `last_day` (days since the epoch),
+// zeros where `days` (oldest first) has none.
+boost::json::object UsageJson(const std::string& key_id, const std::optional<projector::LastUse>& last_use,
+                              const std::vector<projector::DayUsage>& days, std::int64_t first_day,
+                              std::int64_t last_day);
 // A key as of a point in time (as-of queries, audit before/after): the same fields, with the
-// model ids of its scope instead of objects, and `deleted`.
+// model ids of its scope instead of objects, expires_at, and `deleted`.
 boost::json::object KeyStateJson(const events::KeyState& key);
 // One entry of a key's history: {event_id, event_type, revision, occurred_at, actor, request_id,
 // correlation_id, changes}.

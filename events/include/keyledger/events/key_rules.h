@@ -79,6 +79,7 @@ struct CreateKeyCommand {
   std::string vpc_uuid;  // Empty: no VPC.
   common::SecretHash secret_sha256{};
   std::string secret_hint;
+  std::int64_t expires_at_micros = 0;  // 0: never; otherwise after the command's now (InvalidArgument if not)
 };
 
 // A key created before scoping existed: all models, no VPC, no batch.
@@ -91,6 +92,7 @@ struct ImportLegacyKeyCommand {
   std::int64_t created_at_micros = 0;
   common::SecretHash secret_sha256{};
   std::string secret_hint;
+  std::int64_t expires_at_micros = 0;  // 0: never (a legacy key expires only if imported with an expiry)
 };
 
 struct RenameKeyCommand {
@@ -174,6 +176,11 @@ common::Result<View> ParseView(std::string_view text);  // "mine" | "legacy" | "
 // PermissionDenied when a non-owner asks for the team view.
 common::Status CheckViewAllowed(View view, const Caller& caller);
 bool KeyInView(const KeyState& key, View view, const Caller& caller);
+
+// Whether the key has expired at `now_micros` (expiry is an instant: expired from it on).
+inline bool KeyExpired(const KeyState& key, std::int64_t now_micros) {
+  return key.expires_at_micros != 0 && now_micros >= key.expires_at_micros;
+}
 
 // The models the key can call today: the whole catalog for all-models keys, otherwise its
 // selected models that are still in the catalog.

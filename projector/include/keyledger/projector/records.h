@@ -31,6 +31,7 @@ struct SecretRecord {
   std::string vpc_uuid;
   bool legacy = false;
   std::uint64_t revision = 0;  // The key revision at which this secret was issued.
+  std::int64_t expires_at_micros = 0;  // 0: never
   friend bool operator==(const SecretRecord&, const SecretRecord&) = default;
 };
 SecretRecord SecretRecordOf(const events::KeyState& key);

@@ -4,6 +4,8 @@
 //   ROOT/gen-000001/     an older generation, removed once nothing reads it any more
 //   ROOT/gen-000002/     the live generation
 //   ROOT/gen-000003/     a rebuild in progress: it holds the file REBUILDING until it is complete
+//   ROOT/usage/          the usage read models (projector/usage.h), projected from the usage topic
+//                        by serve; no generation, and no replay touches it
 // Thread: not thread-safe; one process rebuilds a root at a time.
 #pragma once
 
@@ -14,6 +16,8 @@
 #include "keyledger/common/status.h"
 
 namespace keyledger::replay {
+
+inline constexpr char kUsageStoreDir[] = "usage";
 
 class StoreRoot {
  public:

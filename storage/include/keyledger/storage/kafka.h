@@ -98,13 +98,16 @@ class TransactionalProducer {
 // delivered and failed records are counted (delivery reports are served by Poll).
 class RecordProducer {
  public:
+  static constexpr std::int32_t kAnyPartition = -1;  // RD_KAFKA_PARTITION_UA
+  // At most `max_queued` records wait in the local queue (Produce answers Unavailable beyond).
   static common::Result<std::unique_ptr<RecordProducer>> Create(const KafkaConfig& config, const std::string& client_id,
-                                                                int message_timeout_ms);
+                                                                int message_timeout_ms, int max_queued = 1000);
   ~RecordProducer();
   RecordProducer(const RecordProducer&) = delete;
   RecordProducer& operator=(const RecordProducer&) = delete;
 
-  // Enqueues one record for `topic` partition `partition`; Unavailable if the local queue is full.
+  // Enqueues one record for `topic` partition `partition` (kAnyPartition: chosen by the hash of
+  // the key); Unavailable if the local queue is full.
   common::Status Produce(const std::string& topic, std::int32_t partition, std::string_view key,
                          std::string_view value);
   // Serves delivery reports for up to `timeout_ms`.

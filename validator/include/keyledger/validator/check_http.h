@@ -33,6 +33,11 @@ namespace keyledger::validator {
 class CheckHttp {
  public:
   explicit CheckHttp(const Replica* replica) : replica_(replica) {}
+  // Usage reporting's counters in /metrics (null: none); may be set while serving.
+  void SetUsage(const UsageRecorder* recorder, const UsagePublisher* publisher) {
+    usage_recorder_ = recorder;
+    usage_publisher_ = publisher;
+  }
   // The check listener: every request is a check.
   http::Response HandleCheck(const http::Request& request);
   // The admin listener: health, readiness, metrics.
@@ -42,6 +47,8 @@ class CheckHttp {
   http::Response Deny(DenyReason reason, std::int64_t staleness_ms);
   http::Response Metrics() const;
   const Replica* replica_;
+  std::atomic<const UsageRecorder*> usage_recorder_{nullptr};
+  std::atomic<const UsagePublisher*> usage_publisher_{nullptr};
   std::array<std::atomic<std::uint64_t>, kDenyReasonCount> decisions_{};  // by DenyReason (kNone = allowed)
 };
 

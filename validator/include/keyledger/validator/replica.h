@@ -41,6 +41,7 @@
 #include "keyledger/storage/kafka.h"
 #include "keyledger/validator/replica_status.h"
 #include "keyledger/validator/secret_index.h"
+#include "keyledger/validator/usage.h"
 
 namespace keyledger::validator {
 
@@ -98,6 +99,9 @@ class Replica {
   // Called on the consumer thread right after a batch that applied a regenerate or a delete
   // (set before Start).
   void SetOnRevocation(std::function<void()> callback) { on_revocation_ = std::move(callback); }
+  // Every decision about a known key is counted here (usage.h), allowed or denied, except those
+  // the replica could not vouch for (not ready, stale, halted). Set before Start; null: none.
+  void SetUsageRecorder(UsageRecorder* recorder) { usage_ = recorder; }
   const SecretIndex& index() const { return index_; }
   const ReplicaOptions& options() const { return options_; }
 
@@ -144,6 +148,7 @@ class Replica {
   std::map<std::int32_t, events::PartitionGuard> guards_;
   std::int64_t last_snapshot_ms_ = 0;
   std::function<void()> on_revocation_;
+  UsageRecorder* usage_ = nullptr;
 
   std::atomic<const PartitionTable*> table_{nullptr};
   std::atomic<std::int32_t> topic_partitions_{0};  // from the prober; 0 while there is no topic

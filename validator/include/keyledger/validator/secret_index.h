@@ -8,8 +8,8 @@
 // Regenerate and delete remove the old hash from the index at once.
 //
 // Memory: two probe tables (internal/probe_table.h) of fixed-size entries, secret hash -> key
-// (hash, binary key id, interned team, VPC and model-set ids) and key id -> slot, plus the
-// interned strings: about 195 bytes per key at 1M keys (bench/validator_bench.cc measures it).
+// (hash, binary key id, interned team, VPC and model-set ids, expiry) and key id -> slot, plus the
+// interned strings: about 200 bytes per key at 1M keys (bench/validator_bench.cc measures it).
 //
 // Snapshot: the index and the offsets it reflects, in one file written durably (temp file, fsync,
 // rename, fsync of the directory), versioned and checksummed; every integer through
@@ -54,8 +54,9 @@ enum class DenyReason {
   kStale,
   kMalformedRequest,
   kPartitionHalted,  // the key's partition is halted on a bad record (until an operator skips it)
+  kExpired,          // the key's expires_at has passed (no event needed: expiry is part of the key)
 };
-inline constexpr int kDenyReasonCount = 10;
+inline constexpr int kDenyReasonCount = 11;
 std::string_view DenyReasonName(DenyReason reason);  // "malformed", "unknown", ...
 
 struct CheckRequest {
@@ -70,6 +71,7 @@ struct Decision {
   DenyReason reason = DenyReason::kNone;
   std::string key_id;   // set when the secret is known
   std::string team_id;  // set when the secret is known
+  std::array<std::uint8_t, 16> key_bytes{};  // key_id as 16 bytes, when known
   // Set by a Replica: how long ago it last confirmed with the brokers that it had read everything
   // committed in the key's partition (or in every partition, for an unknown secret); -1: never.
   std::int64_t staleness_ms = -1;
@@ -85,7 +87,9 @@ class SecretIndex {
 
   // Applies one event (events of a key arrive in revision order, as in the log).
   void Apply(const events::Event& event) KL_EXCLUDES(mu_);
-  Decision Check(const CheckRequest& request) const KL_EXCLUDES(mu_);
+  // `now_micros` (wall clock, Unix epoch) decides expiry: a key is denied kExpired from its
+  // expires_at on. A known key's denial still carries its key and team ids.
+  Decision Check(const CheckRequest& request, std::int64_t now_micros) const KL_EXCLUDES(mu_);
 
   size_t size() const KL_EXCLUDES(mu_);
   // Bytes held by the tables and interned strings (for the memory-per-key benchmark).
@@ -110,6 +114,9 @@ class SecretIndex {
     std::uint8_t state = internal::kEmpty;
     bool batch = false;
     bool legacy = false;
+    // Whole seconds since the epoch, rounded down (so never later than the key's expiry); 0: never.
+    // Four bytes keep the slot at 72 bytes.
+    std::uint32_t expires_at_seconds = 0;
   };
   struct KeySlot {
     std::array<std::uint8_t, 16> key_id{};
