@@ -252,6 +252,8 @@ export interface CreateWindowInput {
   models?: string[];
   batch?: boolean;
   vpcName?: string;
+  // The Expires choice by its label ("30 days"); Never when left out.
+  expires?: string;
 }
 
 // Opens the create window and fills both steps; leaves it on step 2 before Add.
@@ -289,6 +291,11 @@ export async function fillCreateWindow(
       .first()
       .textContent();
     await select.selectOption({ label: label ?? options.vpcName });
+  }
+  if (options.expires !== undefined) {
+    await window
+      .getByLabel("Expires", { exact: true })
+      .selectOption({ label: options.expires });
   }
   return window;
 }

@@ -133,6 +133,46 @@ describe("requests to the API", () => {
     expect("secret_key" in result.key).toBe(false);
   });
 
+  it("sends expires_at with the create body, and reads the key's expiry and last use", async () => {
+    const key = makeKey({
+      expires_at: "2026-04-04T12:00:00.886000Z",
+      last_used_at: "2026-03-05T11:55:00Z",
+    });
+    const f = fakeFetch(() =>
+      json(201, { api_key_info: { ...key, secret_key: "sk-do-v1-abc" } }),
+    );
+    const result = await new HttpConsoleApi(f.fetch).createKey(
+      { name: "a", all_models: true, expires_at: "2026-04-04T12:00:00.886Z" },
+      "i",
+    );
+    expect(f.sent[0]?.init.body).toBe(
+      JSON.stringify({
+        name: "a",
+        all_models: true,
+        expires_at: "2026-04-04T12:00:00.886Z",
+      }),
+    );
+    expect(result.key).toMatchObject({
+      expires_at: "2026-04-04T12:00:00.886000Z",
+      expired: false,
+      last_used_at: "2026-03-05T11:55:00Z",
+    });
+  });
+
+  it("a key from a server without expiry and usage never expires and was never used", async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    const { expires_at, expired, last_used_at, ...older } = makeKey();
+    const f = fakeFetch(() =>
+      json(200, { api_key_infos: [older], meta: { total: 1 } }),
+    );
+    const page = await new HttpConsoleApi(f.fetch).listKeys("mine", 1, 20);
+    expect(page.keys[0]).toMatchObject({
+      expires_at: null,
+      expired: false,
+      last_used_at: null,
+    });
+  });
+
   it("an idempotent replay has no secret", async () => {
     const key = makeKey();
     const f = fakeFetch(() =>

@@ -379,5 +379,14 @@ export function asReceipt(value: unknown): RevocationReceipt | null {
 export function withoutSecret(info: Schemas["ApiKeyInfo"]): ApiKeyInfo {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { secret_key, ...key } = info;
-  return key;
+  // Servers before key expiry and usage leave these out: never expires, never used.
+  const later: Partial<
+    Pick<ApiKeyInfo, "expires_at" | "expired" | "last_used_at">
+  > = info;
+  return {
+    ...key,
+    expires_at: later.expires_at ?? null,
+    expired: later.expired ?? false,
+    last_used_at: later.last_used_at ?? null,
+  };
 }

@@ -1,6 +1,6 @@
 // "Create model access key": step 1 the name and the foundation models (all, with the optional
-// batch toggle, or a searchable selection), step 2 the VPC network (none, or one of the team's),
-// then the new secret, shown once.
+// batch toggle, or a searchable selection), step 2 the VPC network (none, or one of the team's)
+// and when the key expires (never, or after a lifetime), then the new secret, shown once.
 
 import type {
   ApiKeyInfo,
@@ -21,6 +21,7 @@ import {
   type WindowContext,
 } from "./dialog";
 import { button, el, uniqueId } from "./dom";
+import { LIFETIME_CHOICES, expiresAtAfter } from "./expiry";
 import type { IdempotencyKeys } from "./idempotency";
 import { KeyNameField } from "./key_name_field";
 import { ModelPicker } from "./model_picker";
@@ -32,6 +33,8 @@ export const BATCH_TOGGLE_LABEL =
   "Enable batch inferencing for OpenAI and Anthropic text models";
 export const VPC_DNS_WARNING =
   "Resources in the VPC must enable the VPC-local DNS resolver to reach the inference endpoint; requests from outside the VPC are refused with this key.";
+export const EXPIRY_HINT =
+  "The key stops working at that time, and its expiry cannot be changed later. Where the operator limits how long keys live, a longer expiry is refused and Never gives the longest lifetime allowed.";
 
 export interface CreateWindowOptions {
   api: Pick<ConsoleApi, "createKey">;
@@ -45,6 +48,8 @@ export interface CreateWindowOptions {
   onCreated: (key: ApiKeyInfo) => void;
   clipboard?: ClipboardWriter | null;
   idempotency?: IdempotencyKeys;
+  // The clock the expiry is counted from (tests pass theirs).
+  now?: () => Date;
 }
 
 interface Radio {
@@ -85,27 +90,32 @@ function choiceGroup(
 }
 
 // The create request the window's inputs describe. Batch is sent only with all models; models
-// only without.
+// only without; expires_at only for a key that expires.
 export function createRequest(input: {
   name: string;
   allModels: boolean;
   models: string[];
   batch: boolean;
   vpcUuid: string | null;
+  expiresAt: string | null;
 }): CreateKeyRequest {
   const name = normalizeKeyName(input.name);
+  const expiry =
+    input.expiresAt === null ? {} : { expires_at: input.expiresAt };
   return input.allModels
     ? {
         name,
         all_models: true,
         batch_inference: input.batch,
         vpc_uuid: input.vpcUuid,
+        ...expiry,
       }
     : {
         name,
         all_models: false,
         models: input.models,
         vpc_uuid: input.vpcUuid,
+        ...expiry,
       };
 }
 
@@ -216,6 +226,46 @@ export function openCreateWindow(options: CreateWindowOptions): Modal {
   );
   vpcBox.hidden = true;
 
+  // Expiry: the select's values are the lifetimes' days ("" for Never).
+  const expirySelectId = uniqueId("expiry");
+  const expiryHintId = uniqueId("expiry-hint");
+  const expirySelect = el(
+    "select",
+    {
+      id: expirySelectId,
+      class: "select",
+      "aria-describedby": expiryHintId,
+    },
+    LIFETIME_CHOICES.map((choice) =>
+      el(
+        "option",
+        { value: choice.days === null ? "" : String(choice.days) },
+        choice.label,
+      ),
+    ),
+  );
+  const expiryField = el(
+    "div",
+    { class: "field" },
+    el("label", { for: expirySelectId, class: "field-label" }, "Expires"),
+    expirySelect,
+    el("p", { id: expiryHintId, class: "field-hint" }, EXPIRY_HINT),
+  );
+  // The instant is fixed the first time a lifetime is sent, so that a retry from this window
+  // sends the very same request (and so the same Idempotency-Key).
+  const expiryInstants = new Map<number, string>();
+  const now = options.now ?? (() => new Date());
+  const expiresAt = (): string | null => {
+    if (expirySelect.value === "") return null;
+    const days = Number(expirySelect.value);
+    let instant = expiryInstants.get(days);
+    if (instant === undefined) {
+      instant = expiresAtAfter(days, now());
+      expiryInstants.set(days, instant);
+    }
+    return instant;
+  };
+
   const error = new ErrorSlot();
   const back = button(
     "Back",
@@ -226,9 +276,10 @@ export function openCreateWindow(options: CreateWindowOptions): Modal {
   );
   const add = submitButton("Add model access key");
   const step2 = dialogForm(
-    el("p", { class: "step" }, "Step 2 of 2: VPC network"),
+    el("p", { class: "step" }, "Step 2 of 2: VPC network and expiry"),
     choiceGroup("VPC Network", [noVpc, customVpc], vpcNote),
     vpcBox,
+    expiryField,
     error.element,
     actionsRow(back, add),
   );
@@ -290,6 +341,7 @@ export function openCreateWindow(options: CreateWindowOptions): Modal {
       models: picker?.selectedIds() ?? [],
       batch: batch.checked,
       vpcUuid: vpcUuid(),
+      expiresAt: expiresAt(),
     });
     void gate
       .run<CommandResult>("create", request, (idempotencyKey) =>

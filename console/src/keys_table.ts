@@ -1,12 +1,16 @@
 // One view's table of keys: name, models (the full list on hover and on focus), VPC, created
-// date, secret hint, creator (Team's and Legacy keys), and the "…" menu on rows the signed-in
-// user may manage; newest first as the API lists them; pagination and empty states.
+// date, last use, expiry, secret hint, creator (Team's and Legacy keys), and the "…" menu on
+// rows the signed-in user may manage; newest first as the API lists them; pagination and empty
+// states. "Last used" and the expiry badges are relative to the time the table is drawn.
 
 import type { ApiKeyInfo, KeyPage, KeyView, SignedInUser, Vpc } from "./api";
 import { button, el, findByFocusKey, screenReaderText, uniqueId } from "./dom";
+import { EXPIRED, keyExpiry } from "./expiry";
 import {
-  formatCreatedDate,
-  formatCreatedTime,
+  formatDate,
+  formatDateTime,
+  formatUtcMinute,
+  lastUsedText,
   secretHintText,
   vpcLabel,
 } from "./format";
@@ -30,6 +34,8 @@ export interface KeysTableOptions {
   onRetry: () => void;
   // The focused control left the table (its row was deleted).
   onFocusLost?: () => void;
+  // The clock "Last used" and expiry are told against (tests pass theirs).
+  now?: () => Date;
 }
 
 export function emptyStateText(view: KeyView): string {
@@ -123,11 +129,14 @@ export class KeysTable {
       ];
     }
     const creator = showsCreator(view);
+    const now = (this.options.now ?? (() => new Date()))();
     const headers = [
       "Name",
       "Models",
       "VPC",
       "Created",
+      "Last used",
+      "Expires",
       "Secret",
       ...(creator ? ["Creator"] : []),
     ];
@@ -152,7 +161,7 @@ export class KeysTable {
       el(
         "tbody",
         {},
-        page.keys.map((key) => this.renderRow(key, creator)),
+        page.keys.map((key) => this.renderRow(key, creator, now)),
       ),
     );
     return [
@@ -161,7 +170,11 @@ export class KeysTable {
     ];
   }
 
-  private renderRow(key: ApiKeyInfo, creator: boolean): HTMLTableRowElement {
+  private renderRow(
+    key: ApiKeyInfo,
+    creator: boolean,
+    now: Date,
+  ): HTMLTableRowElement {
     const vpcs = this.options.vpcs();
     const canManage = canManageKey(this.options.user, key);
     let actions: HTMLElement;
@@ -198,11 +211,13 @@ export class KeysTable {
           "time",
           {
             datetime: key.created_at,
-            title: formatCreatedTime(key.created_at),
+            title: formatDateTime(key.created_at),
           },
-          formatCreatedDate(key.created_at),
+          formatDate(key.created_at),
         ),
       ),
+      el("td", { "data-label": "Last used" }, lastUsedCell(key, now)),
+      expiryCell(key, now),
       el(
         "td",
         { "data-label": "Secret", class: "mono" },
@@ -259,6 +274,59 @@ export class KeysTable {
       next,
     );
   }
+}
+
+// "Never", or how long ago with the exact minute (UTC) as the tooltip and for screen readers.
+export function lastUsedCell(
+  key: Pick<ApiKeyInfo, "last_used_at">,
+  now: Date,
+): HTMLElement {
+  const { text, exact } = lastUsedText(key.last_used_at, now);
+  if (exact === null || key.last_used_at === null) {
+    return el("span", { class: "never-used" }, text);
+  }
+  return el(
+    "span",
+    {},
+    el("time", { datetime: key.last_used_at, title: exact }, text),
+    screenReaderText(` (${exact})`),
+  );
+}
+
+// Nothing to see for a key that never expires (screen readers hear "Does not expire"); otherwise
+// the expiry date (the exact minute, UTC, as its tooltip), with an "Expired" badge or, within
+// EXPIRY_WARNING_DAYS, an "Expires in N days" one. The badges are words, not only colours.
+export function expiryCell(
+  key: Pick<ApiKeyInfo, "expires_at" | "expired">,
+  now: Date,
+): HTMLTableCellElement {
+  const expiry = keyExpiry(key, now);
+  if (expiry.kind === "never") {
+    return el(
+      "td",
+      { "data-label": "Expires", class: "no-expiry" },
+      screenReaderText("Does not expire"),
+    );
+  }
+  const date =
+    expiry.at === null
+      ? null
+      : el(
+          "time",
+          { datetime: expiry.at, title: formatUtcMinute(expiry.at) },
+          formatDate(expiry.at),
+        );
+  const badge =
+    expiry.kind === "expired"
+      ? el("span", { class: "badge badge-danger" }, EXPIRED)
+      : expiry.badge === null
+        ? null
+        : el("span", { class: "badge badge-warning" }, expiry.badge);
+  return el(
+    "td",
+    { "data-label": "Expires" },
+    el("span", { class: "expiry" }, date, date && badge ? " " : null, badge),
+  );
 }
 
 // The models cell: a summary ("All models", "GPT-4o, Claude 3.5 Haiku +1 more", a "Batch

@@ -20,6 +20,7 @@ import {
   click,
   press,
   queryByRole,
+  selectByLabel,
   submit,
   type,
 } from "./testing/queries";
@@ -36,6 +37,7 @@ async function showPage(
   api: FakeApi,
   user: SignedInUser,
   perPage = 20,
+  now?: () => Date,
 ): Promise<KeysPage> {
   api.signedIn = user;
   const page = new KeysPage({
@@ -44,12 +46,29 @@ async function showPage(
     user,
     perPage,
     clipboard: null,
+    ...(now ? { now } : {}),
     onSessionEnded: () => undefined,
     onSignedOut: () => undefined,
   });
   page.start();
   await settle();
   return page;
+}
+
+// The cell of the row named `keyName` under the column `header`.
+function cellOf(keyName: string, header: string): HTMLElement {
+  const headers = [...byRole("table").querySelectorAll("thead th")].map((th) =>
+    th.textContent.trim(),
+  );
+  const column = headers.indexOf(header);
+  const row = allByRole("row").find(
+    (r) => r.querySelector("th")?.firstChild?.textContent === keyName,
+  );
+  const cell = row?.children[column];
+  if (column < 0 || !(cell instanceof HTMLElement)) {
+    throw new Error(`no ${header} cell for ${keyName}`);
+  }
+  return cell;
 }
 
 function rowNames(): string[] {
@@ -153,6 +172,91 @@ describe("the keys table", () => {
     expect(
       [...(tooltip?.querySelectorAll("li") ?? [])].map((li) => li.textContent),
     ).toEqual(["GPT-4o", "Batch Inference"]);
+  });
+
+  it("Last used says Never, or how long ago with the exact time in UTC", async () => {
+    const now = new Date("2026-03-05T12:00:30Z");
+    const api = new FakeApi();
+    api.keys.push(
+      makeKey({ name: "unused" }),
+      makeKey({ name: "busy", last_used_at: "2026-03-05T11:55:00Z" }),
+      makeKey({ name: "stale", last_used_at: "2026-02-21T09:10:00Z" }),
+    );
+    await showPage(api, OLGA, 20, () => now);
+    expect(cellOf("unused", "Last used").textContent).toBe("Never");
+    const busy = cellOf("busy", "Last used");
+    expect(busy.querySelector("time")?.textContent).toBe("5 min ago");
+    expect(busy.querySelector("time")?.getAttribute("title")).toBe(
+      "2026-03-05 11:55 UTC",
+    );
+    expect(busy.querySelector("time")?.getAttribute("datetime")).toBe(
+      "2026-03-05T11:55:00Z",
+    );
+    // Screen readers hear the exact time too (a title is not read reliably).
+    expect(busy.textContent).toBe("5 min ago (2026-03-05 11:55 UTC)");
+    expect(cellOf("stale", "Last used").textContent).toContain("12 days ago");
+  });
+
+  it("shows the expiry: nothing when never, the date, a badge within 30 days, Expired", async () => {
+    const now = new Date("2026-03-05T12:00:00Z");
+    const api = new FakeApi();
+    api.keys.push(
+      makeKey({ name: "forever" }),
+      makeKey({ name: "far", expires_at: "2026-12-31T00:00:00Z" }),
+      makeKey({ name: "month", expires_at: "2026-04-04T12:00:00Z" }),
+      makeKey({ name: "hours", expires_at: "2026-03-05T18:00:00Z" }),
+      makeKey({
+        name: "gone",
+        expires_at: "2026-03-01T00:00:00Z",
+        expired: true,
+      }),
+      makeKey({ name: "just-gone", expires_at: "2026-03-05T11:59:00Z" }),
+    );
+    await showPage(api, OLGA, 20, () => now);
+    const headers = [...byRole("table").querySelectorAll("thead th")].map(
+      (th) => th.textContent,
+    );
+    expect(headers.slice(3, 6)).toEqual(["Created", "Last used", "Expires"]);
+
+    const forever = cellOf("forever", "Expires");
+    expect(forever.querySelector("time")).toBeNull();
+    expect(forever.textContent).toBe("Does not expire");
+    // Only for screen readers: nothing is shown.
+    expect(forever.firstElementChild?.className).toBe("sr-only");
+
+    expect(cellOf("far", "Expires").textContent).toBe("Dec 31, 2026");
+    expect(
+      cellOf("far", "Expires").querySelector("time")?.getAttribute("title"),
+    ).toBe("2026-12-31 00:00 UTC");
+    expect(cellOf("month", "Expires").textContent).toBe(
+      "Apr 4, 2026 Expires in 30 days",
+    );
+    expect(cellOf("hours", "Expires").textContent).toContain(
+      "Expires in less than a day",
+    );
+    expect(cellOf("gone", "Expires").textContent).toBe("Mar 1, 2026 Expired");
+    // Expired by the clock even before the server's next answer says so.
+    expect(cellOf("just-gone", "Expires").textContent).toContain("Expired");
+  });
+
+  it("a key created to expire in 30 days shows Expires in 30 days and Never used", async () => {
+    const now = new Date("2026-03-05T12:00:00Z");
+    const api = new FakeApi();
+    await showPage(api, OLGA, 20, () => now);
+    click(byRole("button", "Create model access key"));
+    await settle();
+    type(byLabel("Access Key Name"), "monthly");
+    submit(byRole("button", "Continue"));
+    const select = selectByLabel("Expires");
+    select.value = "30";
+    submit(byRole("button", "Add model access key"));
+    await settle();
+    click(byRole("button", "Done"));
+    await settle();
+    expect(cellOf("monthly", "Expires").textContent).toContain(
+      "Expires in 30 days",
+    );
+    expect(cellOf("monthly", "Last used").textContent).toBe("Never");
   });
 
   it("says so when a view has no keys", async () => {

@@ -32,6 +32,8 @@ export interface KeysPageOptions {
   onSignedOut: () => void;
   clipboard?: ClipboardWriter | null;
   perPage?: number;
+  // The clock of "Last used", the expiry badges and new keys' expiry (tests pass theirs).
+  now?: () => Date;
 }
 
 type Loaded<T> = { value: T; error: null } | { value: null; error: string };
@@ -83,6 +85,7 @@ export class KeysPage {
           onFocusLost: () => {
             this.tabs.tab(this.tabs.selected)?.focus();
           },
+          ...(options.now ? { now: options.now } : {}),
         }),
       );
     }
@@ -250,6 +253,7 @@ export class KeysPage {
       vpcsError: vpcs.error,
       context: this.windowContext(opener),
       clipboard: this.clipboard,
+      ...(this.options.now ? { now: this.options.now } : {}),
       onCreated: (key) => {
         this.say(`Key ${key.name} was created.`);
         // A new key is one of My keys, whichever view was open.

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ApiKeyInfo, CommandResult } from "./api";
-import { openCreateWindow } from "./create_window";
+import { createRequest, openCreateWindow } from "./create_window";
 import { openDeleteWindow } from "./delete_window";
 import type { WindowContext } from "./dialog";
 import { ApiError } from "./errors";
@@ -79,7 +79,7 @@ const clipboard: ClipboardWriter = {
   },
 };
 
-function openCreate(api: FakeApi, vpcs = ACME_VPCS) {
+function openCreate(api: FakeApi, vpcs = ACME_VPCS, now?: () => Date) {
   const created: string[] = [];
   const modal = openCreateWindow({
     api,
@@ -88,6 +88,7 @@ function openCreate(api: FakeApi, vpcs = ACME_VPCS) {
     context,
     clipboard,
     onCreated: (key) => created.push(key.name),
+    ...(now ? { now } : {}),
   });
   return { modal, created };
 }
@@ -348,6 +349,157 @@ describe("the create window", () => {
     expect(document.activeElement).toBe(byRole("button", "Close"));
     press(byRole("button", "Close"), "Tab", true);
     expect(document.activeElement).toBe(continueButton);
+  });
+});
+
+const CREATED_AT = new Date("2026-03-05T12:00:00Z");
+
+describe("the create body", () => {
+  const base = {
+    name: " svc ",
+    allModels: true,
+    models: [],
+    batch: false,
+    vpcUuid: null,
+  };
+
+  it("a key that never expires is sent without expires_at", () => {
+    expect(createRequest({ ...base, expiresAt: null })).toEqual({
+      name: "svc",
+      all_models: true,
+      batch_inference: false,
+      vpc_uuid: null,
+    });
+  });
+
+  it("a key that expires is sent with expires_at, with all models or a selection", () => {
+    const expiresAt = "2026-04-04T12:00:00.000Z";
+    expect(createRequest({ ...base, expiresAt })).toEqual({
+      name: "svc",
+      all_models: true,
+      batch_inference: false,
+      vpc_uuid: null,
+      expires_at: expiresAt,
+    });
+    expect(
+      createRequest({
+        ...base,
+        allModels: false,
+        models: ["openai-gpt-4o"],
+        vpcUuid: ACME_VPCS[0]?.id ?? null,
+        expiresAt,
+      }),
+    ).toEqual({
+      name: "svc",
+      all_models: false,
+      models: ["openai-gpt-4o"],
+      vpc_uuid: ACME_VPCS[0]?.id,
+      expires_at: expiresAt,
+    });
+  });
+});
+
+describe("the create window's expiry", () => {
+  it("offers Never, 7 days, 30 days, 90 days and 1 year on step 2, Never chosen", () => {
+    openCreate(new FakeApi());
+    continueWithName("svc");
+    const select = selectByLabel("Expires");
+    expect([...select.options].map((o) => o.textContent)).toEqual([
+      "Never",
+      "7 days",
+      "30 days",
+      "90 days",
+      "1 year",
+    ]);
+    expect(select.selectedOptions[0]?.textContent).toBe("Never");
+    expect(
+      document.getElementById(select.getAttribute("aria-describedby") ?? "")
+        ?.textContent,
+    ).toContain("cannot be changed later");
+  });
+
+  it("Never sends no expires_at", async () => {
+    const api = new FakeApi();
+    openCreate(api, ACME_VPCS, () => CREATED_AT);
+    continueWithName("svc");
+    await addKey();
+    expect(api.callsOf("createKey")[0]?.[0]).not.toHaveProperty("expires_at");
+  });
+
+  it("30 days sends expires_at 30 days from now, and 1 year 365 days", async () => {
+    for (const [label, expected] of [
+      ["30 days", "2026-04-04T12:00:00.000Z"],
+      ["1 year", "2027-03-05T12:00:00.000Z"],
+    ] as const) {
+      document.body.replaceChildren(background);
+      const api = new FakeApi();
+      openCreate(api, ACME_VPCS, () => CREATED_AT);
+      continueWithName("svc");
+      const select = selectByLabel("Expires");
+      select.value =
+        [...select.options].find((o) => o.textContent === label)?.value ?? "";
+      select.dispatchEvent(new Event("change", { bubbles: true }));
+      await addKey();
+      expect(api.callsOf("createKey")[0]?.[0]).toEqual({
+        name: "svc",
+        all_models: true,
+        batch_inference: false,
+        vpc_uuid: null,
+        expires_at: expected,
+      });
+    }
+  });
+
+  it("a retry after a 503 sends the same expires_at with the same Idempotency-Key", async () => {
+    const api = apiFailingCreate(
+      new ApiError(503, "service_unavailable", "", null),
+    );
+    // Every reading of the clock is a minute later than the one before.
+    let minutes = 0;
+    openCreate(api, ACME_VPCS, () => {
+      minutes += 1;
+      return new Date(CREATED_AT.getTime() + minutes * 60_000);
+    });
+    continueWithName("svc");
+    selectByLabel("Expires").value = "7";
+    await addKey();
+    await addKey();
+    const [first, second] = api.callsOf("createKey");
+    expect(first?.[0]).toHaveProperty("expires_at", "2026-03-12T12:01:00.000Z");
+    expect(second?.[0]).toEqual(first?.[0]);
+    expect(second?.[1]).toEqual(first?.[1]);
+    expect(byLabel("Secret key").value).toMatch(/^sk-do-v1-/);
+  });
+
+  it("a lifetime the server refuses is said in the window, which stays as it was", async () => {
+    const api = apiFailingCreate(
+      new ApiError(
+        400,
+        "invalid_argument",
+        "expires_at is further ahead than this platform allows (at most 90 days, 7776000 s)",
+        null,
+      ),
+    );
+    const { created } = openCreate(api, ACME_VPCS, () => CREATED_AT);
+    continueWithName("svc");
+    selectByLabel("Expires").value = "365";
+    await addKey();
+    expect(byRole("alert").textContent).toBe(
+      "Creating the key failed: the server refused the input (expires_at is further ahead than this platform allows (at most 90 days, 7776000 s)).",
+    );
+    expect(created).toEqual([]);
+    expect(selectByLabel("Expires").value).toBe("365");
+    expect(buttonByName("Add model access key").disabled).toBe(false);
+    // A shorter lifetime is a new request, with a new Idempotency-Key.
+    selectByLabel("Expires").value = "90";
+    await addKey();
+    const [refused, accepted] = api.callsOf("createKey");
+    expect(accepted?.[0]).toHaveProperty(
+      "expires_at",
+      "2026-06-03T12:00:00.000Z",
+    );
+    expect(accepted?.[1]).not.toEqual(refused?.[1]);
+    expect(created).toEqual(["svc"]);
   });
 });
 

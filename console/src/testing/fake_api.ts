@@ -149,6 +149,9 @@ export function makeKey(overrides: Partial<ApiKeyInfo> = {}): ApiKeyInfo {
     legacy: false,
     secret_hint: n,
     revision: 1,
+    expires_at: null,
+    expired: false,
+    last_used_at: null,
     ...overrides,
   };
 }
@@ -316,6 +319,7 @@ export class FakeApi implements ConsoleApi {
         all_models: request.all_models === true,
         batch_inference: request.batch_inference === true,
         vpc_uuid: request.vpc_uuid ?? null,
+        expires_at: request.expires_at ?? null,
       });
       this.keys.push(key);
       return {
