@@ -381,6 +381,9 @@ TEST_F(AdminApiTest, CommandsAndHeavyReadsRunOnWorkersAndPlainReadsOnTheEventLoo
   EXPECT_FALSE(worker("GET", "/metrics"));
   EXPECT_FALSE(worker("GET", "/readyzz"));
   EXPECT_FALSE(worker("GET", std::string(kKeys) + "/" + kUnknownKey));
+  EXPECT_FALSE(worker("GET", std::string(kKeys) + "?view=mine&page=2"));
+  EXPECT_TRUE(worker("GET", std::string(kKeys) + "?unused_for_days=30"));  // the stale-key report
+  EXPECT_TRUE(worker("GET", std::string(kKeys) + "?view=team&sort=last_used_at"));
 }
 
 constexpr char kOperatorToken[] = "op-token-0123456789abcdef0123456789abcdef";

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "keyledger/common/secret.h"
 #include "keyledger/events/codec.h"
 #include "event_fixtures.h"
@@ -121,6 +124,35 @@ TEST_F(WriterTest, IdempotencyRecordsLastTwentyFourHoursAndSurviveARestart) {
   ASSERT_TRUE(later.ok());
   EXPECT_FALSE(later->replayed);
   EXPECT_EQ(Log().size(), 2u);
+}
+
+// Records go by time in the background (no command needed), and a cap bounds them before that.
+TEST_F(WriterTest, IdempotencyRecordsExpireInTheBackgroundAndAreCapped) {
+  auto w = StartWriter(&log_);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(w->Submit(Create("k" + std::to_string(i), "idem-" + std::to_string(i))).ok());
+  EXPECT_EQ(w->stats().idempotency_records, 3u);
+  clock_.Advance(kIdempotencyWindowMicros + 1);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (w->stats().idempotency_records != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(w->stats().idempotency_records, 0u);
+  EXPECT_EQ(w->stats().idempotency_expired, 3u);
+
+  IdempotencyTable table(2);
+  for (int i = 0; i < 5; ++i) table.Remember("s" + std::to_string(i), {CommandKind::kCreate, "k", 1, 0, i, kStart + i});
+  EXPECT_EQ(table.size(), 2u);
+  EXPECT_EQ(table.evicted(), 3u);
+  EXPECT_EQ(table.Check("s4", CommandKind::kCreate, "", kStart + 10).verdict, IdempotencyTable::Verdict::kReplay);
+  EXPECT_EQ(table.Check("s0", CommandKind::kCreate, "", kStart + 10).verdict, IdempotencyTable::Verdict::kNew);
+  EXPECT_EQ(table.ExpireBefore(kStart + 3 + kIdempotencyWindowMicros), 1u);  // s3 (made at +3); s4 stays
+  EXPECT_EQ(table.size(), 1u);
+  // A scope remembered again keeps its newer record when the older entry expires.
+  IdempotencyTable again;
+  again.Remember("s", {CommandKind::kCreate, "k", 1, 0, 0, kStart});
+  again.Remember("s", {CommandKind::kCreate, "k", 1, 0, 1, kStart + 100});
+  EXPECT_EQ(again.ExpireBefore(kStart + kIdempotencyWindowMicros), 0u);
+  EXPECT_EQ(again.size(), 1u);
 }
 
 TEST_F(WriterTest, ASecretHeldByALiveKeyIsRefused) {

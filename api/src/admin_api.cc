@@ -54,7 +54,13 @@ AdminApi::~AdminApi() = default;
 
 bool AdminApi::NeedsWorker(const http::Request& request) const {
   auto match = impl_->router.Find(request.method, request.path);
-  return match.route != nullptr && match.route->options.blocking;
+  if (match.route == nullptr) return false;
+  // The stale-key report reads the whole view and each key's last use: on a worker.
+  if (request.path == "/v2/gen-ai/models/api_keys" &&
+      (request.query.find("sort=") != std::string::npos || request.query.find("unused_for_days=") != std::string::npos)) {
+    return true;
+  }
+  return match.route->options.blocking;
 }
 
 bool AdminApi::Ready(std::string* why) const { return internal::Ready(impl_->deps, why); }

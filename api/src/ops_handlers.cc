@@ -77,6 +77,12 @@ http::Response Metrics(const Context& ctx) {
   m.Sample("keyledger_writer_commands_total", {{"outcome", "acknowledged"}}, static_cast<double>(ws.commands_acknowledged));
   m.Sample("keyledger_writer_commands_total", {{"outcome", "rejected"}}, static_cast<double>(ws.commands_rejected));
   m.Sample("keyledger_writer_commands_total", {{"outcome", "unavailable"}}, static_cast<double>(ws.commands_unavailable));
+  m.Gauge("keyledger_writer_idempotency_records", "Idempotency records the writer holds (24 h, capped).",
+          static_cast<double>(ws.idempotency_records));
+  m.Family("keyledger_writer_idempotency_forgotten_total", "counter",
+           "Idempotency records forgotten: after their 24 h (expired) or early, at the cap (evicted).");
+  m.Sample("keyledger_writer_idempotency_forgotten_total", {{"reason", "expired"}}, static_cast<double>(ws.idempotency_expired));
+  m.Sample("keyledger_writer_idempotency_forgotten_total", {{"reason", "evicted"}}, static_cast<double>(ws.idempotency_evicted));
   m.Family("keyledger_writer_transactions_total", "counter", "Transactions of the writer, by outcome.");
   m.Sample("keyledger_writer_transactions_total", {{"outcome", "committed"}}, static_cast<double>(ws.transactions_committed));
   m.Sample("keyledger_writer_transactions_total", {{"outcome", "failed"}}, static_cast<double>(ws.transactions_failed));
@@ -99,6 +105,16 @@ http::Response Metrics(const Context& ctx) {
     std::int64_t applied = it == ps.next_offsets.end() ? 0 : it->second;
     m.Sample("keyledger_projector_lag_events", {{"partition", std::to_string(p)}},
              static_cast<double>(std::max<std::int64_t>(0, offset - applied)));
+  }
+  if (deps.options.usage_stats) {
+    const projector::UsageProjectorStats us = deps.options.usage_stats();
+    m.Family("keyledger_usage_records_total", "counter", "Usage aggregates the usage projection read, by outcome.");
+    m.Sample("keyledger_usage_records_total", {{"outcome", "folded"}}, static_cast<double>(us.folded.records));
+    m.Sample("keyledger_usage_records_total", {{"outcome", "duplicate"}}, static_cast<double>(us.folded.duplicates));
+    m.Sample("keyledger_usage_records_total", {{"outcome", "late"}}, static_cast<double>(us.folded.late));
+    m.Sample("keyledger_usage_records_total", {{"outcome", "bad"}}, static_cast<double>(us.folded.bad));
+    m.Counter("keyledger_usage_errors_total", "Failed reads of the usage topic or writes of the usage store.",
+              static_cast<double>(us.errors));
   }
   if (deps.options.replicas != nullptr) {
     // Every validator replica as its heartbeats say, with its lag against what the writer committed:

@@ -55,10 +55,7 @@ IdempotencyTable::Lookup IdempotencyTable::Check(const std::string& scope, Comma
   Lookup out;
   auto it = records_.find(scope);
   if (it == records_.end()) return out;
-  if (it->second.at_micros <= now_micros - kIdempotencyWindowMicros) {
-    records_.erase(it);
-    return out;
-  }
+  if (it->second.at_micros <= now_micros - kIdempotencyWindowMicros) return out;  // ExpireBefore drops it
   out.record = it->second;
   // A create names no key (the writer picks the id); every other command must target the same key.
   bool same = out.record.kind == kind && (kind == CommandKind::kCreate || kind == CommandKind::kImport ||
@@ -68,7 +65,30 @@ IdempotencyTable::Lookup IdempotencyTable::Check(const std::string& scope, Comma
 }
 
 void IdempotencyTable::Remember(const std::string& scope, IdempotencyRecord record) {
+  const std::int64_t at = record.at_micros;
   records_[scope] = std::move(record);
+  order_.push_back({scope, at});
+  while (records_.size() > max_records_ && !order_.empty()) {
+    if (Forget(order_.front())) ++evicted_;
+    order_.pop_front();
+  }
+}
+
+bool IdempotencyTable::Forget(const Made& made) {
+  auto it = records_.find(made.scope);
+  if (it == records_.end() || it->second.at_micros != made.at_micros) return false;
+  records_.erase(it);
+  return true;
+}
+
+size_t IdempotencyTable::ExpireBefore(std::int64_t now_micros) {
+  size_t n = 0;
+  while (!order_.empty() && order_.front().at_micros <= now_micros - kIdempotencyWindowMicros) {
+    if (Forget(order_.front())) ++n;
+    order_.pop_front();
+  }
+  expired_ += n;
+  return n;
 }
 
 }  // namespace keyledger::writer

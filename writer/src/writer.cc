@@ -2,6 +2,8 @@
 // recovery: recovery.cc).
 #include "keyledger/writer/writer.h"
 
+#include <chrono>
+
 #include "pending.h"
 
 namespace keyledger::writer {
@@ -30,7 +32,8 @@ Writer::Writer(WriterOptions options, const events::Catalog* catalog, const comm
 
 Writer::Writer(WriterOptions options, EventLog* log, const events::Catalog* catalog, const common::Clock* clock,
                common::RandomSource* random, common::Logger* logger)
-    : options_(std::move(options)), log_(log), catalog_(catalog), clock_(clock), random_(random), logger_(logger) {
+    : options_(std::move(options)), log_(log), catalog_(catalog), clock_(clock), random_(random), logger_(logger),
+      idempotency_(options_.max_idempotency_records) {
   if (log_ == nullptr) {
     owned_log_ = NewKafkaEventLog(options_.kafka, options_.topic, TransactionalId(options_.topic, options_.writer_id));
     log_ = owned_log_.get();
@@ -202,8 +205,13 @@ void Writer::Loop() {
     Batch batch;
     {
       common::MutexLock lock(&mu_);
-      while (!stopping_ && queue_.empty()) queue_cv_.Wait(&mu_);
+      // Idempotency records expire here, every second, commands or not (bounded memory).
+      while (!stopping_ && queue_.empty()) {
+        queue_cv_.WaitFor(&mu_, std::chrono::seconds(1));
+        ExpireIdempotency();
+      }
       if (stopping_) return;
+      ExpireIdempotency();
       while (!queue_.empty() && batch.size() < options_.max_batch_commands) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -212,6 +220,8 @@ void Writer::Loop() {
     RunBatch(batch);
   }
 }
+
+void Writer::ExpireIdempotency() { idempotency_.ExpireBefore(clock_->NowMicros()); }
 
 void Writer::TrackSecret(const std::optional<events::KeyState>& before, const events::KeyState& after) {
   if (before && !before->deleted) {
@@ -256,7 +266,11 @@ std::map<std::int32_t, events::PartitionHalt> Writer::Halts() const {
 
 WriterStats Writer::stats() const {
   common::MutexLock lock(&mu_);
-  return stats_;
+  WriterStats s = stats_;
+  s.idempotency_records = idempotency_.size();
+  s.idempotency_expired = idempotency_.expired();
+  s.idempotency_evicted = idempotency_.evicted();
+  return s;
 }
 
 }  // namespace keyledger::writer

@@ -37,6 +37,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -87,6 +88,8 @@ struct AdminApiOptions {
   // The usage read models (projector/usage.h): `last_used_at` on every key and GET .../usage.
   // Null: every key shows last_used_at null and GET .../usage answers 503.
   const projector::UsageReads* usage = nullptr;
+  // The usage projection's counters for /metrics (empty: none).
+  std::function<projector::UsageProjectorStats()> usage_stats;
   // The furthest ahead a new key's expires_at may be, in seconds (0: no limit).
   std::int64_t max_key_lifetime_seconds = 0;
 };

@@ -45,6 +45,9 @@ struct WriterStats {
   std::uint64_t transactions_committed = 0;
   std::uint64_t transactions_failed = 0;
   std::uint64_t idempotent_replays = 0;
+  std::uint64_t idempotency_records = 0;  // held now
+  std::uint64_t idempotency_expired = 0;  // forgotten after their 24 h
+  std::uint64_t idempotency_evicted = 0;  // forgotten early, at the cap
   std::string fenced_reason;
 };
 

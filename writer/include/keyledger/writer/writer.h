@@ -90,6 +90,8 @@ struct WriterOptions {
   int command_timeout_ms = 5000;
   // How long one transaction may take to commit before it counts as failed.
   int commit_timeout_ms = 4000;
+  // Idempotency records held at most (idempotency.h): the oldest go early beyond it, counted.
+  size_t max_idempotency_records = kDefaultMaxIdempotencyRecords;
 };
 
 // "keyledger-writer.<topic>.<writer id>".
@@ -163,6 +165,8 @@ class Writer final : public CommandSink {
   void OnFailure(Batch& batch, const Batch& appended, const common::Status& failure) KL_EXCLUDES(mu_);
   // writer.cc
   void Loop() KL_EXCLUDES(mu_);
+  // Drops expired idempotency records.
+  void ExpireIdempotency() KL_REQUIRES(mu_);
   void Resolve(const std::shared_ptr<Pending>& pending, common::Result<CommandOutcome> outcome) KL_EXCLUDES(mu_);
   // Fails every queued command with `why` (fencing, losing the log).
   void FailQueued(const common::Status& why) KL_EXCLUDES(mu_);
