@@ -156,6 +156,7 @@ class ServeStack {
     api_options.commands_per_second_per_user = static_cast<std::uint32_t>(flags_.commands_per_second);
     api_options.replicas = board_.get();
     api_options.usage = usage_reads_.get();
+    api_options.usage_stats = [projector = usage_projector_.get()] { return projector->stats(); };
     api_options.max_key_lifetime_seconds = flags_.max_key_lifetime_days * 86400;
     api_ = std::make_unique<api::AdminApi>(api_options, writer_.get(), live_.get(), &*catalog_, jwt_.get(), clock_,
                                            &random_, log_, &metrics_);

@@ -143,6 +143,15 @@ TEST_F(UsageE2E, ChecksOnTwoReplicasShowAsLastUsedAndAddUpInTheKeysUsage) {
   EXPECT_EQ(again, allowed);
   EXPECT_LE(allowed, 7u + 2u * 200u);  // the waits' checks were at most a few hundred, never doubled past that
 
+  // What the projection read, and what each replica sent, is in /metrics.
+  const std::string metrics = HttpCall(api_->port(), "GET", "/metrics").body;
+  EXPECT_NE(metrics.find("keyledger_usage_records_total{outcome=\"folded\"}"), std::string::npos);
+  for (const auto& v : validators_) {
+    const std::string vm = HttpCall(v->admin_port(), "GET", "/metrics").body;
+    EXPECT_NE(vm.find("keyledger_validator_usage_records_delivered_total "), std::string::npos);
+    EXPECT_EQ(vm.find("keyledger_validator_usage_records_delivered_total 0\n"), std::string::npos) << "nothing delivered";
+  }
+
   // The stale-key report: keys not used for a day (the never-used one), and least recently used first.
   const std::string unused_id(unused.at("uuid").as_string());
   EXPECT_EQ(ListIds("unused_for_days=1"), std::vector<std::string>{unused_id});
