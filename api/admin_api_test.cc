@@ -308,6 +308,32 @@ TEST_F(AdminApiTest, AKeysHistoryListsItsEventsOldestFirst) {
   EXPECT_EQ(events[1].at("changes").at("new_name").as_string(), "k2");
   EXPECT_EQ(history.body.find(secret), std::string::npos);
   EXPECT_EQ(Call("GET", std::string(kKeys) + "/" + key + "/events", Member()).status, 403);
+  EXPECT_TRUE(body.at("next_cursor").is_null());
+}
+
+// A long history is read a page at a time: next_cursor until the end, each event once.
+TEST_F(AdminApiTest, AKeysHistoryIsCursorPaginated) {
+  auto [key, secret] = Create(Owner(), "k0");
+  for (int i = 1; i <= 6; ++i) {
+    ASSERT_EQ(Call("PUT", std::string(kKeys) + "/" + key, Owner(), R"({"name":"k)" + std::to_string(i) + "\"}").status, 200);
+  }
+  std::vector<std::int64_t> revisions;
+  std::string cursor;
+  int pages = 0;
+  do {
+    Response r = Call("GET", std::string(kKeys) + "/" + key + "/events?limit=3" + (cursor.empty() ? "" : "&cursor=" + cursor),
+                      Owner());
+    ASSERT_EQ(r.status, 200) << r.body;
+    json::value body = Body(r);
+    for (const auto& e : body.at("events").as_array()) revisions.push_back(e.at("revision").as_int64());
+    cursor = body.at("next_cursor").is_null() ? "" : std::string(body.at("next_cursor").as_string());
+    ++pages;
+  } while (!cursor.empty() && pages < 10);
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(revisions, (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7}));
+  for (const char* bad : {"limit=0", "limit=1001", "cursor=abc", "cursor=0"}) {
+    EXPECT_EQ(Call("GET", std::string(kKeys) + "/" + key + "/events?" + bad, Owner()).status, 400) << bad;
+  }
 }
 
 TEST_F(AdminApiTest, AuditQueriesAreForOwnersAndCheckTheirParameters) {

@@ -167,7 +167,7 @@ PY
 # yes) in its own process group, shows its newest progress line and the elapsed time, and
 # collects its RESULT lines (and those of the Google Benchmark JSON it wrote to $logs/NAME.json).
 step=0
-steps=7
+steps=8
 run() {
   local name=$1 needs_broker=$2 since line shown="" quiet=0 rc=0
   shift 2

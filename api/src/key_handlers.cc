@@ -21,7 +21,8 @@ namespace {
 
 constexpr std::string_view kKeysPath = "/v2/gen-ai/models/api_keys";
 constexpr std::int64_t kMaxPerPage = 200;
-constexpr size_t kMaxUsageScan = 100000;  // keys of a view a usage filter or sort considers
+constexpr size_t kMaxUsageScan = 100000;
+constexpr std::int64_t kMaxHistoryPage = 1000;  // keys of a view a usage filter or sort considers
 constexpr size_t kMaxModels = 1000;
 constexpr size_t kMaxHeaderId = 128;
 constexpr size_t kMaxIdempotencyKey = 255;
@@ -419,11 +420,27 @@ http::Response KeyHistory(const Context& ctx) {
   // log and in the audit indexes for audit queries.
   auto key = ReadableKey(ctx, *view);
   if (!key.ok()) return StatusResponse(key.status());
-  auto history = view->KeyHistory(key->key_id);
+  // Cursor-paginated, oldest first: the cursor is the revision the next page starts at.
+  auto limit = ctx.query.Int("limit", 1, kMaxHistoryPage, 100);
+  if (!limit.ok()) return limit.problem().ToResponse();
+  std::uint64_t from = 1;
+  if (ctx.query.Has("cursor")) {
+    auto cursor = common::ParseInt64(ctx.query.Get("cursor"), 1, INT64_MAX);
+    if (!cursor) return StatusResponse(common::InvalidArgument("cursor must be a next_cursor of this key's history"));
+    from = static_cast<std::uint64_t>(*cursor);
+  }
+  auto history = view->KeyHistory(key->key_id, from, static_cast<size_t>(*limit) + 1, false);
   if (!history.ok()) return StatusResponse(history.status());
   json::array out;
-  for (const auto& entry : *history) out.push_back(HistoryEntryJson(entry.event));
-  return http::JsonResponse(200, json::object{{"events", std::move(out)}});
+  json::value next = nullptr;
+  for (const auto& entry : *history) {
+    if (out.size() == static_cast<size_t>(*limit)) {
+      next = json::value(std::to_string(entry.event.key_revision));
+      break;
+    }
+    out.push_back(HistoryEntryJson(entry.event));
+  }
+  return http::JsonResponse(200, json::object{{"events", std::move(out)}, {"next_cursor", std::move(next)}});
 }
 
 namespace {
@@ -479,13 +496,22 @@ http::Response KeyRevocation(const Context& ctx) {
   auto view = ctx.deps.reads->Acquire();
   auto key = ReadableKey(ctx, *view);
   if (!key.ok()) return StatusResponse(key.status());
-  auto history = view->KeyHistory(key->key_id);
-  if (!history.ok()) return StatusResponse(history.status());
-  const projector::ReadModel::HistoryEntry* last = nullptr;
-  for (const auto& entry : *history) {
-    if (entry.event.revokes_secret()) last = &entry;
+  // Newest first, a page at a time, until the last regenerate (a key renamed many times since is
+  // the only long walk).
+  std::optional<projector::ReadModel::HistoryEntry> last;
+  for (std::uint64_t from = UINT64_MAX; !last && from > 0;) {
+    auto page = view->KeyHistory(key->key_id, from, 100, true);
+    if (!page.ok()) return StatusResponse(page.status());
+    for (auto& entry : *page) {
+      if (entry.event.revokes_secret()) {
+        last = std::move(entry);
+        break;
+      }
+    }
+    if (page->size() < 100) break;
+    from = page->back().event.key_revision - 1;
   }
-  if (last == nullptr) {
+  if (!last) {
     return http::ErrorResponse(404, "not_found", "api key " + key->key_id + " was never regenerated");
   }
   const events::Event event = last->event;

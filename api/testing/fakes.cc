@@ -41,12 +41,21 @@ class FakeLedger::View final : public replay::ReadView {
     return out;
   }
 
-  Result<std::vector<projector::ReadModel::HistoryEntry>> KeyHistory(const std::string& key_id) const override {
+  Result<std::vector<projector::ReadModel::HistoryEntry>> KeyHistory(const std::string& key_id, std::uint64_t from,
+                                                                     size_t limit, bool newest_first) const override {
     common::MutexLock lock(&ledger_->mu_);
     KL_RETURN_IF_ERROR(ledger_->read_failure_);
-    std::vector<projector::ReadModel::HistoryEntry> out;
+    std::vector<projector::ReadModel::HistoryEntry> all;
     for (const Stored& s : ledger_->log_) {
-      if (s.event.key_id == key_id) out.push_back({{0, s.offset}, s.event});
+      if (s.event.key_id == key_id) all.push_back({{0, s.offset}, s.event});
+    }
+    if (newest_first) std::reverse(all.begin(), all.end());
+    std::vector<projector::ReadModel::HistoryEntry> out;
+    for (auto& e : all) {
+      const std::uint64_t rev = e.event.key_revision;
+      if (newest_first ? rev > from : rev < from) continue;
+      if (out.size() == limit) break;
+      out.push_back(std::move(e));
     }
     return out;
   }

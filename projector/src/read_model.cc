@@ -73,18 +73,30 @@ Result<std::optional<events::Event>> ReadModel::FindEvent(EventLocator locator) 
 }
 
 Result<std::vector<ReadModel::HistoryEntry>> ReadModel::KeyHistory(const std::string& key_id) const {
+  return KeyHistoryPage(key_id, 0, SIZE_MAX);
+}
+
+Result<std::vector<ReadModel::HistoryEntry>> ReadModel::KeyHistoryPage(const std::string& key_id, std::uint64_t from,
+                                                                       size_t limit, bool newest_first) const {
   std::vector<EventLocator> locators;
   Status bad = Status::Ok();
-  KL_RETURN_IF_ERROR(store_->ScanPrefix(Column::kAuditByKey, layout::AuditByKeyPrefix(key_id),
-                                        [&](std::string_view, std::string_view v) {
-                                          auto locator = layout::ParseLocator(v);
-                                          if (!locator) {
-                                            bad = common::DataLoss("audit entry of key " + key_id + " is malformed");
-                                            return false;
-                                          }
-                                          locators.push_back(*locator);
-                                          return true;
-                                        }));
+  const std::string prefix = layout::AuditByKeyPrefix(key_id);
+  std::string lower = newest_first ? prefix : layout::AuditByKeyKey(key_id, from);
+  std::string upper = newest_first && from != UINT64_MAX ? layout::AuditByKeyKey(key_id, from + 1)
+                                                         : storage::PrefixSuccessor(prefix);
+  if (limit == 0) return std::vector<HistoryEntry>();
+  KL_RETURN_IF_ERROR(store_->Scan(
+      Column::kAuditByKey, lower, upper,
+      [&](std::string_view, std::string_view v) {
+        auto locator = layout::ParseLocator(v);
+        if (!locator) {
+          bad = common::DataLoss("audit entry of key " + key_id + " is malformed");
+          return false;
+        }
+        locators.push_back(*locator);
+        return locators.size() < limit;
+      },
+      newest_first));
   KL_RETURN_IF_ERROR(bad);
   std::vector<HistoryEntry> history;
   history.reserve(locators.size());

@@ -18,8 +18,10 @@ Result<projector::ReadModel::Page> Generation::ListView(const events::Caller& ca
                                                         size_t per_page) const {
   return projector_->read_model().ListView(caller, view, page, per_page);
 }
-Result<std::vector<projector::ReadModel::HistoryEntry>> Generation::KeyHistory(const std::string& key_id) const {
-  return projector_->read_model().KeyHistory(key_id);
+Result<std::vector<projector::ReadModel::HistoryEntry>> Generation::KeyHistory(const std::string& key_id,
+                                                                               std::uint64_t from, size_t limit,
+                                                                               bool newest_first) const {
+  return projector_->read_model().KeyHistoryPage(key_id, from, limit, newest_first);
 }
 
 Result<std::optional<events::Event>> Generation::FindEvent(projector::EventLocator locator) const {

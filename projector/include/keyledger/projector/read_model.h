@@ -41,6 +41,10 @@ class ReadModel {
     events::Event event;
   };
   common::Result<std::vector<HistoryEntry>> KeyHistory(const std::string& key_id) const;
+  // At most `limit` events of a key: oldest first from revision `from` on, or, with
+  // `newest_first`, from revision `from` down (from = UINT64_MAX: the newest). O(limit) reads.
+  common::Result<std::vector<HistoryEntry>> KeyHistoryPage(const std::string& key_id, std::uint64_t from, size_t limit,
+                                                           bool newest_first = false) const;
   // The stored event at `locator`; DataLoss if an index points at nothing.
   common::Result<events::Event> EventAt(EventLocator locator) const;
   // The stored event at `locator`, or nothing if no event is stored there (a locator from outside).

@@ -38,7 +38,9 @@ class Generation final : public ReadView {
   common::Result<std::optional<projector::KeyRecord>> GetKey(const std::string& key_id) const override;
   common::Result<projector::ReadModel::Page> ListView(const events::Caller& caller, events::View view, size_t page,
                                                       size_t per_page) const override;
-  common::Result<std::vector<projector::ReadModel::HistoryEntry>> KeyHistory(const std::string& key_id) const override;
+  common::Result<std::vector<projector::ReadModel::HistoryEntry>> KeyHistory(const std::string& key_id, std::uint64_t from,
+                                                                             size_t limit,
+                                                                             bool newest_first) const override;
   common::Result<std::optional<events::Event>> FindEvent(projector::EventLocator locator) const override;
   common::Result<AuditPage> QueryAudit(const AuditQuery& query) const override;
   common::Result<std::optional<events::KeyState>> KeyAsOf(const std::string& team_id, const std::string& key_id,

@@ -25,7 +25,10 @@ class ReadView {
   virtual common::Result<std::optional<projector::KeyRecord>> GetKey(const std::string& key_id) const = 0;
   virtual common::Result<projector::ReadModel::Page> ListView(const events::Caller& caller, events::View view,
                                                               size_t page, size_t per_page) const = 0;
-  virtual common::Result<std::vector<projector::ReadModel::HistoryEntry>> KeyHistory(const std::string& key_id) const = 0;
+  // At most `limit` events of a key from revision `from` (ReadModel::KeyHistoryPage).
+  virtual common::Result<std::vector<projector::ReadModel::HistoryEntry>> KeyHistory(const std::string& key_id,
+                                                                                     std::uint64_t from, size_t limit,
+                                                                                     bool newest_first) const = 0;
   // The event stored at `locator` (nothing if none is), for receipts addressed by partition and offset.
   virtual common::Result<std::optional<events::Event>> FindEvent(projector::EventLocator locator) const = 0;
   virtual common::Result<AuditPage> QueryAudit(const AuditQuery& query) const = 0;
