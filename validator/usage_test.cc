@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "keyledger/validator/secret_index.h"
 
@@ -45,15 +49,61 @@ TEST(UsageRecorder, CollectsOnlyWhatChangedWithCumulativeCountsAndForgetsOldMinu
 }
 
 TEST(UsageRecorder, DropsAndCountsChecksBeyondItsCapacity) {
-  UsageRecorder recorder(2);
+  UsageRecorder recorder(2);  // two (key, minute) aggregates at most
   for (int i = 0; i < 5; ++i) {
     std::array<std::uint8_t, 16> key{};
     key[0] = static_cast<std::uint8_t>(i);
     recorder.Record(key, "team-a", kT0, true, "m", "");
   }
+  EXPECT_EQ(recorder.Collect("r1", kT0).size(), 2u);
   EXPECT_EQ(recorder.entries(), 2u);
   EXPECT_EQ(recorder.dropped_checks(), 3u);
-  EXPECT_EQ(recorder.Collect("r1", kT0).size(), 2u);
+
+  UsageRecorder small(100, 3);  // three checks buffered between folds at most
+  for (int i = 0; i < 5; ++i) small.Record(UuidBytes(kKey), "team-a", kT0, true, "m", "");
+  EXPECT_EQ(small.dropped_checks(), 2u);
+  small.Fold();
+  small.Record(UuidBytes(kKey), "team-a", kT0, true, "m", "");  // room again after the fold
+  auto records = small.Collect("r1", kT0);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].allowed, 4u);
+}
+
+// Record keeps short strings inline; anything longer takes the slow path, whole.
+TEST(UsageRecorder, KeepsLongModelAndVpcNamesWhole) {
+  UsageRecorder recorder;
+  const std::string model(200, 'm'), vpc = "a-vpc-name-that-is-longer-than-the-inline-buffer-of-46";
+  recorder.Record(UuidBytes(kKey), "team-a", kT0, true, model, vpc);
+  recorder.Record(UuidBytes(kKey), "team-a", kT0 + 1, false, "x", "");  // a denial keeps the last use
+  auto records = recorder.Collect("r1", kT0);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].last_model, model);
+  EXPECT_EQ(records[0].last_source_vpc, vpc);
+  EXPECT_EQ(records[0].allowed, 1u);
+  EXPECT_EQ(records[0].denied, 1u);
+}
+
+// Checks from many threads at once all count (TSan: the buffers and the fold race-free).
+TEST(UsageRecorder, CountsChecksFromManyThreadsWhileFolding) {
+  UsageRecorder recorder;
+  std::atomic<bool> done{false};
+  std::thread folder([&] {
+    while (!done) recorder.Fold();
+  });
+  std::vector<std::thread> checkers;
+  for (int t = 0; t < 20; ++t) {
+    checkers.emplace_back([&] {
+      for (int i = 0; i < 1000; ++i) recorder.Record(UuidBytes(kKey), "team-a", kT0, i % 2 == 0, "m", "");
+    });
+  }
+  for (auto& c : checkers) c.join();
+  done = true;
+  folder.join();
+  auto records = recorder.Collect("r1", kT0);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].allowed + records[0].denied, 20000u);
+  EXPECT_EQ(records[0].allowed, 10000u);
+  EXPECT_EQ(recorder.dropped_checks(), 0u);
 }
 
 TEST(UsageRecord, RoundTripsAndRefusesDamage) {

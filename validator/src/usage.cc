@@ -1,5 +1,6 @@
 #include "keyledger/validator/usage.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -20,57 +21,101 @@ size_t UsageRecorder::KeyHash::operator()(const Key& k) const {
   return static_cast<size_t>(h ^ (h >> 31));
 }
 
-UsageRecorder::UsageRecorder(size_t max_entries) : max_entries_(max_entries) {}
+UsageRecorder::UsageRecorder(size_t max_entries, size_t max_buffered)
+    : max_entries_(max_entries), max_buffered_(max_buffered) {}
+
+bool UsageRecorder::Text::Set(std::string_view s) {
+  if (s.size() > kTextBytes) return false;
+  size = static_cast<std::uint8_t>(s.size());
+  std::memcpy(bytes, s.data(), s.size());
+  return true;
+}
 
 void UsageRecorder::Record(const std::array<std::uint8_t, 16>& key_id, std::string_view team_id, std::int64_t now_micros,
                            bool allowed, std::string_view model, std::string_view source_vpc) {
-  Key key{key_id, MinuteOf(now_micros)};
-  const size_t h = KeyHash{}(key);
-  Shard& shard = shards_[(h >> 7) % kShards];
-  common::MutexLock lock(&shard.mu);
-  auto it = shard.entries.find(key);
-  if (it == shard.entries.end()) {
-    if (entries_.load(std::memory_order_relaxed) >= max_entries_) {
+  // Each thread keeps to one buffer: its lock is taken by Fold once a second, and otherwise by
+  // this thread alone (unless more than kBuffers threads check).
+  static std::atomic<unsigned> next_buffer{0};
+  thread_local const unsigned mine = next_buffer.fetch_add(1, std::memory_order_relaxed);
+  Buffer& buffer = buffers_[mine % kBuffers];
+  common::MutexLock lock(&buffer.mu);
+  if (buffer.checks.size() + buffer.long_checks.size() >= max_buffered_) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  Buffered& b = buffer.checks.emplace_back();
+  b.key_id = key_id;
+  b.micros = now_micros;
+  b.allowed = allowed;
+  if (b.team.Set(team_id) && b.model.Set(allowed ? model : std::string_view()) &&
+      b.vpc.Set(allowed ? source_vpc : std::string_view())) {
+    return;
+  }
+  buffer.checks.pop_back();
+  buffer.long_checks.push_back({key_id, now_micros, allowed, std::string(team_id), std::string(allowed ? model : ""),
+                                std::string(allowed ? source_vpc : "")});
+}
+
+void UsageRecorder::Apply(const std::array<std::uint8_t, 16>& key_id, std::int64_t micros, bool allowed,
+                          std::string_view team, std::string_view model, std::string_view vpc) {
+  Key key{key_id, MinuteOf(micros)};
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    if (entries_.size() >= max_entries_) {
       dropped_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    it = shard.entries.emplace(key, Entry{}).first;
-    it->second.team_id = team_id;
-    entries_.fetch_add(1, std::memory_order_relaxed);
+    it = entries_.emplace(key, Entry{}).first;
+    it->second.team_id = team;
   }
   Entry& e = it->second;
   if (allowed) {
     ++e.allowed;
     if (e.last_model != model) e.last_model = model;
-    if (e.last_source_vpc != source_vpc) e.last_source_vpc = source_vpc;
+    if (e.last_source_vpc != vpc) e.last_source_vpc = vpc;
   } else {
     ++e.denied;
   }
   e.dirty = true;
 }
 
+void UsageRecorder::Fold() {
+  common::MutexLock lock(&mu_);
+  for (Buffer& buffer : buffers_) {
+    std::vector<Buffered> checks;
+    std::vector<Long> long_checks;
+    {
+      common::MutexLock held(&buffer.mu);
+      if (buffer.checks.empty() && buffer.long_checks.empty()) continue;
+      spare_.clear();
+      checks.swap(buffer.checks);
+      buffer.checks.swap(spare_);  // the last drained buffer's storage: no allocation on the check path
+      long_checks.swap(buffer.long_checks);
+    }
+    for (const Buffered& b : checks) Apply(b.key_id, b.micros, b.allowed, b.team.view(), b.model.view(), b.vpc.view());
+    for (const Long& l : long_checks) Apply(l.key_id, l.micros, l.allowed, l.team, l.model, l.vpc);
+    spare_ = std::move(checks);
+  }
+  entry_count_.store(entries_.size(), std::memory_order_relaxed);
+}
+
 std::vector<events::UsageRecord> UsageRecorder::Collect(const std::string& replica_id, std::int64_t now_micros) {
+  Fold();
+  common::MutexLock lock(&mu_);
   const std::int64_t keep_from = MinuteOf(now_micros) - 1;
   std::vector<events::UsageRecord> out;
-  for (Shard& shard : shards_) {
-    common::MutexLock lock(&shard.mu);
-    for (auto it = shard.entries.begin(); it != shard.entries.end();) {
-      Entry& e = it->second;
-      if (e.dirty) {
-        out.push_back(events::UsageRecord{replica_id, UuidText(it->first.key_id), e.team_id, it->first.minute, e.allowed,
-                                          e.denied, e.last_model, e.last_source_vpc});
-        e.dirty = false;
-      }
-      // A minute over for a while is sent for the last time above; checks recorded for it after
-      // this (a clock step back) start a new entry.
-      if (it->first.minute < keep_from) {
-        it = shard.entries.erase(it);
-        entries_.fetch_sub(1, std::memory_order_relaxed);
-      } else {
-        ++it;
-      }
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    Entry& e = it->second;
+    if (e.dirty) {
+      out.push_back(events::UsageRecord{replica_id, UuidText(it->first.key_id), e.team_id, it->first.minute, e.allowed,
+                                        e.denied, e.last_model, e.last_source_vpc});
+      e.dirty = false;
     }
+    // A minute over for a while is sent for the last time above; checks recorded for it after
+    // this (a clock step back) start a new entry.
+    it = it->first.minute < keep_from ? entries_.erase(it) : std::next(it);
   }
+  entry_count_.store(entries_.size(), std::memory_order_relaxed);
   return out;
 }
 
@@ -131,16 +176,24 @@ void UsagePublisher::Flush() {
 }
 
 void UsagePublisher::Loop() {
+  // The recorder's buffers are folded every 100 ms (so they stay small), and what changed is sent
+  // every flush interval.
+  auto next_flush = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.flush_interval_ms);
   while (true) {
     {
       common::MutexLock lock(&mu_);
-      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.flush_interval_ms);
+      const auto until = std::min(next_flush, std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
       while (!stop_ && std::chrono::steady_clock::now() < until) {
         wake_.WaitFor(&mu_, std::chrono::duration_cast<std::chrono::microseconds>(until - std::chrono::steady_clock::now()));
       }
       if (stop_) return;
     }
-    Flush();
+    if (std::chrono::steady_clock::now() >= next_flush) {
+      Flush();
+      next_flush = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.flush_interval_ms);
+    } else {
+      recorder_->Fold();
+    }
   }
 }
 

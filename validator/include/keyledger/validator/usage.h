@@ -1,11 +1,12 @@
 // Key usage on a validator replica (issue 17), kept off the check path's way:
 //
 // UsageRecorder: per (key, UTC minute) counts of allowed and denied checks, and the model and
-// source VPC of the minute's last allowed check, in memory. Record takes one of 16 shard locks
-// for a hash-map update (no allocation once the key's minute exists) and never waits on I/O.
-// At most `max_entries` (key, minute) pairs are held; a check that would need another is not
+// source VPC of the minute's last allowed check, in memory. Record, on the check path, only
+// appends a fixed-size entry to one of 16 buffers (picked per thread, so its lock is uncontended)
+// with no allocation and no random memory access; Fold, on the publisher's thread every 100 ms,
+// folds the buffers into the aggregates. A buffer holds at most `max_buffered` checks between
+// folds and at most `max_entries` (key, minute) aggregates are held; a check beyond either is not
 // counted, and `dropped_checks` says how many were not.
-//
 // UsagePublisher: a thread that, every `flush_interval_ms` and on Stop, sends each aggregate that
 // changed since it was last sent to the usage topic (events/usage.h: cumulative counts, so a
 // re-sent record counts once) through an idempotent producer. The producer's queue is the bounded
@@ -13,7 +14,7 @@
 // `message_timeout_ms`); a record that does not fit, or is given up, is dropped and counted. A
 // later aggregate of the same minute carries the dropped counts again, so only a minute's last
 // record being lost loses usage.
-// Thread: Record from any thread; Collect from one thread at a time (the publisher's).
+// Thread: Record from any thread; Fold and Collect from any thread (they serialise on one lock).
 #pragma once
 
 #include <array>
@@ -36,17 +37,43 @@ namespace keyledger::validator {
 
 class UsageRecorder {
  public:
-  explicit UsageRecorder(size_t max_entries = 200000);
+  explicit UsageRecorder(size_t max_entries = 200000, size_t max_buffered = 65536);
   // One check of a known key at `now_micros` (wall clock).
   void Record(const std::array<std::uint8_t, 16>& key_id, std::string_view team_id, std::int64_t now_micros,
-              bool allowed, std::string_view model, std::string_view source_vpc);
-  // The aggregates changed since the last Collect, as records of `replica_id`; forgets the
-  // minutes before `now_micros`'s previous minute that have been collected.
-  std::vector<events::UsageRecord> Collect(const std::string& replica_id, std::int64_t now_micros);
+              bool allowed, std::string_view model, std::string_view source_vpc) KL_EXCLUDES(mu_);
+  // Folds the buffered checks into the aggregates.
+  void Fold() KL_EXCLUDES(mu_);
+  // Folds, then the aggregates changed since the last Collect, as records of `replica_id`;
+  // forgets the minutes before `now_micros`'s previous minute that have been collected.
+  std::vector<events::UsageRecord> Collect(const std::string& replica_id, std::int64_t now_micros) KL_EXCLUDES(mu_);
   std::uint64_t dropped_checks() const { return dropped_.load(std::memory_order_relaxed); }
-  size_t entries() const { return entries_.load(std::memory_order_relaxed); }
+  size_t entries() const { return entry_count_.load(std::memory_order_relaxed); }
 
  private:
+  static constexpr size_t kTextBytes = 46;  // team, model and VPC fit inline up to this; longer go aside
+  struct Text {
+    std::uint8_t size = 0;
+    char bytes[kTextBytes];
+    bool Set(std::string_view s);
+    std::string_view view() const { return {bytes, size}; }
+  };
+  struct Buffered {  // one check, as Record appends it
+    std::array<std::uint8_t, 16> key_id;
+    std::int64_t micros;
+    bool allowed;
+    Text team, model, vpc;
+  };
+  struct Long {  // a check whose team, model or VPC did not fit inline (rare)
+    std::array<std::uint8_t, 16> key_id;
+    std::int64_t micros;
+    bool allowed;
+    std::string team, model, vpc;
+  };
+  struct Buffer {
+    common::Mutex mu;
+    std::vector<Buffered> checks KL_GUARDED_BY(mu);
+    std::vector<Long> long_checks KL_GUARDED_BY(mu);
+  };
   struct Key {
     std::array<std::uint8_t, 16> key_id{};
     std::int64_t minute = 0;
@@ -63,15 +90,18 @@ class UsageRecorder {
     std::string last_source_vpc;
     bool dirty = false;
   };
-  struct Shard {
-    common::Mutex mu;
-    std::unordered_map<Key, Entry, KeyHash> entries KL_GUARDED_BY(mu);
-  };
-  static constexpr size_t kShards = 16;
+  static constexpr size_t kBuffers = 16;
+  void Apply(const std::array<std::uint8_t, 16>& key_id, std::int64_t micros, bool allowed, std::string_view team,
+             std::string_view model, std::string_view vpc) KL_REQUIRES(mu_);
+
   const size_t max_entries_;
-  std::array<Shard, kShards> shards_;
-  std::atomic<size_t> entries_{0};
+  const size_t max_buffered_;
+  std::array<Buffer, kBuffers> buffers_;
   std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<size_t> entry_count_{0};
+  common::Mutex mu_;  // the aggregates (Fold and Collect)
+  std::unordered_map<Key, Entry, KeyHash> entries_ KL_GUARDED_BY(mu_);
+  std::vector<Buffered> spare_ KL_GUARDED_BY(mu_);  // a drained buffer's storage, handed back on the next swap
 };
 
 struct UsagePublisherOptions {
