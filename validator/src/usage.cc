@@ -24,13 +24,6 @@ size_t UsageRecorder::KeyHash::operator()(const Key& k) const {
 UsageRecorder::UsageRecorder(size_t max_entries, size_t max_buffered)
     : max_entries_(max_entries), max_buffered_(max_buffered) {}
 
-bool UsageRecorder::Text::Set(std::string_view s) {
-  if (s.size() > kTextBytes) return false;
-  size = static_cast<std::uint8_t>(s.size());
-  std::memcpy(bytes, s.data(), s.size());
-  return true;
-}
-
 void UsageRecorder::Record(const std::array<std::uint8_t, 16>& key_id, std::string_view team_id, std::int64_t now_micros,
                            bool allowed, std::string_view model, std::string_view source_vpc) {
   // Each thread keeps to one buffer: its lock is taken by Fold once a second, and otherwise by
@@ -43,17 +36,25 @@ void UsageRecorder::Record(const std::array<std::uint8_t, 16>& key_id, std::stri
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  if (!allowed) {
+    model = {};
+    source_vpc = {};
+  }
+  if (team_id.size() + model.size() + source_vpc.size() > kTextBytes) {
+    buffer.long_checks.push_back(
+        {key_id, now_micros, allowed, std::string(team_id), std::string(model), std::string(source_vpc)});
+    return;
+  }
   Buffered& b = buffer.checks.emplace_back();
   b.key_id = key_id;
   b.micros = now_micros;
   b.allowed = allowed;
-  if (b.team.Set(team_id) && b.model.Set(allowed ? model : std::string_view()) &&
-      b.vpc.Set(allowed ? source_vpc : std::string_view())) {
-    return;
-  }
-  buffer.checks.pop_back();
-  buffer.long_checks.push_back({key_id, now_micros, allowed, std::string(team_id), std::string(allowed ? model : ""),
-                                std::string(allowed ? source_vpc : "")});
+  b.team_size = static_cast<std::uint8_t>(team_id.size());
+  b.model_size = static_cast<std::uint8_t>(model.size());
+  b.vpc_size = static_cast<std::uint8_t>(source_vpc.size());
+  std::memcpy(b.text, team_id.data(), team_id.size());
+  std::memcpy(b.text + team_id.size(), model.data(), model.size());
+  std::memcpy(b.text + team_id.size() + model.size(), source_vpc.data(), source_vpc.size());
 }
 
 void UsageRecorder::Apply(const std::array<std::uint8_t, 16>& key_id, std::int64_t micros, bool allowed,
@@ -92,7 +93,7 @@ void UsageRecorder::Fold() {
       buffer.checks.swap(spare_);  // the last drained buffer's storage: no allocation on the check path
       long_checks.swap(buffer.long_checks);
     }
-    for (const Buffered& b : checks) Apply(b.key_id, b.micros, b.allowed, b.team.view(), b.model.view(), b.vpc.view());
+    for (const Buffered& b : checks) Apply(b.key_id, b.micros, b.allowed, b.team(), b.model(), b.vpc());
     for (const Long& l : long_checks) Apply(l.key_id, l.micros, l.allowed, l.team, l.model, l.vpc);
     spare_ = std::move(checks);
   }

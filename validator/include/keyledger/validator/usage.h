@@ -50,18 +50,18 @@ class UsageRecorder {
   size_t entries() const { return entry_count_.load(std::memory_order_relaxed); }
 
  private:
-  static constexpr size_t kTextBytes = 46;  // team, model and VPC fit inline up to this; longer go aside
-  struct Text {
-    std::uint8_t size = 0;
-    char bytes[kTextBytes];
-    bool Set(std::string_view s);
-    std::string_view view() const { return {bytes, size}; }
-  };
-  struct Buffered {  // one check, as Record appends it
+  // One check as Record appends it: 96 bytes, with the team, model and VPC side by side in `text`
+  // when together they fit (the usual case); a check whose do not goes aside whole (Long).
+  static constexpr size_t kTextBytes = 68;
+  struct Buffered {
     std::array<std::uint8_t, 16> key_id;
     std::int64_t micros;
     bool allowed;
-    Text team, model, vpc;
+    std::uint8_t team_size, model_size, vpc_size;
+    char text[kTextBytes];
+    std::string_view team() const { return {text, team_size}; }
+    std::string_view model() const { return {text + team_size, model_size}; }
+    std::string_view vpc() const { return {text + team_size + model_size, vpc_size}; }
   };
   struct Long {  // a check whose team, model or VPC did not fit inline (rare)
     std::array<std::uint8_t, 16> key_id;
