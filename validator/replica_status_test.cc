@@ -127,6 +127,21 @@ TEST(BoardWait, WaitsForEveryKnownReplicaEvenASilentOneOrTheTimeout) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
 }
 
+// Regression (schemathesis, ST112): with no validator on the board, ?wait=18 held the request
+// for the whole 18 s waiting for replicas that do not exist.
+TEST(BoardWait, WithNoReplicaOnTheBoardThereIsNothingToWaitFor) {
+  common::SystemClock clock;
+  common::Logger logger(stderr, &clock, common::LogLevel::kError);
+  ReplicaBoardOptions o;
+  o.topic = "t.replica-status";
+  ReplicaBoard board(o, &logger, &clock);
+  auto start = std::chrono::steady_clock::now();
+  Receipt none = board.WaitForReceipt(0, 5, clock.NowMicros() / 1000, 5000);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
+  EXPECT_TRUE(none.replicas.empty());
+  EXPECT_FALSE(none.complete());
+}
+
 TEST(BoardWait, ASilentReplicaIsNotCountedAsDoneAndEndsTheWaitWhenItCatchesUp) {
   common::SystemClock clock;
   common::Logger logger(stderr, &clock, common::LogLevel::kError);

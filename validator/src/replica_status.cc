@@ -243,7 +243,8 @@ Receipt ReplicaBoard::WaitForReceipt(std::int32_t partition, std::int64_t offset
   while (true) {
     Receipt receipt = ReceiptLocked(partition, offset, event_at_ms);
     const std::int64_t left = deadline - clock_->MonotonicMicros();
-    if (receipt.complete() || left <= 0) return receipt;
+    // No replica on the board: nothing to wait for (and no receipt to claim: 0 of 0 is not complete).
+    if (receipt.complete() || receipt.replicas.empty() || left <= 0) return receipt;
     // Also wake up now and then so that heard_ms_ago and silent stay true in what is returned.
     changed_.WaitFor(&mu_, std::chrono::microseconds(std::min<std::int64_t>(left, 250'000)));
   }
