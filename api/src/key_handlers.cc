@@ -21,8 +21,8 @@ namespace {
 
 constexpr std::string_view kKeysPath = "/v2/gen-ai/models/api_keys";
 constexpr std::int64_t kMaxPerPage = 200;
-constexpr size_t kMaxUsageScan = 100000;
-constexpr std::int64_t kMaxHistoryPage = 1000;  // keys of a view a usage filter or sort considers
+constexpr size_t kMaxUsageScan = 100000;         // keys of a view a usage filter or sort considers
+constexpr std::int64_t kMaxHistoryPage = 1000;  // events of a key's history per page
 constexpr size_t kMaxModels = 1000;
 constexpr size_t kMaxHeaderId = 128;
 constexpr size_t kMaxIdempotencyKey = 255;
