@@ -5,6 +5,7 @@
 #include "keyledger/common/coding.h"
 #include "keyledger/common/crypto.h"
 #include "keyledger/events/usage.h"
+#include "keyledger/projector/layout.h"
 
 namespace keyledger::projector {
 
@@ -13,11 +14,10 @@ using common::Status;
 
 namespace {
 
-constexpr std::string_view kOffset = "offset";
-constexpr std::string_view kNewest = "newest";
-
-std::string MetaKey(std::string_view what, std::int32_t partition) {
-  std::string k(what);
+// Offsets are stored as the key read models store theirs (layout::OffsetKey, OffsetValue); beside
+// them, each partition's newest minute.
+std::string NewestKey(std::int32_t partition) {
+  std::string k = "newest";
   common::PutFixed32(k, static_cast<std::uint32_t>(partition));
   return k;
 }
@@ -120,7 +120,7 @@ Status FoldUsage(storage::Store* store, const std::vector<storage::LogRecord>& r
     next_offset[rec.partition] = rec.offset + 1;
     auto n = newest.find(rec.partition);
     if (n == newest.end()) {
-      KL_ASSIGN_OR_RETURN(auto v, o.Get(UsageColumn::kMeta, MetaKey(kNewest, rec.partition)));
+      KL_ASSIGN_OR_RETURN(auto v, o.Get(UsageColumn::kMeta, NewestKey(rec.partition)));
       const std::int64_t before = v && v->size() == 8 ? static_cast<std::int64_t>(common::DecodeFixed64(*v)) : 0;
       n = newest.emplace(rec.partition, std::pair{before, before}).first;
     }
@@ -156,12 +156,12 @@ Status FoldUsage(storage::Store* store, const std::vector<storage::LogRecord>& r
     }
   }
   for (const auto& [partition, offset] : next_offset) {
-    o.Put(UsageColumn::kMeta, MetaKey(kOffset, partition), common::Fixed64String(static_cast<std::uint64_t>(offset)));
+    o.Put(UsageColumn::kMeta, layout::OffsetKey(partition), layout::OffsetValue(offset));
   }
   for (const auto& [partition, minutes] : newest) {
     const auto [before, now] = minutes;
     if (now == before) continue;
-    o.Put(UsageColumn::kMeta, MetaKey(kNewest, partition), common::Fixed64String(static_cast<std::uint64_t>(now)));
+    o.Put(UsageColumn::kMeta, NewestKey(partition), common::Fixed64String(static_cast<std::uint64_t>(now)));
     // The window moved: prune the entries that fell out of it (only this partition's).
     const std::string lower = MinutePrefix(partition, 0);
     const std::string upper = MinutePrefix(partition, std::max<std::int64_t>(0, now - kDedupMinutes));
@@ -178,11 +178,10 @@ Status FoldUsage(storage::Store* store, const std::vector<storage::LogRecord>& r
 
 Result<std::map<std::int32_t, std::int64_t>> UsageOffsets(const storage::Store& store) {
   std::map<std::int32_t, std::int64_t> out;
-  KL_RETURN_IF_ERROR(store.ScanPrefix(UsageColumn::kMeta, kOffset, [&out](std::string_view k, std::string_view v) {
-    if (k.size() == kOffset.size() + 4 && v.size() == 8) {
-      out[static_cast<std::int32_t>(common::DecodeFixed32(k.substr(kOffset.size())))] =
-          static_cast<std::int64_t>(common::DecodeFixed64(v));
-    }
+  KL_RETURN_IF_ERROR(store.ScanPrefix(UsageColumn::kMeta, layout::kOffsetPrefix, [&out](std::string_view k, std::string_view v) {
+    auto partition = layout::PartitionOfOffsetKey(k);
+    auto offset = layout::ParseOffsetValue(v);
+    if (partition && offset) out[*partition] = *offset;
     return true;
   }));
   return out;
