@@ -104,12 +104,20 @@ TEST_F(Board, HeartbeatsReadBackFromLongAgoAreNotReplicasOnTheBoard) {
   EXPECT_EQ(board.Replicas().size(), 1u);
 }
 
-TEST(BoardWait, WaitsForEveryKnownReplicaEvenASilentOneOrTheTimeout) {
+// Waits on the real clock.
+class BoardWait : public ::testing::Test {
+ protected:
   common::SystemClock clock;
-  common::Logger logger(stderr, &clock, common::LogLevel::kError);
-  ReplicaBoardOptions o;
-  o.topic = "t.replica-status";
-  ReplicaBoard board(o, &logger, &clock);
+  common::Logger logger{stderr, &clock, common::LogLevel::kError};
+  ReplicaBoardOptions Options() {
+    ReplicaBoardOptions o;
+    o.topic = "t.replica-status";
+    return o;
+  }
+};
+
+TEST_F(BoardWait, WaitsForEveryKnownReplicaEvenASilentOneOrTheTimeout) {
+  ReplicaBoard board(Options(), &logger, &clock);
   const std::int64_t now_ms = clock.NowMicros() / 1000;
   board.Receive(Beat("a", now_ms, 5));
   board.Receive(Beat("b", now_ms, 5));
@@ -129,12 +137,8 @@ TEST(BoardWait, WaitsForEveryKnownReplicaEvenASilentOneOrTheTimeout) {
 
 // Regression (schemathesis, ST112): with no validator on the board, ?wait=18 held the request
 // for the whole 18 s waiting for replicas that do not exist.
-TEST(BoardWait, WithNoReplicaOnTheBoardThereIsNothingToWaitFor) {
-  common::SystemClock clock;
-  common::Logger logger(stderr, &clock, common::LogLevel::kError);
-  ReplicaBoardOptions o;
-  o.topic = "t.replica-status";
-  ReplicaBoard board(o, &logger, &clock);
+TEST_F(BoardWait, WithNoReplicaOnTheBoardThereIsNothingToWaitFor) {
+  ReplicaBoard board(Options(), &logger, &clock);
   auto start = std::chrono::steady_clock::now();
   Receipt none = board.WaitForReceipt(0, 5, clock.NowMicros() / 1000, 5000);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
@@ -142,11 +146,8 @@ TEST(BoardWait, WithNoReplicaOnTheBoardThereIsNothingToWaitFor) {
   EXPECT_FALSE(none.complete());
 }
 
-TEST(BoardWait, ASilentReplicaIsNotCountedAsDoneAndEndsTheWaitWhenItCatchesUp) {
-  common::SystemClock clock;
-  common::Logger logger(stderr, &clock, common::LogLevel::kError);
-  ReplicaBoardOptions o;
-  o.topic = "t.replica-status";
+TEST_F(BoardWait, ASilentReplicaIsNotCountedAsDoneAndEndsTheWaitWhenItCatchesUp) {
+  ReplicaBoardOptions o = Options();
   o.silent_after_ms = 50;
   ReplicaBoard board(o, &logger, &clock);
   const std::int64_t now_ms = clock.NowMicros() / 1000;
