@@ -15,6 +15,7 @@
 
 #include "keyledger/common/crypto.h"
 #include "keyledger/common/secret.h"
+#include "src/secret_vault.h"
 #include "testing/fakes.h"
 
 namespace keyledger::api {
@@ -218,6 +219,87 @@ TEST_F(AdminApiTest, CommandsBeyondTheRateAre429AndAnUnavailableLogIs503) {
   EXPECT_EQ(unavailable.status, 503);
   EXPECT_EQ(unavailable.Header("Retry-After"), "1");
   EXPECT_EQ(Id(unavailable), "service_unavailable");
+}
+
+// A commit whose outcome could not be confirmed is 504 outcome_unknown, never the 503 that means
+// "not written"; the new secret waits in memory for the retry with the same Idempotency-Key,
+// which shows it (once) if the command landed.
+TEST_F(AdminApiTest, AnUnknownOutcomeIs504AndTheRetryShowsTheSecretOfTheCreateThatLanded) {
+  const std::string body = R"({"name":"in-doubt","all_models":true})";
+  ledger_.LandNextCommandUnconfirmed(common::DeadlineExceeded("the event log went away while committing"));
+  Response unknown = Call("POST", kKeys, Owner(), body, {{"idempotency-key", "create-1"}});
+  EXPECT_EQ(unknown.status, 504) << unknown.body;
+  EXPECT_EQ(Id(unknown), "outcome_unknown");
+  EXPECT_EQ(unknown.Header("Retry-After"), "1");
+  EXPECT_EQ(unknown.body.find("secret_key"), std::string::npos);
+  EXPECT_NE(unknown.body.find("that retry also shows the new secret"), std::string::npos) << unknown.body;
+  EXPECT_NE(Call("GET", "/metrics", "").body.find("keyledger_api_undelivered_secrets 1\n"), std::string::npos);
+  EXPECT_EQ(ledger_.event_count(), 1u);
+
+  Response retry = Call("POST", kKeys, Owner(), body, {{"idempotency-key", "create-1"}});
+  ASSERT_EQ(retry.status, 201) << retry.body;
+  EXPECT_TRUE(retry.sensitive);
+  json::value v = Body(retry);
+  EXPECT_TRUE(v.at("idempotent_replay").as_bool());
+  const std::string secret(v.at("api_key_info").at("secret_key").as_string());
+  EXPECT_EQ(common::SecretHint(secret), v.at("api_key_info").at("secret_hint").as_string())
+      << "the secret shown is the one of the key that landed";
+  EXPECT_EQ(ledger_.event_count(), 1u) << "the retry wrote nothing";
+
+  Response third = Call("POST", kKeys, Owner(), body, {{"idempotency-key", "create-1"}});
+  EXPECT_EQ(third.status, 201);
+  EXPECT_EQ(third.body.find("secret_key"), std::string::npos) << "shown once";
+  EXPECT_NE(third.body.find("shown once, in the original response"), std::string::npos);
+  const std::string metrics = Call("GET", "/metrics", "").body;
+  EXPECT_NE(metrics.find("keyledger_api_undelivered_secrets 0\n"), std::string::npos);
+  EXPECT_NE(metrics.find("keyledger_api_undelivered_secrets_shown_total 1\n"), std::string::npos);
+  EXPECT_NE(metrics.find("keyledger_writer_commands_total{outcome=\"outcome_unknown\"}"), std::string::npos);
+}
+
+TEST_F(AdminApiTest, AnUnknownOutcomeThatDidNotLandIsCarriedOutByTheRetryWithItsOwnSecret) {
+  const std::string body = R"({"name":"lost","all_models":true})";
+  ledger_.FailNextCommand(common::DeadlineExceeded("the event log went away while committing"));
+  EXPECT_EQ(Call("POST", kKeys, Owner(), body, {{"idempotency-key", "create-2"}}).status, 504);
+  EXPECT_EQ(ledger_.event_count(), 0u);
+  Response retry = Call("POST", kKeys, Owner(), body, {{"idempotency-key", "create-2"}});
+  ASSERT_EQ(retry.status, 201) << retry.body;
+  EXPECT_FALSE(Body(retry).as_object().contains("idempotent_replay"));
+  EXPECT_TRUE(Body(retry).at("api_key_info").as_object().contains("secret_key"));
+  EXPECT_NE(Call("GET", "/metrics", "").body.find("keyledger_api_undelivered_secrets 0\n"), std::string::npos)
+      << "the first attempt's secret is wiped";
+
+  // Without an Idempotency-Key there is nothing to retry by, and the answer says what to do.
+  ledger_.LandNextCommandUnconfirmed(common::DeadlineExceeded("the event log went away while committing"));
+  Response bare = Call("POST", kKeys, Owner(), R"({"name":"bare","all_models":true})");
+  EXPECT_EQ(bare.status, 504);
+  EXPECT_NE(bare.body.find("no Idempotency-Key"), std::string::npos) << bare.body;
+  EXPECT_NE(bare.body.find("regenerate it"), std::string::npos) << bare.body;
+}
+
+TEST_F(AdminApiTest, AHeldSecretLapsesAfterTenMinutesAndTheRetrySaysToRegenerate) {
+  auto [id, secret] = Create(Owner(), "prod");
+  const std::string path = std::string(kKeys) + "/" + id + "/regenerate";
+  ledger_.LandNextCommandUnconfirmed(common::DeadlineExceeded("the event log went away while committing"));
+  EXPECT_EQ(Call("PUT", path, Owner(), R"({"confirm_name":"prod"})", {{"idempotency-key", "regen-1"}}).status, 504);
+  clock_.Advance(internal::SecretVault::kHoldMicros + 1);
+  api_->Sweep();
+  const std::string metrics = Call("GET", "/metrics", "").body;
+  EXPECT_NE(metrics.find("keyledger_api_undelivered_secrets 0\n"), std::string::npos);
+  EXPECT_NE(metrics.find("keyledger_api_undelivered_secrets_lapsed_total 1\n"), std::string::npos);
+  Response late = Call("PUT", path, Owner(), R"({"confirm_name":"prod"})", {{"idempotency-key", "regen-1"}});
+  ASSERT_EQ(late.status, 200) << late.body;
+  EXPECT_EQ(late.body.find("secret_key"), std::string::npos);
+  EXPECT_NE(late.body.find("never shown and is no longer held: regenerate the key"), std::string::npos) << late.body;
+
+  // A regenerate that landed is shown to its retry within the ten minutes.
+  ledger_.LandNextCommandUnconfirmed(common::DeadlineExceeded("the event log went away while committing"));
+  EXPECT_EQ(Call("PUT", path, Owner(), R"({"confirm_name":"prod"})", {{"idempotency-key", "regen-2"}}).status, 504);
+  clock_.Advance(internal::SecretVault::kHoldMicros - 1000000);
+  Response retry = Call("PUT", path, Owner(), R"({"confirm_name":"prod"})", {{"idempotency-key", "regen-2"}});
+  ASSERT_EQ(retry.status, 200) << retry.body;
+  const std::string shown(Body(retry).at("api_key_info").at("secret_key").as_string());
+  EXPECT_EQ(common::SecretHint(shown), Body(retry).at("api_key_info").at("secret_hint").as_string());
+  EXPECT_NE(shown, secret);
 }
 
 TEST_F(AdminApiTest, ViewsListNewestFirstWithPagesAndTheTeamViewIsForOwners) {

@@ -183,6 +183,7 @@ class ServeStack {
   // Why the server must stop on its own ("" while all is well): a projector that stopped because
   // its store refused a write leaves reads stale and commands unreadable.
   std::string Failure() const { return live_->AcquireGeneration()->projector().stats().failure; }
+  void Sweep() { api_->Sweep(); }
 
  private:
   const ServeFlags& flags_;
@@ -258,6 +259,7 @@ Runner AddServe(CLI::App& app) {
     if (common::Status s = stack.Start(); !s.ok()) return Fail(*env.log, "cannot serve", s);
     while (!env.stop->load()) {
       env.clock->SleepForMillis(100);
+      stack.Sweep();
       if (std::string failure = stack.Failure(); !failure.empty()) {
         // Reads would go stale and commands could not be read back: stop, and let the supervisor
         // restart the server from the stored offsets once the disk is fixed.

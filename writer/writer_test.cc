@@ -209,7 +209,7 @@ TEST_F(WriterTest, AFencedWriterStopsForGoodAndSaysRetryingCannotHelp) {
 
 TEST_F(WriterTest, ACommitWhoseOutcomeWasUnknownButLandedIsAcknowledgedFromTheLog) {
   auto w = StartWriter(&log_);
-  broker_.FailNextCommit(common::Unavailable("request timed out"), /*lands=*/true);
+  broker_.FailNextCommit(common::Unavailable("request timed out"), testing::CommitFault::kLands);
   auto outcome = w->Submit(Create("landed"));
   ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
   EXPECT_EQ(Log().size(), 1u);
@@ -219,7 +219,7 @@ TEST_F(WriterTest, ACommitWhoseOutcomeWasUnknownButLandedIsAcknowledgedFromTheLo
 
 TEST_F(WriterTest, ACommitThatDidNotLandIsAnsweredUnavailableWithNothingWritten) {
   auto w = StartWriter(&log_);
-  broker_.FailNextCommit(common::Unavailable("request timed out"), /*lands=*/false);
+  broker_.FailNextCommit(common::Unavailable("request timed out"), testing::CommitFault::kLost);
   auto outcome = w->Submit(Create("lost"));
   ASSERT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.status().code(), StatusCode::kUnavailable);
@@ -227,9 +227,72 @@ TEST_F(WriterTest, ACommitThatDidNotLandIsAnsweredUnavailableWithNothingWritten)
   EXPECT_TRUE(w->Submit(Create("next")).ok());
 }
 
+// A commit that timed out with the broker gone right after: whether it landed cannot be learned,
+// so the answer is DeadlineExceeded (outcome unknown), never the Unavailable that means "not
+// written"; once the log is back, a retry with the same Idempotency-Key learns the truth.
+TEST_F(WriterTest, ACommitWhoseOutcomeCannotBeReadBackIsAnsweredUnknownAndTheRetryLearnsItLanded) {
+  auto w = StartWriter(&log_);
+  broker_.FailNextCommit(common::Unavailable("request timed out"), testing::CommitFault::kLands, /*then_unreachable=*/true);
+  auto outcome = w->Submit(Create("in-doubt", "idem-1"));
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.status().code(), StatusCode::kDeadlineExceeded) << outcome.status().ToString();
+  EXPECT_NE(outcome.status().message().find("whether it was written is unknown"), std::string::npos)
+      << outcome.status().message();
+  EXPECT_EQ(w->stats().commands_outcome_unknown, 1u);
+  EXPECT_EQ(w->stats().commands_unavailable, 0u);
+  broker_.SetReachable(true);
+  for (int i = 0; i < 2000 && w->stats().state != WriterState::kReady; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(w->stats().state, WriterState::kReady);
+  auto retry = w->Submit(Create("in-doubt", "idem-1"));
+  ASSERT_TRUE(retry.ok()) << retry.status().ToString();
+  EXPECT_TRUE(retry->replayed);
+  EXPECT_EQ(Log().size(), 1u);
+}
+
+TEST_F(WriterTest, ACommitWhoseOutcomeCannotBeReadBackIsAnsweredUnknownAndTheRetryWritesItOnce) {
+  auto w = StartWriter(&log_);
+  broker_.FailNextCommit(common::Unavailable("request timed out"), testing::CommitFault::kLost, /*then_unreachable=*/true);
+  auto outcome = w->Submit(Create("in-doubt", "idem-2"));
+  EXPECT_EQ(outcome.status().code(), StatusCode::kDeadlineExceeded) << outcome.status().ToString();
+  broker_.SetReachable(true);
+  for (int i = 0; i < 2000 && w->stats().state != WriterState::kReady; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(w->stats().state, WriterState::kReady);
+  auto retry = w->Submit(Create("in-doubt", "idem-2"));
+  ASSERT_TRUE(retry.ok()) << retry.status().ToString();
+  EXPECT_FALSE(retry->replayed);
+  EXPECT_EQ(Log().size(), 1u);
+}
+
+// A commit that failed before its records were acknowledged was never sent (librdkafka sends
+// EndTxn only after every record of the transaction is delivered): nothing can have landed, so
+// even with the broker gone the answer is the prompt Unavailable, not an unknown outcome.
+TEST_F(WriterTest, ACommitThatFailedBeforeItsRecordsWereAcknowledgedIsUnavailableAtOnce) {
+  auto w = StartWriter(&log_);
+  broker_.FailNextCommit(common::Unavailable("flush timed out: 1 message remaining"),
+                         testing::CommitFault::kBeforeDelivery, /*then_unreachable=*/true);
+  auto outcome = w->Submit(Create("never-sent", "idem-3"));
+  EXPECT_EQ(outcome.status().code(), StatusCode::kUnavailable) << outcome.status().ToString();
+  EXPECT_NE(outcome.status().message().find("nothing was written"), std::string::npos) << outcome.status().message();
+  EXPECT_EQ(w->stats().commands_outcome_unknown, 0u);
+  broker_.SetReachable(true);
+  for (int i = 0; i < 2000 && w->stats().state != WriterState::kReady; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(w->stats().state, WriterState::kReady);
+  auto retry = w->Submit(Create("never-sent", "idem-3"));
+  ASSERT_TRUE(retry.ok()) << retry.status().ToString();
+  EXPECT_FALSE(retry->replayed);
+  EXPECT_EQ(Log().size(), 1u);
+}
+
 TEST_F(WriterTest, AnAbortedTransactionIsRetriableAndLeavesNothing) {
   auto w = StartWriter(&log_);
-  broker_.FailNextCommit(common::Aborted("transaction must be aborted: concurrent transactions"), false);
+  broker_.FailNextCommit(common::Aborted("transaction must be aborted: concurrent transactions"),
+                         testing::CommitFault::kLost);
   auto outcome = w->Submit(Create("aborted"));
   ASSERT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.status().code(), StatusCode::kUnavailable);

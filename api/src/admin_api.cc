@@ -65,6 +65,8 @@ bool AdminApi::NeedsWorker(const http::Request& request) const {
 
 bool AdminApi::Ready(std::string* why) const { return internal::Ready(impl_->deps, why); }
 
+void AdminApi::Sweep() { impl_->deps.vault.Sweep(impl_->deps.clock->NowMicros()); }
+
 http::Response AdminApi::Handle(const http::Request& request) {
   const internal::Deps& deps = impl_->deps;
   const std::int64_t start = deps.clock->MonotonicMicros();

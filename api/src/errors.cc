@@ -16,8 +16,8 @@ int HttpStatusOf(common::StatusCode code) {
     case StatusCode::kResourceExhausted: return 429;
     case StatusCode::kAborted:
     case StatusCode::kFailedPrecondition:
-    case StatusCode::kUnavailable:
-    case StatusCode::kDeadlineExceeded: return 503;
+    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kDeadlineExceeded: return 504;
     case StatusCode::kDataLoss:
     case StatusCode::kInternal: return 500;
   }
@@ -35,6 +35,7 @@ std::string_view ErrorId(int status) {
     case 409: return "conflict";
     case 429: return "too_many_requests";
     case 503: return "service_unavailable";
+    case 504: return "outcome_unknown";
     default: return "server_error";
   }
 }
@@ -43,9 +44,10 @@ std::string_view ErrorId(int status) {
 
 http::Response StatusResponse(const common::Status& status) {
   int http_status = HttpStatusOf(status.code());
-  std::string message = http_status >= 500 && http_status != 503 ? "internal error" : status.message();
+  const bool told = http_status == 503 || http_status == 504;
+  std::string message = http_status >= 500 && !told ? "internal error" : status.message();
   http::Response r = http::ErrorResponse(http_status, ErrorId(http_status), message);
-  if (http_status == 503) r.headers.emplace_back("Retry-After", "1");
+  if (told) r.headers.emplace_back("Retry-After", "1");
   if (http_status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");
   return r;
 }

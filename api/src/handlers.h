@@ -18,6 +18,7 @@
 #include "keyledger/http/query.h"
 #include "keyledger/http/router.h"
 #include "rate_limiter.h"
+#include "secret_vault.h"
 
 namespace keyledger::api::internal {
 
@@ -33,6 +34,7 @@ struct Deps {
   http::RequestMetrics* metrics;
   mutable RateLimiter limiter;
   mutable std::atomic<int> revocation_waiters{0};  // GET .../revocation requests waiting now
+  mutable SecretVault vault{};                       // secrets of 504 answers, for their retry
 };
 
 // One request on its way through a handler.

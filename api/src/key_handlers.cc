@@ -11,6 +11,7 @@
 #include "keyledger/common/text.h"
 #include "keyledger/http/json_body.h"
 #include "keyledger/http/problem.h"
+#include "keyledger/writer/idempotency.h"
 
 namespace keyledger::api::internal {
 
@@ -130,56 +131,6 @@ common::Result<writer::CommandRequest> NewCommandRequest(const Context& ctx, eve
 
 namespace {
 
-// Sends a command to the writer and answers with the key after it (and its secret, once).
-http::Response RunCommand(const Context& ctx, events::Command command, int success_status, const std::string* secret) {
-  const Deps& deps = ctx.deps;
-  Status allowed = deps.limiter.Allow(ctx.caller.team_id + "/" + ctx.caller.user_id);
-  if (!allowed.ok()) {
-    http::Response r = StatusResponse(allowed);
-    r.headers.emplace_back("Retry-After", "1");
-    return r;
-  }
-  auto request = NewCommandRequest(ctx, std::move(command));
-  if (!request.ok()) return StatusResponse(request.status());
-  const std::string request_id = request->request_id;
-  auto outcome = deps.commands->Submit(std::move(*request));
-  if (!outcome.ok()) return StatusResponse(outcome.status());
-  if (!outcome->replayed && outcome->offset >= 0) {
-    // Read-your-writes: a GET right after this response must see the change.
-    Status applied = deps.reads->Acquire()->WaitForOffset(outcome->partition, outcome->offset, deps.options.command_wait_ms);
-    if (!applied.ok()) deps.logger->Warn("read model lags behind a command", {{"error", applied.message()}});
-  }
-  json::object info = KeyJson(deps, outcome->key_after);
-  json::object body;
-  if (outcome->replayed) {
-    body["idempotent_replay"] = true;
-    if (secret != nullptr) {
-      body["message"] = "this request was already carried out; its secret was shown once, in the original response";
-    }
-  } else if (secret != nullptr) {
-    // A placeholder, replaced in the serialised body: the secret is never copied into a JSON
-    // value (freed unwiped), only into the body, which the server wipes once written.
-    info["secret_key"] = "-";
-  }
-  body["api_key_info"] = std::move(info);
-  if (outcome->event.revokes_secret() && deps.options.replicas != nullptr && outcome->offset >= 0) {
-    // Which validators already deny the old secret; GET .../revocation?wait= follows it to N of N.
-    body["revocation"] = ReceiptJson(deps.options.replicas->ReceiptFor(outcome->partition, outcome->offset,
-                                                                      outcome->event.occurred_at_micros / 1000));
-  }
-  http::Response r = http::JsonResponse(success_status, body);
-  if (secret != nullptr && !outcome->replayed) {
-    size_t at = r.body.find(kSecretSlot);
-    if (at == std::string::npos) return StatusResponse(common::Internal("the response lost the secret's slot"));
-    const size_t value = at + kSecretSlot.size() - 2;  // the '-' between the quotes
-    r.body.replace(value, 1, *secret);  // a secret's alphabet needs no JSON escaping
-    r.sensitive = true;
-  }
-  r.headers.emplace_back("X-Request-Id", request_id);
-  if (!outcome->key_after.deleted) r.headers.emplace_back("ETag", EntityTag(outcome->key_after.revision));
-  return r;
-}
-
 // A fresh secret's hash and hint, with the secret itself (shown once).
 struct NewSecret {
   NewSecret(std::string s, const common::SecretHash& h, std::string hi) : secret(std::move(s)), hash(h), hint(std::move(hi)) {}
@@ -196,6 +147,101 @@ common::Result<NewSecret> GenerateNewSecret(common::RandomSource& random) {
   std::string hint = common::SecretHint(secret);
   NewSecret s(std::move(secret), hash, std::move(hint));
   return s;
+}
+
+// Sends a command to the writer and answers with the key after it (and its secret, once).
+// With a new secret (create, regenerate), an answer whose outcome is unknown (504) leaves the
+// secret in the vault (secret_vault.h) for a retry with the same Idempotency-Key, which shows it
+// if the command landed.
+http::Response RunCommand(const Context& ctx, events::Command command, int success_status, const NewSecret* secret) {
+  const Deps& deps = ctx.deps;
+  Status allowed = deps.limiter.Allow(ctx.caller.team_id + "/" + ctx.caller.user_id);
+  if (!allowed.ok()) {
+    http::Response r = StatusResponse(allowed);
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  auto request = NewCommandRequest(ctx, std::move(command));
+  if (!request.ok()) return StatusResponse(request.status());
+  const std::string request_id = request->request_id;
+  const std::string scope =
+      writer::IdempotencyScope(request->caller.team_id, request->caller.user_id, request->idempotency_key);
+  const std::int64_t now = deps.clock->NowMicros();
+  deps.vault.Sweep(now);
+  auto outcome = deps.commands->Submit(std::move(*request));
+  if (!outcome.ok()) {
+    if (secret == nullptr || outcome.status().code() != common::StatusCode::kDeadlineExceeded) {
+      return StatusResponse(outcome.status());
+    }
+    if (scope.empty()) {
+      return StatusResponse(common::DeadlineExceeded(
+          outcome.status().message() +
+          ". This request had no Idempotency-Key, so if it was written its secret cannot be shown again: look "
+          "for the key in the list and regenerate it"));
+    }
+    deps.vault.Hold(scope, secret->hash, secret->secret, now);
+    return StatusResponse(common::DeadlineExceeded(
+        outcome.status().message() + ". If it was written, that retry also shows the new secret (held " +
+        std::to_string(SecretVault::kHoldMicros / 60000000) + " minutes, in memory only)"));
+  }
+  // The secret this answer shows: the request's own, or, for a retry of one whose first answer
+  // was 504, the secret of the attempt that landed.
+  const std::string* shown = nullptr;
+  SecretVault::Taken redelivered;
+  if (secret != nullptr && !scope.empty()) {
+    if (outcome->replayed) {
+      redelivered = deps.vault.Take(scope, outcome->key_after.secret_sha256, now);
+      if (!redelivered.secret.empty()) shown = &redelivered.secret;
+    } else {
+      deps.vault.Forget(scope, now);  // an earlier attempt did not land
+    }
+  }
+  if (secret != nullptr && !outcome->replayed) shown = &secret->secret;
+  struct WipeOnExit {
+    std::string& s;
+    ~WipeOnExit() { common::Wipe(s); }
+  } wipe_redelivered{redelivered.secret};
+  if (!outcome->replayed && outcome->offset >= 0) {
+    // Read-your-writes: a GET right after this response must see the change.
+    Status applied = deps.reads->Acquire()->WaitForOffset(outcome->partition, outcome->offset, deps.options.command_wait_ms);
+    if (!applied.ok()) deps.logger->Warn("read model lags behind a command", {{"error", applied.message()}});
+  }
+  json::object info = KeyJson(deps, outcome->key_after);
+  json::object body;
+  if (outcome->replayed) {
+    body["idempotent_replay"] = true;
+    if (shown != nullptr) {
+      body["message"] = "this request was carried out although its first answer said the outcome was unknown; this "
+                        "is its secret, shown this once";
+    } else if (redelivered.lapsed) {
+      body["message"] = "this request was carried out, but its secret was never shown and is no longer held: "
+                        "regenerate the key to get one";
+    } else if (secret != nullptr) {
+      body["message"] = "this request was already carried out; its secret was shown once, in the original response";
+    }
+  }
+  if (shown != nullptr) {
+    // A placeholder, replaced in the serialised body: the secret is never copied into a JSON
+    // value (freed unwiped), only into the body, which the server wipes once written.
+    info["secret_key"] = "-";
+  }
+  body["api_key_info"] = std::move(info);
+  if (outcome->event.revokes_secret() && deps.options.replicas != nullptr && outcome->offset >= 0) {
+    // Which validators already deny the old secret; GET .../revocation?wait= follows it to N of N.
+    body["revocation"] = ReceiptJson(deps.options.replicas->ReceiptFor(outcome->partition, outcome->offset,
+                                                                      outcome->event.occurred_at_micros / 1000));
+  }
+  http::Response r = http::JsonResponse(success_status, body);
+  if (shown != nullptr) {
+    size_t at = r.body.find(kSecretSlot);
+    if (at == std::string::npos) return StatusResponse(common::Internal("the response lost the secret's slot"));
+    const size_t value = at + kSecretSlot.size() - 2;  // the '-' between the quotes
+    r.body.replace(value, 1, *shown);  // a secret's alphabet needs no JSON escaping
+    r.sensitive = true;
+  }
+  r.headers.emplace_back("X-Request-Id", request_id);
+  if (!outcome->key_after.deleted) r.headers.emplace_back("ETag", EntityTag(outcome->key_after.revision));
+  return r;
 }
 
 }  // namespace
@@ -257,7 +303,7 @@ http::Response CreateKey(const Context& ctx) {
   if (!secret.ok()) return StatusResponse(secret.status());
   cmd.secret_sha256 = secret->hash;
   cmd.secret_hint = secret->hint;
-  return RunCommand(ctx, std::move(cmd), 201, &secret->secret);
+  return RunCommand(ctx, std::move(cmd), 201, &*secret);
 }
 
 http::Response ListKeys(const Context& ctx) {
@@ -375,7 +421,7 @@ http::Response RegenerateKey(const Context& ctx) {
   auto secret = GenerateNewSecret(*ctx.deps.random);
   if (!secret.ok()) return StatusResponse(secret.status());
   events::RegenerateKeyCommand cmd{ctx.params.Get("uuid"), *confirm, *expected, secret->hash, secret->hint};
-  return RunCommand(ctx, std::move(cmd), 200, &secret->secret);
+  return RunCommand(ctx, std::move(cmd), 200, &*secret);
 }
 
 http::Response DeleteKey(const Context& ctx) {

@@ -77,12 +77,25 @@ http::Response Metrics(const Context& ctx) {
   m.Sample("keyledger_writer_commands_total", {{"outcome", "acknowledged"}}, static_cast<double>(ws.commands_acknowledged));
   m.Sample("keyledger_writer_commands_total", {{"outcome", "rejected"}}, static_cast<double>(ws.commands_rejected));
   m.Sample("keyledger_writer_commands_total", {{"outcome", "unavailable"}}, static_cast<double>(ws.commands_unavailable));
+  m.Sample("keyledger_writer_commands_total", {{"outcome", "outcome_unknown"}},
+           static_cast<double>(ws.commands_outcome_unknown));
   m.Gauge("keyledger_writer_idempotency_records", "Idempotency records the writer holds (24 h, capped).",
           static_cast<double>(ws.idempotency_records));
   m.Family("keyledger_writer_idempotency_forgotten_total", "counter",
            "Idempotency records forgotten: after their 24 h (expired) or early, at the cap (evicted).");
   m.Sample("keyledger_writer_idempotency_forgotten_total", {{"reason", "expired"}}, static_cast<double>(ws.idempotency_expired));
   m.Sample("keyledger_writer_idempotency_forgotten_total", {{"reason", "evicted"}}, static_cast<double>(ws.idempotency_evicted));
+  deps.vault.Sweep(deps.clock->NowMicros());
+  const SecretVault::Stats vault = deps.vault.stats();
+  m.Gauge("keyledger_api_undelivered_secrets",
+          "New secrets of commands answered 504 outcome_unknown, held in memory for a retry with the same "
+          "Idempotency-Key.",
+          static_cast<double>(vault.held));
+  m.Counter("keyledger_api_undelivered_secrets_shown_total",
+            "Held secrets shown to a retry that found their command written.", static_cast<double>(vault.delivered));
+  m.Counter("keyledger_api_undelivered_secrets_lapsed_total",
+            "Held secrets wiped unshown, after their 10 minutes or at the cap of 1,000.",
+            static_cast<double>(vault.lapsed));
   m.Family("keyledger_writer_transactions_total", "counter", "Transactions of the writer, by outcome.");
   m.Sample("keyledger_writer_transactions_total", {{"outcome", "committed"}}, static_cast<double>(ws.transactions_committed));
   m.Sample("keyledger_writer_transactions_total", {{"outcome", "failed"}}, static_cast<double>(ws.transactions_failed));

@@ -228,6 +228,11 @@ Result<writer::CommandOutcome> FakeLedger::Submit(writer::CommandRequest request
   keys_[key_id] = after;
   writer::CommandOutcome outcome{event, after, 0, offset, false};
   if (!scope.empty()) idempotency_[scope] = outcome;
+  if (next_unconfirmed_) {
+    Status unconfirmed = *next_unconfirmed_;
+    next_unconfirmed_.reset();
+    return unconfirmed;
+  }
   return outcome;
 }
 
@@ -258,6 +263,11 @@ void FakeLedger::SetHalt(events::PartitionHalt halt) {
 void FakeLedger::FailNextCommand(Status status) {
   common::MutexLock lock(&mu_);
   next_failure_ = std::move(status);
+}
+
+void FakeLedger::LandNextCommandUnconfirmed(Status status) {
+  common::MutexLock lock(&mu_);
+  next_unconfirmed_ = std::move(status);
 }
 
 void FakeLedger::FailReads(Status status) {

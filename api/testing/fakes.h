@@ -36,6 +36,9 @@ class FakeLedger final : public writer::CommandSink, public replay::ReadSide {
 
   // Faults and inspection.
   void FailNextCommand(common::Status status) KL_EXCLUDES(mu_);
+  // The next command is carried out (its event is in the fake log) but answered with `status`,
+  // as when a commit's outcome could not be confirmed.
+  void LandNextCommandUnconfirmed(common::Status status) KL_EXCLUDES(mu_);
   void FailReads(common::Status status) KL_EXCLUDES(mu_);  // OK: reads work again
   void SetWriterState(writer::WriterState state) KL_EXCLUDES(mu_);
   void SetProjectorBehind(bool behind) KL_EXCLUDES(mu_);
@@ -60,6 +63,7 @@ class FakeLedger final : public writer::CommandSink, public replay::ReadSide {
   std::map<std::string, writer::CommandOutcome> idempotency_ KL_GUARDED_BY(mu_);
   std::vector<writer::CommandRequest> requests_ KL_GUARDED_BY(mu_);
   std::optional<common::Status> next_failure_ KL_GUARDED_BY(mu_);
+  std::optional<common::Status> next_unconfirmed_ KL_GUARDED_BY(mu_);
   common::Status read_failure_ KL_GUARDED_BY(mu_);
   writer::WriterState state_ KL_GUARDED_BY(mu_) = writer::WriterState::kReady;
   bool projector_behind_ KL_GUARDED_BY(mu_) = false;

@@ -95,6 +95,17 @@ describe("error messages", () => {
     );
   });
 
+  it("a 504 on a command says the outcome is unknown and the retry finds it out", () => {
+    const text = describeError(
+      error(504, "outcome_unknown", "whether it was written is unknown", 1),
+      "regenerate",
+    );
+    expect(text).toMatch(
+      /^Regenerating the secret: the key service could not confirm whether it was done/,
+    );
+    expect(text).toMatch(/never does it twice, and shows the new secret/);
+  });
+
   it("no answer at all says a retry is safe", () => {
     expect(describeError(ApiError.network(), "regenerate")).toMatch(
       /could not be reached\. Try again: the server recognises a retry/,

@@ -146,6 +146,10 @@ export function describeError(error: unknown, action: Action): string {
       const changed = KEY_COMMANDS.has(action) ? " Nothing was changed." : "";
       return `${doing} failed: the key service is temporarily unavailable${detail}.${changed} Try again${when}.`;
     }
+    case 504:
+      return KEY_COMMANDS.has(action)
+        ? `${doing}: the key service could not confirm whether it was done (its event log went away mid-commit). Try again: the retry finds out what happened, never does it twice, and shows the new secret if there is one.`
+        : `${doing} failed: the server answered 504${detail}. Try again.`;
     case -1:
       return `${doing} failed: an unexpected error in the page${detail}.`;
     default:
@@ -153,9 +157,12 @@ export function describeError(error: unknown, action: Action): string {
   }
 }
 
-// After these the request was not carried out (or may not have arrived): a retry of the same
-// window sends the same Idempotency-Key, so it can never be done twice.
+// After these the request was not carried out, may not have arrived, or its outcome is unknown
+// (504): a retry of the same window sends the same Idempotency-Key, so it can never be done
+// twice, and after a 504 the retry learns the outcome (with the new secret, if one was made).
 export function isRetryableWithSameKey(error: unknown): boolean {
   const e = asApiError(error);
-  return e.status === 0 || e.status === 503 || e.status === 429;
+  return (
+    e.status === 0 || e.status === 503 || e.status === 504 || e.status === 429
+  );
 }

@@ -15,6 +15,13 @@ describe("Idempotency-Key of a window", () => {
     expect(k.keyFor({ name: "a" })).toBe(first);
   });
 
+  it("a retry after a 504 (outcome unknown) sends the same key, to learn the outcome", () => {
+    const k = keys();
+    const first = k.keyFor({ name: "a" });
+    k.failed(new ApiError(504, "outcome_unknown", "", 1));
+    expect(k.keyFor({ name: "a" })).toBe(first);
+  });
+
   it("a retry after no answer at all sends the same key", () => {
     const k = keys();
     const first = k.keyFor({ name: "a" });

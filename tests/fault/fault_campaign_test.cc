@@ -199,8 +199,8 @@ void ExpectSameStores(const std::string& what, const std::string& got, const std
 
 // ---------------------------------------------------------------------------------------------
 // Load: clients sending creates and deletes over HTTP, each with an Idempotency-Key, retrying the
-// same command (same key) on 503, 429 and transport errors, possibly on another server, until it
-// is acknowledged. What was acknowledged is what the log must hold exactly once.
+// same command (same key) on 503, 504 (outcome unknown), 429 and transport errors, possibly on
+// another server, until it is acknowledged. What was acknowledged is what the log must hold exactly once.
 
 struct AckedCreate {
   std::string key_id, name, secret;  // secret empty if the acknowledgement was an idempotent replay
@@ -251,7 +251,7 @@ class Load {
       for (int attempt = 0; !stop_; ++attempt) {
         HttpResult r = HttpCall(port_for_(c, attempt), remove ? "DELETE" : "POST", target, body,
                                 {{"Authorization", "Bearer " + token}, {"Idempotency-Key", idem}});
-        if (r.status == 0 || r.status == 503 || r.status == 429) {
+        if (r.status == 0 || r.status == 503 || r.status == 504 || r.status == 429) {
           ++retries_;
           std::this_thread::sleep_for(50ms);
           continue;

@@ -13,6 +13,7 @@
 #include "keyledger/events/hash_chain.h"
 #include "keyledger/writer/writer.h"
 #include "support/commands.h"
+#include "support/mock_cluster.h"
 #include "support/private_broker.h"
 #include "support/test_broker.h"
 #include "support/topic_log.h"
@@ -289,6 +290,62 @@ TEST(Writer, IdempotentRetryReturnsTheOriginalOutcomeAndAppendsNothing) {
   size_t creates = 0;
   for (const auto& [r, e] : ReadLog(env)) creates += e.type() == events::EventType::kKeyCreated;
   EXPECT_EQ(creates, 3u);  // idem (owner), idem (member), burst
+}
+
+// An unknown commit outcome through librdkafka itself (the mock cluster, which can delay EndTxn):
+// the commit is still in flight when the broker goes down. The writer cannot learn whether it
+// landed, so it answers DeadlineExceeded (the API's 504 outcome_unknown), never the Unavailable
+// that means "not written"; once the broker is back, a retry with the same Idempotency-Key gets
+// the command's true outcome and the log holds it once.
+TEST(Writer, ACommitCutOffByTheBrokerGoingDownIsAnsweredOutcomeUnknownAndTheRetryLearnsIt) {
+  testing::MockCluster mock("events", kPartitions);
+  events::Catalog catalog = events::Catalog::Default();
+  common::SystemClock clock;
+  common::OsRandom random;
+  common::Logger logger{stderr, &clock, common::LogLevel::kError};
+  writer::WriterOptions options;
+  options.kafka = mock.config();
+  options.topic = "events";
+  options.writer_id = "unknown-outcome";
+  options.command_timeout_ms = 1000;
+  options.commit_timeout_ms = 1000;
+  Writer w(options, &catalog, &clock, &random, &logger);
+  ASSERT_TRUE(w.Start(30000).ok());
+  const Caller owner = Owner("team-in-doubt");
+  ASSERT_TRUE(w.Submit(CommandRequest{owner, testing::NewKeyCommand("warm-up", random), "r0", "", ""}).ok());
+
+  constexpr std::int16_t kApiEndTxn = 26;  // the protocol key (librdkafka keeps RD_KAFKAP_* private)
+  rd_kafka_mock_broker_push_request_error_rtts(mock.cluster(), 1, kApiEndTxn, 1, RD_KAFKA_RESP_ERR_NO_ERROR,
+                                               5000);
+  std::thread cut([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    rd_kafka_mock_broker_set_down(mock.cluster(), 1);
+  });
+  const CommandRequest request{owner, testing::NewKeyCommand("in-doubt", random), "r1", "idem-in-doubt", ""};
+  auto outcome = w.Submit(request);
+  cut.join();
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.status().code(), common::StatusCode::kDeadlineExceeded) << outcome.status().ToString();
+  EXPECT_GE(w.stats().commands_outcome_unknown, 1u);
+
+  rd_kafka_mock_broker_set_up(mock.cluster(), 1);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (w.stats().state != writer::WriterState::kReady && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(w.stats().state, writer::WriterState::kReady);
+  common::Result<writer::CommandOutcome> retry = common::Unavailable("not sent");
+  while (std::chrono::steady_clock::now() < deadline) {
+    retry = w.Submit(request);
+    if (retry.ok() || retry.status().code() != common::StatusCode::kUnavailable) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(retry.ok()) << retry.status().ToString();
+  // The mock shows a transaction's records whatever its end, so the first attempt is in the log:
+  // the retry is its replay, and nothing was written twice.
+  EXPECT_TRUE(retry->replayed);
+  ASSERT_TRUE(w.KeyState(retry->key_after.key_id).has_value());
+  EXPECT_EQ(w.KeyState(retry->key_after.key_id)->name, "in-doubt");
 }
 
 TEST(Writer, SecondWriterWithTheSameIdentityFencesTheFirst) {

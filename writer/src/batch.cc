@@ -1,6 +1,7 @@
 // One transaction of the writer, by phase: decide (validate every command of the batch against
 // the committed state plus the batch's own earlier events), append (one transaction), publish
 // (the new state and the answers), and on failure (fenced, aborted cleanly, or unknown).
+#include <algorithm>
 #include <set>
 #include <unordered_set>
 
@@ -30,11 +31,12 @@ struct Writer::BatchState {
 
 void Writer::RunBatch(Batch& batch) {
   Batch appended = DecideBatch(batch);
-  Status committed = appended.empty() ? Status::Ok() : Append(appended);
+  bool commit_sent = false;
+  Status committed = appended.empty() ? Status::Ok() : Append(appended, &commit_sent);
   if (committed.ok()) {
     Publish(batch, appended);
   } else {
-    OnFailure(batch, appended, committed);
+    OnFailure(batch, appended, committed, commit_sent);
   }
 }
 
@@ -180,13 +182,21 @@ void Writer::DecideSkip(const std::shared_ptr<Pending>& p, const events::SkipRec
   state.appended.push_back(p);
 }
 
-Status Writer::Append(const Batch& appended) {
+Status Writer::Append(const Batch& appended, bool* commit_sent) {
   KL_RETURN_IF_ERROR(log_->Begin());
   for (const auto& p : appended) {
     // A skip has no team: its record key is empty.
     KL_RETURN_IF_ERROR(log_->Append(p->partition, p->event->team_id, p->encoded, &p->report));
   }
-  KL_RETURN_IF_ERROR(log_->Commit(options_.commit_timeout_ms));
+  if (Status commit = log_->Commit(options_.commit_timeout_ms); !commit.ok()) {
+    // librdkafka sends EndTxn only once every record of the transaction is acknowledged (the
+    // commit's flush): while one is not, no commit was sent, and re-registering aborts the
+    // transaction. Once all are, the commit may have landed, and only the log can tell.
+    *commit_sent = std::all_of(appended.begin(), appended.end(),
+                               [](const std::shared_ptr<Pending>& p) { return p->report.status.ok(); });
+    return commit;
+  }
+  *commit_sent = true;
   for (const auto& p : appended) KL_RETURN_IF_ERROR(p->report.status);
   return Status::Ok();
 }
@@ -224,7 +234,7 @@ void Writer::Publish(const Batch& batch, const Batch& appended) {
     if (!s.ok()) {
       logger_->Warn("could not read the partition again after a skip; recovering", {{"error", s.message()}});
       Batch none;
-      Recover(none);
+      Recover(none, false);
     }
   }
   for (const auto& p : appended) {
@@ -241,7 +251,7 @@ void Writer::Publish(const Batch& batch, const Batch& appended) {
   }
 }
 
-void Writer::OnFailure(Batch& batch, const Batch& appended, const Status& failure) {
+void Writer::OnFailure(Batch& batch, const Batch& appended, const Status& failure, bool commit_sent) {
   {
     common::MutexLock lock(&mu_);
     ++stats_.transactions_failed;
@@ -275,7 +285,7 @@ void Writer::OnFailure(Batch& batch, const Batch& appended, const Status& failur
     }
     return;
   }
-  Recover(batch);
+  Recover(batch, commit_sent);
 }
 
 }  // namespace keyledger::writer

@@ -18,6 +18,13 @@ constexpr int kRecoveryRetryMs = 500;
 
 Status Writer::Register(int timeout_ms) { return log_->Register(timeout_ms); }
 
+void Writer::AnswerOutcomeUnknown(const std::shared_ptr<Pending>& p, const std::string& why) {
+  Resolve(p, common::DeadlineExceeded(
+                 "the event log went away while this command's transaction was committing and could not be read "
+                 "back in time, so whether it was written is unknown (" + why +
+                 "); retry with the same Idempotency-Key to learn the outcome once the log is back"));
+}
+
 Status Writer::ApplyFromLog(const events::Event& event, const storage::LogRecord& record) {
   std::optional<events::KeyState> current;
   if (auto it = keys_.find(event.key_id); it != keys_.end()) current = it->second;
@@ -113,7 +120,7 @@ Status Writer::CatchUp(int timeout_ms) {
   return Status::Ok();
 }
 
-void Writer::Recover(Batch& in_flight) {
+void Writer::Recover(Batch& in_flight, bool commit_sent) {
   {
     common::MutexLock lock(&mu_);
     stats_.state = WriterState::kRecovering;
@@ -126,7 +133,12 @@ void Writer::Recover(Batch& in_flight) {
     caught_up_events_.clear();
     tracking_events_ = true;
   }
+  // Whether a command's outcome hangs on what the log holds: it was appended (or repeats one
+  // that was, by its Idempotency-Key) in a transaction whose commit was sent.
+  auto open_outcome = [&](const std::shared_ptr<Pending>& p) { return commit_sent && (p->event || p->replay_of); };
   bool first = true;
+  bool read_back = false;  // the log was read to its end after re-registering
+  std::string last_error = "the writer stopped";
   while (true) {
     {
       common::MutexLock lock(&mu_);
@@ -140,8 +152,10 @@ void Writer::Recover(Batch& in_flight) {
       common::MutexLock lock(&mu_);
       stats_.state = WriterState::kReady;
       tracking_events_ = false;
+      read_back = true;
       break;
     }
+    last_error = s.message();
     if (log_->fenced()) {
       common::MutexLock lock(&mu_);
       stats_.state = WriterState::kFenced;
@@ -149,16 +163,35 @@ void Writer::Recover(Batch& in_flight) {
       break;
     }
     if (first) {
-      // The broker is away: answer the in-flight commands now rather than let them hang.
+      // The broker is away: answer now what is known not to be written rather than let it hang.
       for (const auto& p : in_flight) {
+        if (open_outcome(p)) continue;
         Resolve(p, common::Unavailable("the event log is unavailable (" + s.message() +
-                                       "); the command was not acknowledged, retry with the same Idempotency-Key"));
+                                       "); nothing was written, retry"));
       }
-      FailQueued(common::Unavailable("the event log is unavailable"));
+      FailQueued(common::Unavailable("the event log is unavailable; nothing was written, retry"));
       logger_->Warn("writer lost the event log; reconnecting", {{"error", s.message()}});
       first = false;
     }
+    // A command whose commit was sent is answered from the log once it can be read; past its
+    // deadline the caller is told plainly that nobody knows yet.
+    const std::int64_t now = clock_->NowMicros();
+    for (const auto& p : in_flight) {
+      if (p->resolved || !open_outcome(p)) continue;
+      if (now >= p->deadline_micros + options_.commit_timeout_ms * 1000ll) AnswerOutcomeUnknown(p, s.message());
+    }
     clock_->SleepForMillis(kRecoveryRetryMs);
+  }
+  if (!read_back) {
+    // Stopped or fenced before the log could be read: only what was never committed is known.
+    for (const auto& p : in_flight) {
+      if (p->resolved) continue;
+      if (open_outcome(p)) {
+        AnswerOutcomeUnknown(p, last_error);
+      } else {
+        Resolve(p, common::Unavailable("the event log is unavailable (" + last_error + "); nothing was written, retry"));
+      }
+    }
   }
   // Commands whose outcome is still open: acknowledged if their event is in the log now.
   for (const auto& p : in_flight) {

@@ -128,9 +128,10 @@ Result<CommandOutcome> Writer::Submit(CommandRequest request) {
   int wait_ms = options_.command_timeout_ms + options_.commit_timeout_ms + 2000;
   if (future.wait_for(std::chrono::milliseconds(wait_ms)) != std::future_status::ready) {
     common::MutexLock lock(&mu_);
-    ++stats_.commands_unavailable;
+    ++stats_.commands_outcome_unknown;
     return common::DeadlineExceeded("the event log did not confirm the command within " + std::to_string(wait_ms) +
-                                    " ms; it may still be written: retry with the same Idempotency-Key");
+                                    " ms, so whether it was written is unknown; retry with the same "
+                                    "Idempotency-Key to learn the outcome");
   }
   return future.get();
 }
@@ -143,6 +144,8 @@ void Writer::Resolve(const std::shared_ptr<Pending>& pending, Result<CommandOutc
     if (outcome.ok()) {
       if (outcome->replayed) ++stats_.idempotent_replays;
       ++stats_.commands_acknowledged;
+    } else if (outcome.status().code() == common::StatusCode::kDeadlineExceeded) {
+      ++stats_.commands_outcome_unknown;
     } else if (outcome.status().code() == common::StatusCode::kUnavailable ||
                outcome.status().code() == common::StatusCode::kFailedPrecondition) {
       ++stats_.commands_unavailable;

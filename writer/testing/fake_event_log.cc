@@ -46,9 +46,10 @@ void FakeLogBroker::SetReachable(bool reachable) {
   reachable_ = reachable;
 }
 
-void FakeLogBroker::FailNextCommit(Status status, bool lands) {
+void FakeLogBroker::FailNextCommit(Status status, CommitFault fault, bool then_unreachable) {
   common::MutexLock lock(&mu_);
-  commit_failure_ = std::make_pair(std::move(status), lands);
+  commit_failure_ = std::make_pair(std::move(status), fault);
+  unreachable_after_commit_ = then_unreachable;
 }
 
 void FakeLogBroker::FailNextAppend(Status status) {
@@ -124,9 +125,19 @@ Status FakeEventLog::Commit(int) {
   common::MutexLock lock(&broker_->mu_);
   KL_RETURN_IF_ERROR(Usable());
   if (!in_transaction_) return common::Internal("commit outside a transaction");
-  std::optional<std::pair<Status, bool>> failure = broker_->commit_failure_;
+  std::optional<std::pair<Status, CommitFault>> failure = broker_->commit_failure_;
   broker_->commit_failure_.reset();
-  if (failure && !failure->second) {
+  if (failure && broker_->unreachable_after_commit_) {
+    broker_->reachable_ = false;
+    broker_->unreachable_after_commit_ = false;
+  }
+  if (failure && failure->second != CommitFault::kLands) {
+    if (failure->second == CommitFault::kLost) {
+      for (Appended& a : pending_) {
+        a.report->partition = a.partition;
+        a.report->status = Status::Ok();  // acknowledged, in a transaction that never commits
+      }
+    }
     if (failure->first.code() != common::StatusCode::kAborted) {
       pending_.clear();  // the broker never saw the commit: the transaction dies with the registration
       in_transaction_ = false;

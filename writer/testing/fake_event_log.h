@@ -22,14 +22,22 @@
 
 namespace keyledger::writer::testing {
 
+// How an injected commit failure ends.
+enum class CommitFault {
+  kLands,            // the records are committed all the same (the outcome the writer cannot know)
+  kLost,             // the records reached the broker, the commit request was lost: nothing committed
+  kBeforeDelivery,   // the records were never acknowledged, so no commit was sent
+};
+
 class FakeLogBroker {
  public:
   explicit FakeLogBroker(std::int32_t partitions) : partitions_(static_cast<size_t>(partitions)) {}
 
   void SetReachable(bool reachable) KL_EXCLUDES(mu_);
-  // The next Commit returns `status`; with `lands` its records are committed first (the outcome
-  // the writer cannot know), otherwise the transaction is aborted.
-  void FailNextCommit(common::Status status, bool lands) KL_EXCLUDES(mu_);
+  // The next Commit returns `status` and ends as `fault` says (an Aborted status leaves the
+  // transaction open for Abort). With `then_unreachable` the broker goes away right after (until
+  // SetReachable(true)).
+  void FailNextCommit(common::Status status, CommitFault fault, bool then_unreachable = false) KL_EXCLUDES(mu_);
   void FailNextAppend(common::Status status) KL_EXCLUDES(mu_);
   // A committed record put into a partition from outside the writers (a corrupt event).
   void AppendRaw(std::int32_t partition, std::string value) KL_EXCLUDES(mu_);
@@ -49,7 +57,8 @@ class FakeLogBroker {
   std::vector<std::vector<Entry>> partitions_ KL_GUARDED_BY(mu_);
   std::map<std::string, int> epochs_ KL_GUARDED_BY(mu_);  // identity -> latest registration
   bool reachable_ KL_GUARDED_BY(mu_) = true;
-  std::optional<std::pair<common::Status, bool>> commit_failure_ KL_GUARDED_BY(mu_);
+  std::optional<std::pair<common::Status, CommitFault>> commit_failure_ KL_GUARDED_BY(mu_);
+  bool unreachable_after_commit_ KL_GUARDED_BY(mu_) = false;
   std::optional<common::Status> append_failure_ KL_GUARDED_BY(mu_);
 };
 

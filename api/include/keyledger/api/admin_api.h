@@ -111,6 +111,10 @@ class AdminApi {
   // Ready when the writer accepts commands and the projector has applied everything it wrote.
   bool Ready(std::string* why) const;
 
+  // Wipes what the API holds past its time: the secrets of 504 answers kept for their retry
+  // (10 minutes). serve calls it every 100 ms; commands and /metrics also sweep.
+  void Sweep();
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -42,6 +42,9 @@ struct WriterStats {
   std::uint64_t commands_acknowledged = 0;
   std::uint64_t commands_rejected = 0;
   std::uint64_t commands_unavailable = 0;
+  // Answered DeadlineExceeded: the transaction's commit was sent, and the log could not be read back
+  // before the command's deadline to learn whether it landed.
+  std::uint64_t commands_outcome_unknown = 0;
   std::uint64_t transactions_committed = 0;
   std::uint64_t transactions_failed = 0;
   std::uint64_t idempotent_replays = 0;

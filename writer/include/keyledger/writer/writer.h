@@ -114,11 +114,12 @@ class Writer final : public CommandSink {
   common::Status Start(int timeout_ms) KL_EXCLUDES(mu_);
   void Stop() KL_EXCLUDES(mu_);
 
-  // Blocks until the outcome is known. A command still queued at its deadline (now +
-  // command_timeout_ms) is answered Unavailable without being appended; one already inside a
-  // transaction is answered when that commits or fails. Only if no answer comes within
-  // command_timeout_ms + commit_timeout_ms + 2 s (a writer stuck reconnecting) does Submit give
-  // up with DeadlineExceeded: the command may still be written.
+  // Blocks until the outcome is known. Unavailable always means "not written": a command still
+  // queued at its deadline (now + command_timeout_ms) is answered so without being appended, and
+  // so is one whose transaction failed before its commit was sent. When the commit was sent and
+  // failed, the writer reads the log back to learn what landed; if it cannot by the deadline +
+  // commit_timeout_ms (the log went away), the answer is DeadlineExceeded: the outcome is
+  // unknown, and a retry with the same Idempotency-Key learns it once the log is back.
   common::Result<CommandOutcome> Submit(CommandRequest request) override KL_EXCLUDES(mu_);
   // Queues the command and returns at once; the future is always satisfied eventually (by the
   // writer thread, or with Unavailable at shutdown). Callers impose their own deadline.
@@ -151,7 +152,13 @@ class Writer final : public CommandSink {
   // re-read the partition from after an honoured skip.
   std::optional<std::int64_t> ReadBack(const storage::LogRecord& record) KL_REQUIRES(mu_);
   common::Status ApplyFromLog(const events::Event& event, const storage::LogRecord& record) KL_REQUIRES(mu_);
-  void Recover(Batch& in_flight) KL_EXCLUDES(mu_);
+  // Re-registers and reads the log back until it can, then answers `in_flight` from what landed.
+  // With `commit_sent` the outcome is unknown until the log is read: the commands that carry an
+  // event wait for it up to their deadline (plus commit_timeout_ms) and are answered
+  // DeadlineExceeded after that; without it nothing can have landed and they are answered
+  // Unavailable as soon as the log is found away.
+  void Recover(Batch& in_flight, bool commit_sent) KL_EXCLUDES(mu_);
+  void AnswerOutcomeUnknown(const std::shared_ptr<Pending>& p, const std::string& why) KL_EXCLUDES(mu_);
   // batch.cc: one transaction, by phase.
   void RunBatch(Batch& batch) KL_EXCLUDES(mu_);
   // Validates each command against the committed state plus the batch's own earlier events and
@@ -160,9 +167,12 @@ class Writer final : public CommandSink {
   void Decide(const std::shared_ptr<Pending>& p, BatchState& state) KL_EXCLUDES(mu_);
   void DecideSkip(const std::shared_ptr<Pending>& p, const events::SkipRecordCommand& skip, BatchState& state)
       KL_EXCLUDES(mu_);
-  common::Status Append(const Batch& appended);
+  // Sets *commit_sent once the commit request is on its way: from then on a failure leaves the
+  // outcome unknown until the log is read back.
+  common::Status Append(const Batch& appended, bool* commit_sent);
   void Publish(const Batch& batch, const Batch& appended) KL_EXCLUDES(mu_);
-  void OnFailure(Batch& batch, const Batch& appended, const common::Status& failure) KL_EXCLUDES(mu_);
+  void OnFailure(Batch& batch, const Batch& appended, const common::Status& failure, bool commit_sent)
+      KL_EXCLUDES(mu_);
   // writer.cc
   void Loop() KL_EXCLUDES(mu_);
   // Drops expired idempotency records.
