@@ -267,6 +267,25 @@ TEST_F(WriterTest, ACommitWhoseOutcomeCannotBeReadBackIsAnsweredUnknownAndTheRet
   EXPECT_EQ(Log().size(), 1u);
 }
 
+// A command submitted without a deadline (SubmitAsync's default) whose commit was sent waits for
+// the log however long it is away, and is then answered from what landed; its "deadline" of
+// INT64_MAX must not overflow into an immediate "unknown".
+TEST_F(WriterTest, ACommandWithoutADeadlineWaitsForTheLogToLearnItsOutcome) {
+  auto w = StartWriter(&log_);
+  broker_.FailNextCommit(common::Unavailable("request timed out"), testing::CommitFault::kLost,
+                         /*then_unreachable=*/true);
+  auto future = w->SubmitAsync(Create("patient", "idem-4"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the manual clock runs on meanwhile
+  EXPECT_EQ(future.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout)
+      << "answered before the log could be read";
+  broker_.SetReachable(true);
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  auto outcome = future.get();
+  EXPECT_EQ(outcome.status().code(), StatusCode::kUnavailable) << outcome.status().ToString();
+  EXPECT_NE(outcome.status().message().find("did not commit"), std::string::npos) << outcome.status().message();
+  EXPECT_EQ(w->stats().commands_outcome_unknown, 0u);
+}
+
 // A commit that failed before its records were acknowledged was never sent (librdkafka sends
 // EndTxn only after every record of the transaction is delivered): nothing can have landed, so
 // even with the broker gone the answer is the prompt Unavailable, not an unknown outcome.

@@ -52,9 +52,10 @@ void UsageRecorder::Record(const std::array<std::uint8_t, 16>& key_id, std::stri
   b.team_size = static_cast<std::uint8_t>(team_id.size());
   b.model_size = static_cast<std::uint8_t>(model.size());
   b.vpc_size = static_cast<std::uint8_t>(source_vpc.size());
-  std::memcpy(b.text, team_id.data(), team_id.size());
-  std::memcpy(b.text + team_id.size(), model.data(), model.size());
-  std::memcpy(b.text + team_id.size() + model.size(), source_vpc.data(), source_vpc.size());
+  // std::copy, not memcpy: an empty view (a denied check's model and VPC) may have a null data().
+  char* at = std::copy(team_id.begin(), team_id.end(), b.text);
+  at = std::copy(model.begin(), model.end(), at);
+  std::copy(source_vpc.begin(), source_vpc.end(), at);
 }
 
 void UsageRecorder::Apply(const std::array<std::uint8_t, 16>& key_id, std::int64_t micros, bool allowed,

@@ -178,7 +178,8 @@ void Writer::Recover(Batch& in_flight, bool commit_sent) {
     const std::int64_t now = clock_->NowMicros();
     for (const auto& p : in_flight) {
       if (p->resolved || !open_outcome(p)) continue;
-      if (now >= p->deadline_micros + options_.commit_timeout_ms * 1000ll) AnswerOutcomeUnknown(p, s.message());
+      // (Subtracted, not added: a command without a deadline has INT64_MAX.)
+      if (now - p->deadline_micros >= options_.commit_timeout_ms * 1000ll) AnswerOutcomeUnknown(p, s.message());
     }
     clock_->SleepForMillis(kRecoveryRetryMs);
   }
