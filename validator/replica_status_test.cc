@@ -39,15 +39,16 @@ TEST(Heartbeat, RoundTripsAndRefusesAnythingElseNamingTheField) {
   }
 }
 
+ReplicaBoardOptions Options() {
+  ReplicaBoardOptions o;
+  o.topic = "t.replica-status";
+  return o;
+}
+
 class Board : public ::testing::Test {
  protected:
   common::ManualClock clock_{1795384512000000};
   common::Logger logger_{stderr, &clock_, common::LogLevel::kError};
-  ReplicaBoardOptions Options() {
-    ReplicaBoardOptions o;
-    o.topic = "t.replica-status";
-    return o;
-  }
 };
 
 TEST_F(Board, AReceiptSaysWhichReplicasAppliedTheEventHowFastAndWhichAreBehindOrSilent) {
@@ -109,11 +110,6 @@ class BoardWait : public ::testing::Test {
  protected:
   common::SystemClock clock;
   common::Logger logger{stderr, &clock, common::LogLevel::kError};
-  ReplicaBoardOptions Options() {
-    ReplicaBoardOptions o;
-    o.topic = "t.replica-status";
-    return o;
-  }
 };
 
 TEST_F(BoardWait, WaitsForEveryKnownReplicaEvenASilentOneOrTheTimeout) {

@@ -28,6 +28,13 @@ class WriterTest : public ::testing::Test {
  protected:
   WriterTest() { options_.writer_id = "w"; }
 
+  // A writer recovering in the background, given up to 2 s of real time to become ready.
+  static void WaitUntilReady(const Writer& w) {
+    for (int i = 0; i < 2000 && w.stats().state != WriterState::kReady; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+
   std::unique_ptr<Writer> StartWriter(testing::FakeEventLog* log) {
     auto w = std::make_unique<Writer>(options_, log, &catalog_, &clock_, &random_, &logger_);
     common::Status s = w->Start(1000);
@@ -241,9 +248,7 @@ TEST_F(WriterTest, ACommitWhoseOutcomeCannotBeReadBackIsAnsweredUnknownAndTheRet
   EXPECT_EQ(w->stats().commands_outcome_unknown, 1u);
   EXPECT_EQ(w->stats().commands_unavailable, 0u);
   broker_.SetReachable(true);
-  for (int i = 0; i < 2000 && w->stats().state != WriterState::kReady; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  WaitUntilReady(*w);
   ASSERT_EQ(w->stats().state, WriterState::kReady);
   auto retry = w->Submit(Create("in-doubt", "idem-1"));
   ASSERT_TRUE(retry.ok()) << retry.status().ToString();
@@ -257,9 +262,7 @@ TEST_F(WriterTest, ACommitWhoseOutcomeCannotBeReadBackIsAnsweredUnknownAndTheRet
   auto outcome = w->Submit(Create("in-doubt", "idem-2"));
   EXPECT_EQ(outcome.status().code(), StatusCode::kDeadlineExceeded) << outcome.status().ToString();
   broker_.SetReachable(true);
-  for (int i = 0; i < 2000 && w->stats().state != WriterState::kReady; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  WaitUntilReady(*w);
   ASSERT_EQ(w->stats().state, WriterState::kReady);
   auto retry = w->Submit(Create("in-doubt", "idem-2"));
   ASSERT_TRUE(retry.ok()) << retry.status().ToString();
@@ -298,9 +301,7 @@ TEST_F(WriterTest, ACommitThatFailedBeforeItsRecordsWereAcknowledgedIsUnavailabl
   EXPECT_NE(outcome.status().message().find("nothing was written"), std::string::npos) << outcome.status().message();
   EXPECT_EQ(w->stats().commands_outcome_unknown, 0u);
   broker_.SetReachable(true);
-  for (int i = 0; i < 2000 && w->stats().state != WriterState::kReady; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  WaitUntilReady(*w);
   ASSERT_EQ(w->stats().state, WriterState::kReady);
   auto retry = w->Submit(Create("never-sent", "idem-3"));
   ASSERT_TRUE(retry.ok()) << retry.status().ToString();
@@ -327,9 +328,7 @@ TEST_F(WriterTest, LosingTheBrokerAnswersInFlightCommandsAndRecoversWhenItReturn
   ASSERT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.status().code(), StatusCode::kUnavailable);
   broker_.SetReachable(true);
-  for (int i = 0; i < 2000 && w->stats().state != WriterState::kReady; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  WaitUntilReady(*w);
   EXPECT_EQ(w->stats().state, WriterState::kReady);
   EXPECT_TRUE(w->Submit(Create("back")).ok());
 }

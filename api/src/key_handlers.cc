@@ -167,7 +167,6 @@ http::Response RunCommand(const Context& ctx, events::Command command, int succe
   const std::string scope =
       writer::IdempotencyScope(request->caller.team_id, request->caller.user_id, request->idempotency_key);
   const std::int64_t now = deps.clock->NowMicros();
-  deps.vault.Sweep(now);
   auto outcome = deps.commands->Submit(std::move(*request));
   if (!outcome.ok()) {
     if (secret == nullptr || outcome.status().code() != common::StatusCode::kDeadlineExceeded) {
@@ -188,15 +187,13 @@ http::Response RunCommand(const Context& ctx, events::Command command, int succe
   // was 504, the secret of the attempt that landed.
   const std::string* shown = nullptr;
   SecretVault::Taken redelivered;
-  if (secret != nullptr && !scope.empty()) {
-    if (outcome->replayed) {
-      redelivered = deps.vault.Take(scope, outcome->key_after.secret_sha256, now);
-      if (!redelivered.secret.empty()) shown = &redelivered.secret;
-    } else {
-      deps.vault.Forget(scope, now);  // an earlier attempt did not land
-    }
+  if (secret != nullptr && !outcome->replayed) {
+    shown = &secret->secret;
+    if (!scope.empty()) deps.vault.Forget(scope, now);  // an earlier attempt did not land
+  } else if (secret != nullptr && !scope.empty()) {
+    redelivered = deps.vault.Take(scope, outcome->key_after.secret_sha256, now);
+    if (!redelivered.secret.empty()) shown = &redelivered.secret;
   }
-  if (secret != nullptr && !outcome->replayed) shown = &secret->secret;
   struct WipeOnExit {
     std::string& s;
     ~WipeOnExit() { common::Wipe(s); }

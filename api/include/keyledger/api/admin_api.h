@@ -112,7 +112,8 @@ class AdminApi {
   bool Ready(std::string* why) const;
 
   // Wipes what the API holds past its time: the secrets of 504 answers kept for their retry
-  // (10 minutes). serve calls it every 100 ms; commands and /metrics also sweep.
+  // (10 minutes). serve calls it every 100 ms; the vault also sweeps whenever it is used, and
+  // /metrics sweeps before counting.
   void Sweep();
 
  private:
