@@ -117,5 +117,50 @@ TEST(ReadModelViews, ListingSkipsAKeyDeletedBetweenTheScanAndTheRecordRead) {
   std::filesystem::remove_all(dir_template);
 }
 
+// With layout version 2 a page's total is the stored count (one read), not a scan of the view: a
+// count that differs from the entries shows which one the total came from.
+TEST(ReadModelViews, TotalsComeFromTheStoredCountsOnceTheLayoutHasThem) {
+  char dir_template[] = "/tmp/keyledger-read-model-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  {
+    auto store = OpenReadModelStore(std::string(dir_template) + "/db", {});
+    ASSERT_TRUE(store.ok());
+    storage::Store::Batch batch = (*store)->NewBatch();
+    events::KeyState mine = SampleKey(), theirs = SampleKey();
+    theirs.key_id = "00000000-0000-4000-8000-000000000002";
+    theirs.creator_id = "user-mia";
+    for (const events::KeyState* k : {&mine, &theirs}) {
+      batch.Put(Column::kKeys, k->key_id, EncodeKeyRecord({*k, 0, 1}));
+      batch.Put(Column::kViewMine, layout::ViewKey(layout::MineViewPrefix(k->team_id, k->creator_id), *k), "");
+      batch.Put(Column::kViewTeam, layout::ViewKey(layout::TeamViewPrefix(k->team_id), *k), k->creator_id);
+    }
+    batch.Put(Column::kMeta, layout::ViewCountKey(events::View::kMine, "team-acme", "user-olga"), layout::CountValue(41));
+    batch.Put(Column::kMeta, layout::ViewCountKey(events::View::kTeam, "team-acme"), layout::CountValue(1000));
+    ASSERT_TRUE((*store)->Write(batch).ok());
+    ReadModel model(store->get());
+    const events::Caller olga{"user-olga", "Olga", "team-acme", events::Role::kOwner};
+    // Version 1 (no version key): counted by the scan.
+    auto scanned = model.ListView(olga, events::View::kMine, 1, 20);
+    ASSERT_TRUE(scanned.ok()) << scanned.status().ToString();
+    EXPECT_EQ(scanned->total, 1u);
+    EXPECT_EQ(model.ListView(olga, events::View::kTeam, 1, 20)->total, 1u);
+
+    batch.Clear();
+    batch.Put(Column::kMeta, layout::kLayoutVersionKey, layout::LayoutVersionValue(layout::kLayoutVersion));
+    ASSERT_TRUE((*store)->Write(batch).ok());
+    auto counted = model.ListView(olga, events::View::kMine, 1, 20);
+    ASSERT_TRUE(counted.ok());
+    ASSERT_EQ(counted->keys.size(), 1u);
+    EXPECT_EQ(counted->total, 41u);
+    auto team = model.ListView(olga, events::View::kTeam, 1, 20);
+    ASSERT_TRUE(team.ok());
+    ASSERT_EQ(team->keys.size(), 1u);
+    EXPECT_EQ(team->keys[0].key_id, theirs.key_id);
+    EXPECT_EQ(team->total, 1000u - 41u);  // the team's keys less the caller's own
+    EXPECT_EQ(model.ListView(olga, events::View::kLegacy, 1, 20)->total, 0u);
+  }
+  std::filesystem::remove_all(dir_template);
+}
+
 }  // namespace
 }  // namespace keyledger::projector

@@ -55,12 +55,18 @@ AdminApi::~AdminApi() = default;
 bool AdminApi::NeedsWorker(const http::Request& request) const {
   auto match = impl_->router.Find(request.method, request.path);
   if (match.route == nullptr) return false;
-  // The stale-key report reads the whole view and each key's last use: on a worker.
-  if (request.path == "/v2/gen-ai/models/api_keys" &&
-      (request.query.find("sort=") != std::string::npos || request.query.find("unused_for_days=") != std::string::npos)) {
-    return true;
-  }
-  return match.route->options.blocking;
+  if (match.route->options.blocking) return true;
+  if (request.path != "/v2/gen-ai/models/api_keys") return false;
+  // A list page is one count and `per_page` reads after skipping the pages before it: inline
+  // while that skip is short, on a worker beyond it. The stale-key report (sort=, unused_for_days=)
+  // reads the whole view and each key's last use: always on a worker. Malformed values are
+  // answered 400 by the handler, inline.
+  const http::Query query = http::Query::Parse(request.query);
+  if (query.Has("sort") || query.Has("unused_for_days")) return true;
+  auto page = query.Int("page", 1, 1000000, 1);
+  auto per_page = query.Int("per_page", 1, 1000000, 20);
+  if (!page.ok() || !per_page.ok()) return false;
+  return (*page - 1) * *per_page >= internal::kInlineListSkip;
 }
 
 bool AdminApi::Ready(std::string* why) const { return internal::Ready(impl_->deps, why); }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 
 #include <string>
 
@@ -21,6 +22,9 @@
 #include "secret_vault.h"
 
 namespace keyledger::api::internal {
+
+// A list page that skips at least this many view entries runs on a worker (AdminApi::NeedsWorker).
+inline constexpr std::int64_t kInlineListSkip = 1000;
 
 struct Deps {
   AdminApiOptions options;

@@ -26,8 +26,10 @@ const std::vector<RouteSpec>& Routes() {
       {"PUT", "/v2/gen-ai/models/api_keys/{uuid:uuid}", kBlocking, &RenameKey},
       {"DELETE", "/v2/gen-ai/models/api_keys/{uuid:uuid}", kBlocking, &DeleteKey},
       {"PUT", "/v2/gen-ai/models/api_keys/{uuid:uuid}/regenerate", kBlocking, &RegenerateKey},
-      {"GET", "/v2/gen-ai/models/api_keys/{uuid:uuid}/events", kRead, &KeyHistory},
-      {"GET", "/v2/gen-ai/models/api_keys/{uuid:uuid}/usage", kRead, &KeyUsage},
+      // A deep list page goes to a worker too (AdminApi::NeedsWorker).
+      // Up to kMaxHistoryPage stored events decoded, up to 30 days of usage read: on workers.
+      {"GET", "/v2/gen-ai/models/api_keys/{uuid:uuid}/events", kBlocking, &KeyHistory},
+      {"GET", "/v2/gen-ai/models/api_keys/{uuid:uuid}/usage", kBlocking, &KeyUsage},
       // May wait (?wait=) for the validators to apply the revocation.
       {"GET", "/v2/gen-ai/models/api_keys/{uuid:uuid}/revocation", kBlocking, &KeyRevocation},
       {"GET", "/v2/gen-ai/revocations/{partition}/{offset}", kBlocking, &EventRevocation},

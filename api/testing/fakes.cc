@@ -13,6 +13,10 @@ class FakeLedger::View final : public replay::ReadView {
  public:
   explicit View(FakeLedger* ledger) : ledger_(ledger) {}
 
+  void HeavyRead() const {
+    if (int ms = ledger_->heavy_read_ms_.load(); ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
+
   Result<std::optional<projector::KeyRecord>> GetKey(const std::string& key_id) const override {
     common::MutexLock lock(&ledger_->mu_);
     KL_RETURN_IF_ERROR(ledger_->read_failure_);
@@ -24,6 +28,7 @@ class FakeLedger::View final : public replay::ReadView {
   Result<projector::ReadModel::Page> ListView(const events::Caller& caller, events::View view, size_t page,
                                               size_t per_page) const override {
     KL_RETURN_IF_ERROR(events::CheckViewAllowed(view, caller));
+    HeavyRead();
     common::MutexLock lock(&ledger_->mu_);
     KL_RETURN_IF_ERROR(ledger_->read_failure_);
     std::vector<events::KeyState> in_view;
@@ -43,6 +48,7 @@ class FakeLedger::View final : public replay::ReadView {
 
   Result<std::vector<projector::ReadModel::HistoryEntry>> KeyHistory(const std::string& key_id, std::uint64_t from,
                                                                      size_t limit, bool newest_first) const override {
+    HeavyRead();
     common::MutexLock lock(&ledger_->mu_);
     KL_RETURN_IF_ERROR(ledger_->read_failure_);
     std::vector<projector::ReadModel::HistoryEntry> all;
@@ -73,6 +79,7 @@ class FakeLedger::View final : public replay::ReadView {
     if (q.since_micros && q.until_micros && *q.since_micros >= *q.until_micros) {
       return common::InvalidArgument("since must be before until");
     }
+    HeavyRead();
     common::MutexLock lock(&ledger_->mu_);
     KL_RETURN_IF_ERROR(ledger_->read_failure_);
     replay::AuditPage page;

@@ -6,10 +6,13 @@
 // Thread: thread-safe (one lock).
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "keyledger/common/clock.h"
@@ -40,6 +43,8 @@ class FakeLedger final : public writer::CommandSink, public replay::ReadSide {
   // as when a commit's outcome could not be confirmed.
   void LandNextCommandUnconfirmed(common::Status status) KL_EXCLUDES(mu_);
   void FailReads(common::Status status) KL_EXCLUDES(mu_);  // OK: reads work again
+  // Every list page, history page and audit query takes this long (a heavy read), outside the lock.
+  void SetHeavyReadMillis(int ms) { heavy_read_ms_.store(ms); }
   void SetWriterState(writer::WriterState state) KL_EXCLUDES(mu_);
   void SetProjectorBehind(bool behind) KL_EXCLUDES(mu_);
   // Halts the fake's one partition (0) at `halt`: key commands are refused until a skip of it.
@@ -69,6 +74,7 @@ class FakeLedger final : public writer::CommandSink, public replay::ReadSide {
   bool projector_behind_ KL_GUARDED_BY(mu_) = false;
   std::optional<events::PartitionHalt> halt_ KL_GUARDED_BY(mu_);
   std::vector<std::string> skips_ KL_GUARDED_BY(mu_);
+  std::atomic<int> heavy_read_ms_{0};
 };
 
 }  // namespace keyledger::api::testing

@@ -130,6 +130,37 @@ std::optional<std::int64_t> ParseOffsetValue(std::string_view value) {
   return static_cast<std::int64_t>(common::DecodeFixed64(value));
 }
 
+std::string ViewCountKey(events::View view, std::string_view team_id, std::string_view creator_id) {
+  std::string k = "count";
+  switch (view) {
+    case events::View::kMine:
+      k.push_back('m');
+      return k + MineViewPrefix(team_id, creator_id);
+    case events::View::kLegacy:
+      k.push_back('l');
+      break;
+    case events::View::kTeam:
+      k.push_back('t');
+      break;
+  }
+  return k + TeamViewPrefix(team_id);
+}
+
+std::string CountValue(std::int64_t count) { return common::Fixed64String(static_cast<std::uint64_t>(count)); }
+
+std::optional<std::int64_t> ParseCountValue(std::string_view value) { return ParseOffsetValue(value); }
+
+std::string LayoutVersionValue(std::uint32_t version) {
+  std::string v;
+  common::PutFixed32(v, version);
+  return v;
+}
+
+std::optional<std::uint32_t> ParseLayoutVersionValue(std::string_view value) {
+  if (value.size() != 4) return std::nullopt;
+  return common::DecodeFixed32(value);
+}
+
 std::string DigestValue(const common::Sha256Digest& d) {
   return std::string(reinterpret_cast<const char*>(d.data()), d.size());
 }

@@ -17,9 +17,11 @@ using common::Status;
 
 namespace {
 
-// Puts the read-model changes of one applied event into `batch`.
-void WriteEffects(storage::Store::Batch& batch, const std::optional<events::KeyState>& before,
-                  const events::KeyState& after, const events::Event& event, const storage::LogRecord& record) {
+// Puts the read-model changes of one applied event into `batch`, and what it changes in the view
+// counts into `count_deltas`.
+void WriteEffects(storage::Store::Batch& batch, std::map<std::string, std::int64_t>& count_deltas,
+                  const std::optional<events::KeyState>& before, const events::KeyState& after,
+                  const events::Event& event, const storage::LogRecord& record) {
   const EventLocator locator{record.partition, record.offset};
   const std::string loc = layout::Locator(locator);
   batch.Put(Column::kKeys, after.key_id, EncodeKeyRecord(KeyRecord{after, record.partition, record.offset}));
@@ -33,6 +35,15 @@ void WriteEffects(storage::Store::Batch& batch, const std::optional<events::KeyS
   }
 
   const std::string team_prefix = layout::TeamViewPrefix(after.team_id);
+  if (!before || after.deleted) {
+    const std::int64_t delta = before ? -1 : 1;
+    if (after.legacy) {
+      count_deltas[layout::ViewCountKey(events::View::kLegacy, after.team_id)] += delta;
+    } else {
+      count_deltas[layout::ViewCountKey(events::View::kMine, after.team_id, after.creator_id)] += delta;
+      count_deltas[layout::ViewCountKey(events::View::kTeam, after.team_id)] += delta;
+    }
+  }
   if (!before) {
     if (after.legacy) {
       batch.Put(Column::kViewLegacy, layout::ViewKey(team_prefix, after), after.creator_id);
@@ -83,6 +94,7 @@ Result<std::unique_ptr<Projector::Prepared>> Projector::Prepare(const std::vecto
   storage::Store::Batch& batch = prepared->batch;
   std::map<std::int32_t, events::PartitionGuard> guards;
   std::unordered_map<std::string, events::KeyState> pending;
+  std::map<std::string, std::int64_t> count_deltas;
   for (const auto& r : records) {
     if (!guards.count(r.partition)) guards.emplace(r.partition, events::PartitionGuard(r.partition, partition_count_, prepared_[r.partition]));
   }
@@ -129,7 +141,7 @@ Result<std::unique_ptr<Projector::Prepared>> Projector::Prepare(const std::vecto
       halt();
       continue;
     }
-    WriteEffects(batch, before, *after, event, record);
+    WriteEffects(batch, count_deltas, before, *after, event, record);
     pending[event.key_id] = std::move(*after);
     guard.Applied(record.offset, record.value);
     ++prepared->applied;
@@ -150,13 +162,76 @@ Result<std::unique_ptr<Projector::Prepared>> Projector::Prepare(const std::vecto
     }
     prepared->touched[p] = ps;
   }
+  // Counts from the last prepared batch, else from the store (written by then: see cache_).
+  std::unordered_map<std::string, std::int64_t> counts;
+  for (const auto& [key, delta] : count_deltas) {
+    std::int64_t count = 0;
+    if (auto it = count_cache_.find(key); it != count_cache_.end()) {
+      count = it->second;
+    } else {
+      KL_ASSIGN_OR_RETURN(auto stored, store_->Get(Column::kMeta, key));
+      if (stored) {
+        auto parsed = layout::ParseCountValue(*stored);
+        if (!parsed) return common::DataLoss("a stored view count is not 8 bytes");
+        count = *parsed;
+      }
+    }
+    count += delta;
+    if (count < 0) return common::DataLoss("a view count would fall below zero: the store's counts are damaged");
+    if (count == 0) {
+      batch.Delete(Column::kMeta, key);
+    } else {
+      batch.Put(Column::kMeta, key, layout::CountValue(count));
+    }
+    counts[key] = count;
+  }
   // The next batch starts from this one's states, written or not. If its write fails, the
   // projector stops, and a restart (Load) reads states from the store again.
   for (const auto& [p, ps] : prepared->touched) prepared_[p] = ps;
   constexpr size_t kMaxCachedKeys = 1u << 20;
   if (cache_.size() + pending.size() > kMaxCachedKeys) cache_.clear();
   for (auto& [key_id, state] : pending) cache_[key_id] = std::move(state);
+  if (count_cache_.size() + counts.size() > kMaxCachedKeys) count_cache_.clear();
+  for (const auto& [key, count] : counts) count_cache_[key] = count;
   return prepared;
+}
+
+Status Projector::UpgradeLayout() {
+  KL_ASSIGN_OR_RETURN(auto version, store_->Get(Column::kMeta, layout::kLayoutVersionKey));
+  if (version) {
+    auto v = layout::ParseLayoutVersionValue(*version);
+    if (!v) return common::DataLoss("the store's layout version is not 4 bytes");
+    if (*v > layout::kLayoutVersion) {
+      return common::FailedPrecondition("the store has layout version " + std::to_string(*v) +
+                                        ", newer than this build's " + std::to_string(layout::kLayoutVersion) +
+                                        ": run the newer build");
+    }
+    if (*v == layout::kLayoutVersion) return Status::Ok();
+  }
+  // Version 1: no counts yet. Count each view from its entries (team \0 [creator \0] ~created_at key_id).
+  std::map<std::string, std::int64_t> counts;
+  auto count_by = [&](Column column, events::View view, int separators) {
+    return store_->Scan(column, "", "", [&](std::string_view k, std::string_view) {
+      size_t end = k.find('\0');
+      if (separators == 2 && end != std::string_view::npos) end = k.find('\0', end + 1);
+      if (end == std::string_view::npos) return true;  // not a view key: counted by nobody
+      const std::string_view team = k.substr(0, k.find('\0'));
+      const std::string_view creator =
+          separators == 2 ? k.substr(team.size() + 1, end - team.size() - 1) : std::string_view();
+      ++counts[layout::ViewCountKey(view, team, creator)];
+      return true;
+    });
+  };
+  KL_RETURN_IF_ERROR(count_by(Column::kViewMine, events::View::kMine, 2));
+  KL_RETURN_IF_ERROR(count_by(Column::kViewLegacy, events::View::kLegacy, 1));
+  KL_RETURN_IF_ERROR(count_by(Column::kViewTeam, events::View::kTeam, 1));
+  storage::Store::Batch batch = store_->NewBatch();
+  for (const auto& [key, count] : counts) batch.Put(Column::kMeta, key, layout::CountValue(count));
+  batch.Put(Column::kMeta, layout::kLayoutVersionKey, layout::LayoutVersionValue(layout::kLayoutVersion));
+  KL_RETURN_IF_ERROR(store_->Write(batch));
+  logger_->Info("read-model store upgraded to layout version 2 (view counts)",
+                {{"counts", static_cast<std::int64_t>(counts.size())}});
+  return Status::Ok();
 }
 
 }  // namespace keyledger::projector

@@ -26,6 +26,7 @@ Projector::~Projector() { Stop(); }
 
 Status Projector::Load() {
   KL_ASSIGN_OR_RETURN(partition_count_, storage::PartitionCount(options_.kafka, options_.topic, 10000));
+  KL_RETURN_IF_ERROR(UpgradeLayout());
   KL_ASSIGN_OR_RETURN(auto offsets, read_model_.Offsets());
   KL_ASSIGN_OR_RETURN(auto halts, read_model_.Halts());
   std::map<std::int32_t, PartitionState> loaded;
@@ -45,6 +46,7 @@ Status Projector::Load() {
                    {{"partition", h.partition}, {"offset", h.offset}, {"reason", h.reason}});
   }
   cache_.clear();
+  count_cache_.clear();
   prepared_ = loaded;
   common::MutexLock lock(&mu_);
   partitions_ = std::move(loaded);

@@ -1,5 +1,7 @@
 #include "keyledger/projector/read_model.h"
 
+#include <algorithm>
+
 #include "keyledger/events/codec.h"
 
 namespace keyledger::projector {
@@ -31,28 +33,56 @@ Result<ReadModel::Page> ReadModel::ListView(const events::Caller& caller, events
                                                   : Column::kViewTeam;
   std::string prefix = view == events::View::kMine ? layout::MineViewPrefix(caller.team_id, caller.user_id)
                                                    : layout::TeamViewPrefix(caller.team_id);
+  // The stored counts make the total one or two reads; a store from before them (layout version
+  // 1, until its projector starts) is counted by the scan.
+  KL_ASSIGN_OR_RETURN(auto version, store_->Get(Column::kMeta, layout::kLayoutVersionKey));
+  const bool counted = version && layout::ParseLayoutVersionValue(*version).value_or(0) >= layout::kLayoutVersion;
   std::vector<std::string> ids;
   Page out;
   const size_t skip = (page - 1) * per_page;
+  size_t seen = 0;
   Status scan = store_->ScanPrefix(column, prefix, [&](std::string_view k, std::string_view v) {
     // The team view excludes the caller's own keys (they are in My keys).
     if (view == events::View::kTeam && v == caller.user_id) return true;
-    if (out.total >= skip && ids.size() < per_page) ids.emplace_back(layout::KeyIdInViewKey(k, prefix.size()));
-    ++out.total;
-    return true;
+    if (seen >= skip && ids.size() < per_page) ids.emplace_back(layout::KeyIdInViewKey(k, prefix.size()));
+    ++seen;
+    return counted ? ids.size() < per_page : true;
   });
   KL_RETURN_IF_ERROR(scan);
+  size_t deleted = 0;
   for (const std::string& id : ids) {
     KL_ASSIGN_OR_RETURN(std::optional<KeyRecord> rec, GetKey(id));
     if (!rec) return common::DataLoss("view entry for key " + id + " has no key record");
     // The scan and these reads are not one snapshot: a deletion applied in between leaves a view
     // entry this scan saw pointing at a deleted key, which must not be listed.
     if (rec->state.deleted) {
-      --out.total;
+      ++deleted;
       continue;
     }
     out.keys.push_back(std::move(rec->state));
   }
+  if (!counted) {
+    out.total = seen - deleted;
+    return out;
+  }
+  // Read after the page, so a deletion the page saw is in the count too.
+  auto count_of = [&](const std::string& key) -> Result<std::int64_t> {
+    KL_ASSIGN_OR_RETURN(auto stored, store_->Get(Column::kMeta, key));
+    if (!stored) return std::int64_t{0};
+    auto parsed = layout::ParseCountValue(*stored);
+    if (!parsed) return common::DataLoss("a stored view count is not 8 bytes");
+    return *parsed;
+  };
+  std::int64_t total = 0;
+  if (view == events::View::kTeam) {
+    KL_ASSIGN_OR_RETURN(std::int64_t team, count_of(layout::ViewCountKey(events::View::kTeam, caller.team_id)));
+    KL_ASSIGN_OR_RETURN(std::int64_t own,
+                        count_of(layout::ViewCountKey(events::View::kMine, caller.team_id, caller.user_id)));
+    total = team - own;
+  } else {
+    KL_ASSIGN_OR_RETURN(total, count_of(layout::ViewCountKey(view, caller.team_id, caller.user_id)));
+  }
+  out.total = static_cast<size_t>(std::max<std::int64_t>(total, 0));
   return out;
 }
 

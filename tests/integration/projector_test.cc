@@ -173,6 +173,122 @@ TEST(Projector, BuildsViewsSecretLookupAndHistoryAndResumesFromStoredOffsets) {
   delete db;
 }
 
+// Page totals are counts the projector keeps beside the views (one read per page, not a scan of
+// the view); a store from before the counts is brought up to them when its projector starts, and
+// a store from a newer layout is refused.
+TEST(Projector, KeepsViewCountsAndUpgradesAStoreFromBeforeThem) {
+  KL_REQUIRE_BROKER(bootstrap);
+  Harness h(bootstrap, 3);
+  writer::WriterOptions wo;
+  wo.kafka.bootstrap_servers = bootstrap;
+  wo.topic = h.topic;
+  writer::Writer w(wo, &h.catalog, &h.clock, &h.random, &h.logger);
+  ASSERT_TRUE(w.Start(30000).ok());
+  Caller owner{"user-olga", "Olga", "team-acme", Role::kOwner};
+  Caller member{"user-mia", "Mia", "team-acme", Role::kMember};
+  Caller other_team{"user-gus", "Gus", "team-globex", Role::kOwner};
+  Caller op{"ops", "Importer", "", Role::kOperator};
+  Secrets secrets;
+  writer::CommandOutcome last;
+  auto submit = [&](const Caller& c, events::Command cmd) {
+    auto r = w.Submit(writer::CommandRequest{c, std::move(cmd), "req", "", ""});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    last = *r;
+    return *r;
+  };
+  std::vector<std::string> owner_keys;
+  for (int i = 0; i < 3; ++i) owner_keys.push_back(submit(owner, secrets.Create("o" + std::to_string(i))).key_after.key_id);
+  for (int i = 0; i < 2; ++i) submit(member, secrets.Create("m" + std::to_string(i)));
+  std::vector<std::string> legacy_keys;
+  for (int i = 0; i < 2; ++i) {
+    std::string secret = *common::GenerateSecret(secrets.random);
+    legacy_keys.push_back(submit(op, events::ImportLegacyKeyCommand{"", "team-acme", "user-mia", "Mia",
+                                                                    "old " + std::to_string(i), 1600000000000000 + i,
+                                                                    common::HashSecret(secret),
+                                                                    common::SecretHint(secret)})
+                              .key_after.key_id);
+  }
+  const writer::CommandOutcome globex = submit(other_team, secrets.Create("g"));  // maybe another partition
+  submit(owner, events::RenameKeyCommand{owner_keys[0], "o0 renamed", {}});
+  submit(owner, events::DeleteKeyCommand{owner_keys[1], "o1", {}});
+  submit(owner, events::DeleteKeyCommand{legacy_keys[0], "old 0", {}});
+
+  auto store = projector::OpenReadModelStore(h.dir.path("db"), {});
+  ASSERT_TRUE(store.ok());
+  auto totals = [&](const projector::ReadModel& rm) {
+    std::vector<size_t> t;
+    for (auto [caller, view] : {std::pair{owner, View::kMine}, std::pair{member, View::kMine},
+                                std::pair{owner, View::kTeam}, std::pair{member, View::kLegacy},
+                                std::pair{other_team, View::kMine}, std::pair{other_team, View::kTeam}}) {
+      auto page = rm.ListView(caller, view, 1, 1);
+      EXPECT_TRUE(page.ok()) << page.status().ToString();
+      t.push_back(page.ok() ? page->total : 999);
+      if (page.ok()) {
+        EXPECT_EQ(page->keys.size(), std::min<size_t>(page->total, 1));
+      }
+    }
+    return t;
+  };
+  const std::vector<size_t> expected = {2, 2, 2, 1, 1, 0};
+  auto count_at = [&](const std::string& key) -> std::int64_t {
+    auto v = (*store)->Get(projector::Column::kMeta, key);
+    EXPECT_TRUE(v.ok());
+    return v.ok() && v->has_value() ? projector::layout::ParseCountValue(**v).value_or(-1) : 0;
+  };
+  {
+    projector::Projector p(h.Options(), store->get(), &h.logger, &h.clock);
+    ASSERT_TRUE(p.Start().ok());
+    ASSERT_TRUE(p.WaitForOffset(last.partition, last.offset, 30000).ok());
+    ASSERT_TRUE(p.WaitForOffset(globex.partition, globex.offset, 30000).ok());
+    EXPECT_EQ(totals(p.read_model()), expected);
+    EXPECT_EQ(count_at(projector::layout::ViewCountKey(View::kMine, "team-acme", "user-olga")), 2);
+    EXPECT_EQ(count_at(projector::layout::ViewCountKey(View::kTeam, "team-acme")), 4);
+    EXPECT_EQ(count_at(projector::layout::ViewCountKey(View::kLegacy, "team-acme")), 1);
+    auto second = p.read_model().ListView(owner, View::kMine, 2, 1);
+    ASSERT_TRUE(second.ok());
+    ASSERT_EQ(second->keys.size(), 1u);
+    EXPECT_EQ(second->total, 2u);
+    p.Stop();
+  }
+
+  // The store as a build before the counts left it: no version, no counts. The scan still
+  // counts right, and the next start writes the counts back.
+  std::vector<std::string> meta_counts;
+  ASSERT_TRUE((*store)->ScanPrefix(projector::Column::kMeta, "count", [&](std::string_view k, std::string_view) {
+    meta_counts.emplace_back(k);
+    return true;
+  }).ok());
+  // Olga's, Mia's and Gus's My keys; acme's team and legacy views; globex's team view.
+  ASSERT_EQ(meta_counts.size(), 6u);
+  storage::Store::Batch downgrade = (*store)->NewBatch();
+  for (const std::string& k : meta_counts) downgrade.Delete(projector::Column::kMeta, k);
+  downgrade.Delete(projector::Column::kMeta, projector::layout::kLayoutVersionKey);
+  ASSERT_TRUE((*store)->Write(downgrade).ok());
+  EXPECT_EQ(totals(projector::ReadModel(store->get())), expected);
+  {
+    projector::Projector p(h.Options(), store->get(), &h.logger, &h.clock);
+    ASSERT_TRUE(p.Start().ok());
+    EXPECT_EQ(count_at(projector::layout::ViewCountKey(View::kTeam, "team-acme")), 4);
+    EXPECT_EQ(totals(p.read_model()), expected);
+    // And it keeps them from there on.
+    submit(member, events::DeleteKeyCommand{legacy_keys[1], "old 1", {}});
+    submit(owner, secrets.Create("o3"));
+    ASSERT_TRUE(p.WaitForOffset(last.partition, last.offset, 30000).ok());
+    EXPECT_EQ(totals(p.read_model()), (std::vector<size_t>{3, 2, 2, 0, 1, 0}));
+    EXPECT_EQ(count_at(projector::layout::ViewCountKey(View::kLegacy, "team-acme")), 0);
+    p.Stop();
+  }
+
+  // A store from a newer build is refused, not miscounted.
+  storage::Store::Batch newer = (*store)->NewBatch();
+  newer.Put(projector::Column::kMeta, projector::layout::kLayoutVersionKey, projector::layout::LayoutVersionValue(3));
+  ASSERT_TRUE((*store)->Write(newer).ok());
+  projector::Projector refused(h.Options(), store->get(), &h.logger, &h.clock);
+  common::Status started = refused.Start();
+  EXPECT_EQ(started.code(), common::StatusCode::kFailedPrecondition) << started.ToString();
+  EXPECT_NE(started.message().find("layout version 3"), std::string::npos) << started.message();
+}
+
 TEST(Projector, CorruptEventHaltsItsPartitionUntilAnOperatorSkipsIt) {
   KL_REQUIRE_BROKER(bootstrap);
   Harness h(bootstrap, 2);

@@ -17,6 +17,13 @@
 //                       "alt"    partition(be32)                      -> alternative head after a skip
 //                       "halt"   partition(be32)                      -> Halt (records.h)
 //                       "skip"   partition(be32) offset(be64)         -> skip note (JSON)
+//                       "count" 'm' team \0 creator \0                  -> keys in that My keys view (be64)
+//                       "count" 'l' team \0                             -> keys in the legacy view (be64)
+//                       "count" 't' team \0                             -> keys in view_team (be64; the
+//                                                                         team view of a caller is this
+//                                                                         less the caller's own)
+//                       "layout_version"                              -> be32; absent: 1 (no counts),
+//                                                                         2: the counts are kept
 // where locator = partition(be32) offset(be64), 12 bytes.
 // Thread: free functions and constants.
 #pragma once
@@ -107,6 +114,16 @@ std::string AltChainKey(std::int32_t partition);
 std::string HaltKey(std::int32_t partition);
 std::string SkipKey(std::int32_t partition, std::int64_t offset);
 std::string OffsetValue(std::int64_t next_offset);
+// The count of a view's keys: `creator_id` only for kMine (for kTeam it counts every non-legacy
+// key of the team).
+std::string ViewCountKey(events::View view, std::string_view team_id, std::string_view creator_id = {});
+std::string CountValue(std::int64_t count);
+std::optional<std::int64_t> ParseCountValue(std::string_view value);
+inline constexpr std::string_view kLayoutVersionKey = "layout_version";
+// 2: the view counts are kept (a store from before them is brought up to it by Projector::Load).
+inline constexpr std::uint32_t kLayoutVersion = 2;
+std::string LayoutVersionValue(std::uint32_t version);
+std::optional<std::uint32_t> ParseLayoutVersionValue(std::string_view value);
 std::optional<std::int64_t> ParseOffsetValue(std::string_view value);
 std::string DigestValue(const common::Sha256Digest& digest);
 std::optional<common::Sha256Digest> ParseDigestValue(std::string_view value);

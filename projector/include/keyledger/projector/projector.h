@@ -112,6 +112,9 @@ class Projector {
   };
 
   common::Status Load() KL_EXCLUDES(mu_);
+  // Brings a store from before the view counts (layout version 1) up to version 2: counts every
+  // view once and stores the counts with the version, in one write. (prepare.cc)
+  common::Status UpgradeLayout();
   common::Status OpenReader() KL_EXCLUDES(mu_);
   // Polls once, keeps the records before `stop_at`, prepares them and hands them over.
   Step PollOnce(Committer& committer, const std::optional<std::map<std::int32_t, std::int64_t>>& stop_at);
@@ -136,6 +139,9 @@ class Projector {
   std::unique_ptr<storage::LogReader> reader_;  // Owned by the projector thread.
   // Recently prepared key states, so most events need no store read. Projector thread only.
   std::unordered_map<std::string, events::KeyState> cache_;
+  // The view counts (layout.h) as of the last prepared batch, for every count that batch changed
+  // (the batch being written may not be in the store yet). Projector thread only.
+  std::unordered_map<std::string, std::int64_t> count_cache_;
   // Partition states as of the last prepared batch (ahead of partitions_ by at most the batch
   // being written). Projector thread only.
   std::map<std::int32_t, PartitionState> prepared_;
