@@ -42,6 +42,11 @@ std::optional<EventLocator> ParseLocator(std::string_view bytes) {
                       static_cast<std::int64_t>(common::DecodeFixed64(bytes.substr(4)))};
 }
 
+std::optional<EventLocator> LocatorAtStart(std::string_view value) {
+  if (value.size() < kLocatorSize) return std::nullopt;
+  return ParseLocator(value.substr(0, kLocatorSize));
+}
+
 std::optional<EventLocator> LocatorAtEnd(std::string_view index_key) {
   if (index_key.size() < kLocatorSize) return std::nullopt;
   return ParseLocator(index_key.substr(index_key.size() - kLocatorSize));

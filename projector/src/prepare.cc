@@ -24,7 +24,8 @@ void WriteEffects(storage::Store::Batch& batch, std::map<std::string, std::int64
                   const events::Event& event, const storage::LogRecord& record) {
   const EventLocator locator{record.partition, record.offset};
   const std::string loc = layout::Locator(locator);
-  batch.Put(Column::kKeys, after.key_id, EncodeKeyRecord(KeyRecord{after, record.partition, record.offset}));
+  const std::string key_record = EncodeKeyRecord(KeyRecord{after, record.partition, record.offset});
+  batch.Put(Column::kKeys, after.key_id, key_record);
 
   if (before && !before->deleted && (after.deleted || before->secret_sha256 != after.secret_sha256)) {
     batch.Delete(Column::kSecretLookup, layout::SecretKey(before->secret_sha256));
@@ -60,7 +61,7 @@ void WriteEffects(storage::Store::Batch& batch, std::map<std::string, std::int64
     }
   }
 
-  batch.Put(Column::kAuditByKey, layout::AuditByKeyKey(after.key_id, event.key_revision), loc);
+  batch.Put(Column::kAuditByKey, layout::AuditByKeyKey(after.key_id, event.key_revision), loc + key_record);
   const std::string type(1, static_cast<char>(event.type()));
   batch.Put(Column::kAuditByTeamTime,
             layout::AuditTimeKey(layout::AuditByTeamPrefix(event.team_id), event.occurred_at_micros, locator), type);
@@ -162,6 +163,7 @@ Result<std::unique_ptr<Projector::Prepared>> Projector::Prepare(const std::vecto
     }
     prepared->touched[p] = ps;
   }
+  batch.Put(Column::kMeta, layout::kLayoutVersionKey, layout::LayoutVersionValue(layout::kLayoutVersion));
   // Counts from the last prepared batch, else from the store (written by then: see cache_).
   std::unordered_map<std::string, std::int64_t> counts;
   for (const auto& [key, delta] : count_deltas) {
@@ -197,18 +199,70 @@ Result<std::unique_ptr<Projector::Prepared>> Projector::Prepare(const std::vecto
 }
 
 Status Projector::UpgradeLayout() {
-  KL_ASSIGN_OR_RETURN(auto version, store_->Get(Column::kMeta, layout::kLayoutVersionKey));
-  if (version) {
-    auto v = layout::ParseLayoutVersionValue(*version);
+  KL_ASSIGN_OR_RETURN(auto stored_version, store_->Get(Column::kMeta, layout::kLayoutVersionKey));
+  std::uint32_t version = 1;
+  if (stored_version) {
+    auto v = layout::ParseLayoutVersionValue(*stored_version);
     if (!v) return common::DataLoss("the store's layout version is not 4 bytes");
-    if (*v > layout::kLayoutVersion) {
-      return common::FailedPrecondition("the store has layout version " + std::to_string(*v) +
-                                        ", newer than this build's " + std::to_string(layout::kLayoutVersion) +
-                                        ": run the newer build");
-    }
-    if (*v == layout::kLayoutVersion) return Status::Ok();
+    version = *v;
   }
-  // Version 1: no counts yet. Count each view from its entries (team \0 [creator \0] ~created_at key_id).
+  if (version > layout::kLayoutVersion) {
+    return common::FailedPrecondition("the store has layout version " + std::to_string(version) +
+                                      ", newer than this build's " + std::to_string(layout::kLayoutVersion) +
+                                      ": run the newer build");
+  }
+  if (version == layout::kLayoutVersion) return Status::Ok();
+  if (!stored_version) {
+    // Nothing projected yet (no offsets): nothing to upgrade, and the first batch writes the
+    // version with its effects, so a store is never ahead of a replay of a prefix of its log.
+    KL_ASSIGN_OR_RETURN(auto offsets, read_model_.Offsets());
+    if (offsets.empty()) return Status::Ok();
+  }
+  logger_->Info("upgrading the read-model store's layout",
+                {{"from", static_cast<std::int64_t>(version)}, {"to", static_cast<std::int64_t>(layout::kLayoutVersion)}});
+  // Before 3: each key's history folded once, its audit_by_key values given the state after each
+  // revision, in batches (rewriting a value twice writes the same bytes, so a crash part-way is
+  // harmless: the next start does it again). Keys sort by id, then revision: one key at a time.
+  storage::Store::Batch batch = store_->NewBatch();
+  std::string key_id;
+  std::optional<events::KeyState> state;
+  std::int64_t rewritten = 0;
+  Status inner = Status::Ok();
+  KL_RETURN_IF_ERROR(store_->Scan(Column::kAuditByKey, "", "", [&](std::string_view k, std::string_view v) {
+    const size_t sep = k.find('\0');
+    if (sep == std::string_view::npos) return true;
+    if (k.substr(0, sep) != key_id) {
+      key_id.assign(k.substr(0, sep));
+      state.reset();
+    }
+    auto locator = layout::LocatorAtStart(v);
+    if (!locator) {
+      inner = common::DataLoss("audit entry of key " + key_id + " is malformed");
+      return false;
+    }
+    auto event = read_model_.EventAt(*locator);
+    if (!event.ok()) {
+      inner = event.status();
+      return false;
+    }
+    auto next = events::Apply(state, *event);
+    if (!next.ok()) {
+      inner = common::DataLoss("history of key " + key_id + " does not fold: " + next.status().message());
+      return false;
+    }
+    state = std::move(*next);
+    batch.Put(Column::kAuditByKey, k,
+              layout::Locator(*locator) + EncodeKeyRecord(KeyRecord{*state, locator->partition, locator->offset}));
+    if (++rewritten % 10000 == 0) {
+      inner = store_->Write(batch);
+      batch.Clear();
+      if (rewritten % 1000000 == 0) logger_->Info("layout upgrade: key histories", {{"events", rewritten}});
+    }
+    return inner.ok();
+  }));
+  KL_RETURN_IF_ERROR(inner);
+  // Before 2 (and again, harmlessly, for 2): count each view from its entries
+  // (team \0 [creator \0] ~created_at key_id).
   std::map<std::string, std::int64_t> counts;
   auto count_by = [&](Column column, events::View view, int separators) {
     return store_->Scan(column, "", "", [&](std::string_view k, std::string_view) {
@@ -225,12 +279,11 @@ Status Projector::UpgradeLayout() {
   KL_RETURN_IF_ERROR(count_by(Column::kViewMine, events::View::kMine, 2));
   KL_RETURN_IF_ERROR(count_by(Column::kViewLegacy, events::View::kLegacy, 1));
   KL_RETURN_IF_ERROR(count_by(Column::kViewTeam, events::View::kTeam, 1));
-  storage::Store::Batch batch = store_->NewBatch();
   for (const auto& [key, count] : counts) batch.Put(Column::kMeta, key, layout::CountValue(count));
   batch.Put(Column::kMeta, layout::kLayoutVersionKey, layout::LayoutVersionValue(layout::kLayoutVersion));
   KL_RETURN_IF_ERROR(store_->Write(batch));
-  logger_->Info("read-model store upgraded to layout version 2 (view counts)",
-                {{"counts", static_cast<std::int64_t>(counts.size())}});
+  logger_->Info("read-model store upgraded: view counts and each revision's state",
+                {{"counts", static_cast<std::int64_t>(counts.size())}, {"histories_rewritten", rewritten}});
   return Status::Ok();
 }
 

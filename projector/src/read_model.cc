@@ -36,7 +36,7 @@ Result<ReadModel::Page> ReadModel::ListView(const events::Caller& caller, events
   // The stored counts make the total one or two reads; a store from before them (layout version
   // 1, until its projector starts) is counted by the scan.
   KL_ASSIGN_OR_RETURN(auto version, store_->Get(Column::kMeta, layout::kLayoutVersionKey));
-  const bool counted = version && layout::ParseLayoutVersionValue(*version).value_or(0) >= layout::kLayoutVersion;
+  const bool counted = version && layout::ParseLayoutVersionValue(*version).value_or(0) >= layout::kCountsLayoutVersion;
   std::vector<std::string> ids;
   Page out;
   const size_t skip = (page - 1) * per_page;
@@ -118,7 +118,7 @@ Result<std::vector<ReadModel::HistoryEntry>> ReadModel::KeyHistoryPage(const std
   KL_RETURN_IF_ERROR(store_->Scan(
       Column::kAuditByKey, lower, upper,
       [&](std::string_view, std::string_view v) {
-        auto locator = layout::ParseLocator(v);
+        auto locator = layout::LocatorAtStart(v);
         if (!locator) {
           bad = common::DataLoss("audit entry of key " + key_id + " is malformed");
           return false;
@@ -135,6 +135,24 @@ Result<std::vector<ReadModel::HistoryEntry>> ReadModel::KeyHistoryPage(const std
     history.push_back({loc, std::move(e)});
   }
   return history;
+}
+
+Result<std::optional<ReadModel::StoredRevision>> ReadModel::RevisionAt(const std::string& key_id,
+                                                                      std::uint64_t revision) const {
+  KL_ASSIGN_OR_RETURN(auto raw, store_->Get(Column::kAuditByKey, layout::AuditByKeyKey(key_id, revision)));
+  if (!raw) return std::optional<StoredRevision>();
+  auto locator = layout::LocatorAtStart(*raw);
+  if (!locator) return common::DataLoss("audit entry of key " + key_id + " is malformed");
+  StoredRevision out{*locator, std::nullopt};
+  if (raw->size() > layout::kLocatorSize) {
+    KL_ASSIGN_OR_RETURN(KeyRecord after, DecodeKeyRecord(std::string_view(*raw).substr(layout::kLocatorSize)));
+    if (after.state.key_id != key_id || after.state.revision != revision) {
+      return common::DataLoss("audit entry of key " + key_id + " revision " + std::to_string(revision) +
+                              " holds another key's state");
+    }
+    out.after = std::move(after);
+  }
+  return std::optional<StoredRevision>(std::move(out));
 }
 
 Result<std::map<std::int32_t, std::int64_t>> ReadModel::Offsets() const {

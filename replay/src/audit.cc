@@ -18,13 +18,39 @@ namespace layout = projector::layout;
 
 namespace {
 
-// Fills before/after for records of one key from its full history (cached per request).
+// Fills before/after for a record: the states stored with its revision and the one before (two
+// reads, whatever the key's history). A store from before layout version 3 has no stored states
+// until its projector upgrades it: then the key's whole history is folded once per request.
 class StateCache {
  public:
   explicit StateCache(const projector::ReadModel& model) : model_(model) {}
   Status Fill(AuditRecord& record) {
-    auto it = states_.find(record.event.key_id);
-    if (it == states_.end()) {
+    const std::string& key_id = record.event.key_id;
+    const std::uint64_t rev = record.event.key_revision;
+    if (rev == 0) return common::DataLoss("event of key " + key_id + " has revision 0");
+    KL_ASSIGN_OR_RETURN(auto after, Stored(key_id, rev));
+    std::optional<projector::KeyRecord> before;
+    if (after && rev > 1) {
+      KL_ASSIGN_OR_RETURN(before, Stored(key_id, rev - 1));
+    }
+    if (after && (rev == 1 || before)) {
+      record.after = std::move(after->state);
+      if (before) record.before = std::move(before->state);
+      return Status::Ok();
+    }
+    return FillByFold(record);
+  }
+
+ private:
+  Result<std::optional<projector::KeyRecord>> Stored(const std::string& key_id, std::uint64_t rev) const {
+    KL_ASSIGN_OR_RETURN(auto at, model_.RevisionAt(key_id, rev));
+    if (!at) return common::DataLoss("history of key " + key_id + " has no revision " + std::to_string(rev));
+    return std::move(at->after);
+  }
+
+  Status FillByFold(AuditRecord& record) {
+    auto it = folded_.find(record.event.key_id);
+    if (it == folded_.end()) {
       KL_ASSIGN_OR_RETURN(auto history, model_.KeyHistory(record.event.key_id));
       std::vector<events::KeyState> states;  // states[i] = after revision i + 1
       std::optional<events::KeyState> current;
@@ -33,10 +59,10 @@ class StateCache {
         states.push_back(next);
         current = std::move(next);
       }
-      it = states_.emplace(record.event.key_id, std::move(states)).first;
+      it = folded_.emplace(record.event.key_id, std::move(states)).first;
     }
     std::uint64_t rev = record.event.key_revision;
-    if (rev == 0 || rev > it->second.size()) {
+    if (rev > it->second.size()) {
       return common::DataLoss("history of key " + record.event.key_id + " has no revision " + std::to_string(rev));
     }
     record.after = it->second[rev - 1];
@@ -44,9 +70,8 @@ class StateCache {
     return Status::Ok();
   }
 
- private:
   const projector::ReadModel& model_;
-  std::unordered_map<std::string, std::vector<events::KeyState>> states_;
+  std::unordered_map<std::string, std::vector<events::KeyState>> folded_;
 };
 
 constexpr char kCursorByKey = 'k';
@@ -147,7 +172,7 @@ Result<AuditPage> QueryAudit(const storage::Store& store, const AuditQuery& quer
   Status scan = store.Scan(column, lower, upper, [&](std::string_view k, std::string_view v) {
     std::optional<EventLocator> loc;
     if (column == Column::kAuditByKey) {
-      loc = layout::ParseLocator(v);
+      loc = layout::LocatorAtStart(v);
     } else {
       if (query.event_type && (v.size() != 1 || static_cast<int>(v[0]) != static_cast<int>(*query.event_type))) {
         return true;

@@ -281,12 +281,14 @@ TEST(Projector, KeepsViewCountsAndUpgradesAStoreFromBeforeThem) {
 
   // A store from a newer build is refused, not miscounted.
   storage::Store::Batch newer = (*store)->NewBatch();
-  newer.Put(projector::Column::kMeta, projector::layout::kLayoutVersionKey, projector::layout::LayoutVersionValue(3));
+  newer.Put(projector::Column::kMeta, projector::layout::kLayoutVersionKey, projector::layout::LayoutVersionValue(projector::layout::kLayoutVersion + 1));
   ASSERT_TRUE((*store)->Write(newer).ok());
   projector::Projector refused(h.Options(), store->get(), &h.logger, &h.clock);
   common::Status started = refused.Start();
   EXPECT_EQ(started.code(), common::StatusCode::kFailedPrecondition) << started.ToString();
-  EXPECT_NE(started.message().find("layout version 3"), std::string::npos) << started.message();
+  EXPECT_NE(started.message().find("layout version " + std::to_string(projector::layout::kLayoutVersion + 1)),
+            std::string::npos)
+      << started.message();
 }
 
 TEST(Projector, CorruptEventHaltsItsPartitionUntilAnOperatorSkipsIt) {

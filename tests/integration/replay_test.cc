@@ -9,6 +9,7 @@
 
 #include "keyledger/common/secret.h"
 #include "keyledger/events/codec.h"
+#include "keyledger/projector/layout.h"
 #include "keyledger/projector/read_model.h"
 #include "keyledger/replay/audit.h"
 #include "keyledger/replay/legacy_import.h"
@@ -465,6 +466,86 @@ TEST(Audit, FiltersPagesBothWaysAndCarriesBeforeAndAfter) {
     return true;
   }).ok());
   EXPECT_EQ(exported, expected_ids(all, false));
+}
+
+// An audit page costs its own records, not the key's history: each revision's state is stored with
+// it (layout 3), so a page of a key's latest events answers right even with the key's creation
+// event gone from the store (a page that folded the history would fail). A store from before
+// layout 3 answers by folding, and its projector's next start rewrites it to the same bytes a
+// straight projection has.
+TEST(Audit, APageReadsOnlyItsOwnRevisionsAndAnOlderStoreIsUpgradedToTheSameBytes) {
+  KL_REQUIRE_BROKER(bootstrap);
+  Env env(bootstrap, 2, "keyledger.it.audit-page");
+  testing::EventStream stream(2, 2, 11);
+  ASSERT_TRUE(testing::AppendStream(env.config, env.topic, stream, 400, 100, "gen-" + env.topic).ok());
+  auto store = env.Project("live");
+  auto log = env.ReadAll(env.topic);
+  // The key with the longest history, and its states folded from the log.
+  std::map<std::string, std::vector<const Logged*>> by_key;
+  for (const Logged& l : log) by_key[l.event.key_id].push_back(&l);
+  auto longest = std::max_element(by_key.begin(), by_key.end(),
+                                  [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
+  const std::string key_id = longest->first;
+  const std::vector<const Logged*>& history = longest->second;
+  ASSERT_GE(history.size(), 4u);
+  std::vector<events::KeyState> states;
+  std::optional<events::KeyState> current;
+  for (const Logged* l : history) {
+    auto next = events::Apply(current, l->event);
+    ASSERT_TRUE(next.ok());
+    states.push_back(*next);
+    current = *next;
+  }
+  replay::AuditQuery q;
+  q.team_id = history[0]->event.team_id;
+  q.key_id = key_id;
+  q.limit = 2;  // newest first: the last two revisions
+  auto check_latest_page = [&](const char* when) {
+    auto page = replay::QueryAudit(*store, q);
+    ASSERT_TRUE(page.ok()) << when << ": " << page.status().ToString();
+    ASSERT_EQ(page->records.size(), 2u) << when;
+    for (size_t i = 0; i < 2; ++i) {
+      const size_t rev = history.size() - i;  // 1-based
+      EXPECT_EQ(page->records[i].event.key_revision, rev) << when;
+      EXPECT_EQ(page->records[i].after, states[rev - 1]) << when;
+      ASSERT_TRUE(page->records[i].before.has_value()) << when;
+      EXPECT_EQ(*page->records[i].before, states[rev - 2]) << when;
+    }
+  };
+  check_latest_page("as projected");
+  auto projected = replay::Checksums(*store);
+  ASSERT_TRUE(projected.ok());
+
+  const std::string creation_locator =
+      projector::layout::Locator({history[0]->record.partition, history[0]->record.offset});
+  auto creation = store->Get(projector::Column::kEvents, creation_locator);
+  ASSERT_TRUE(creation.ok() && creation->has_value());
+  storage::Store::Batch batch = store->NewBatch();
+  batch.Delete(projector::Column::kEvents, creation_locator);
+  ASSERT_TRUE(store->Write(batch).ok());
+  check_latest_page("without the creation event");
+  batch.Clear();
+  batch.Put(projector::Column::kEvents, creation_locator, **creation);
+  ASSERT_TRUE(store->Write(batch).ok());
+
+  // The store as layout 2 left it: locators only, version 2.
+  batch.Clear();
+  ASSERT_TRUE(store->Scan(projector::Column::kAuditByKey, "", "", [&](std::string_view k, std::string_view v) {
+    EXPECT_GT(v.size(), projector::layout::kLocatorSize);
+    batch.Put(projector::Column::kAuditByKey, k, v.substr(0, projector::layout::kLocatorSize));
+    return true;
+  }).ok());
+  batch.Put(projector::Column::kMeta, projector::layout::kLayoutVersionKey, projector::layout::LayoutVersionValue(2));
+  ASSERT_TRUE(store->Write(batch).ok());
+  check_latest_page("layout 2, by folding");
+  auto downgraded = replay::Checksums(*store);
+  ASSERT_TRUE(downgraded.ok());
+  EXPECT_FALSE(SameChecksums(*downgraded, *projected));
+  ASSERT_TRUE(replay::ProjectInto(store.get(), env.Options(), std::nullopt, &env.logger, &env.clock).ok());
+  auto upgraded = replay::Checksums(*store);
+  ASSERT_TRUE(upgraded.ok());
+  EXPECT_TRUE(SameChecksums(*upgraded, *projected));
+  check_latest_page("upgraded");
 }
 
 TEST(LegacyImport, AppendsThroughTheWriterOnceAndRefusesConflictsWithoutAppending) {

@@ -8,7 +8,8 @@
 //   view_mine           team \0 creator \0 ~created_at(be64) key_id   -> ""
 //   view_legacy         team \0 ~created_at(be64) key_id              -> creator id
 //   view_team           team \0 ~created_at(be64) key_id              -> creator id (non-legacy keys)
-//   audit_by_key        key_id \0 revision(be64)                      -> locator
+//   audit_by_key        key_id \0 revision(be64)                      -> locator, then (layout 3) the
+//                                                                         KeyRecord after that event
 //   audit_by_team_time  team \0 occurred_at(be64) locator             -> event type (1 byte)
 //   audit_by_actor      team \0 actor \0 occurred_at(be64) locator    -> event type (1 byte)
 //   events              locator                                       -> the record's bytes as in the log
@@ -23,7 +24,8 @@
 //                                                                         team view of a caller is this
 //                                                                         less the caller's own)
 //                       "layout_version"                              -> be32; absent: 1 (no counts),
-//                                                                         2: the counts are kept
+//                                                                         2: the counts are kept,
+//                                                                         3: and each revision's state
 // where locator = partition(be32) offset(be64), 12 bytes.
 // Thread: free functions and constants.
 #pragma once
@@ -79,6 +81,8 @@ inline constexpr size_t kLocatorSize = 12;
 std::string Locator(EventLocator locator);
 // A 12-byte locator; nullopt for anything else.
 std::optional<EventLocator> ParseLocator(std::string_view bytes);
+// The locator that starts an audit_by_key value.
+std::optional<EventLocator> LocatorAtStart(std::string_view value);
 // The locator that ends an audit_by_team_time or audit_by_actor key.
 std::optional<EventLocator> LocatorAtEnd(std::string_view index_key);
 
@@ -120,8 +124,10 @@ std::string ViewCountKey(events::View view, std::string_view team_id, std::strin
 std::string CountValue(std::int64_t count);
 std::optional<std::int64_t> ParseCountValue(std::string_view value);
 inline constexpr std::string_view kLayoutVersionKey = "layout_version";
-// 2: the view counts are kept (a store from before them is brought up to it by Projector::Load).
-inline constexpr std::uint32_t kLayoutVersion = 2;
+// 2: the view counts are kept; 3: each audit_by_key value carries the key's state after that
+// revision. A store from before is brought up to the current version by Projector::Load.
+inline constexpr std::uint32_t kLayoutVersion = 3;
+inline constexpr std::uint32_t kCountsLayoutVersion = 2;  // the first with the view counts
 std::string LayoutVersionValue(std::uint32_t version);
 std::optional<std::uint32_t> ParseLayoutVersionValue(std::string_view value);
 std::optional<std::int64_t> ParseOffsetValue(std::string_view value);

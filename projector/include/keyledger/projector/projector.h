@@ -112,8 +112,9 @@ class Projector {
   };
 
   common::Status Load() KL_EXCLUDES(mu_);
-  // Brings a store from before the view counts (layout version 1) up to version 2: counts every
-  // view once and stores the counts with the version, in one write. (prepare.cc)
+  // Brings a store from an older layout (layout.h) up to this build's: each key's history folded
+  // once to store the state after every revision (before 3), every view counted (before 2), the
+  // version written last. Refuses a newer layout. (prepare.cc)
   common::Status UpgradeLayout();
   common::Status OpenReader() KL_EXCLUDES(mu_);
   // Polls once, keeps the records before `stop_at`, prepares them and hands them over.

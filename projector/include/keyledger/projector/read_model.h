@@ -45,6 +45,13 @@ class ReadModel {
   // `newest_first`, from revision `from` down (from = UINT64_MAX: the newest). O(limit) reads.
   common::Result<std::vector<HistoryEntry>> KeyHistoryPage(const std::string& key_id, std::uint64_t from, size_t limit,
                                                            bool newest_first = false) const;
+  // Where revision `revision` of a key is in the log and the key's state after it (nothing for
+  // the state in a store from before layout version 3); nothing if the key has no such revision.
+  struct StoredRevision {
+    EventLocator locator;
+    std::optional<KeyRecord> after;
+  };
+  common::Result<std::optional<StoredRevision>> RevisionAt(const std::string& key_id, std::uint64_t revision) const;
   // The stored event at `locator`; DataLoss if an index points at nothing.
   common::Result<events::Event> EventAt(EventLocator locator) const;
   // The stored event at `locator`, or nothing if no event is stored there (a locator from outside).
