@@ -579,6 +579,60 @@ TEST_F(AdminApiTest, OperatorRoutesTakeOperatorTokensOnlyAndAreOffWithoutThem) {
   EXPECT_EQ(Body(refused).at("message").as_string().find("wrong-token"), std::string::npos);  // never echoed
 }
 
+// The legacy import's route: operators only; every line checked (each bad one named), then every
+// line against the writer's keys (each conflict named), nothing appended unless all pass;
+// check_only appends nothing; a second run finds every key already present. Plain secrets are
+// refused: import-legacy sends only their hashes.
+TEST_F(AdminApiTest, TheLegacyImportRouteChecksEveryLineBeforeAppendingAndIsIdempotent) {
+  const std::string path = "/v2/gen-ai/operator/legacy-imports";
+  const std::string op = "Bearer " + std::string(kOperatorToken);
+  MakeApi(50, OperatorAuth(std::vector<OperatorCredential>{{"op-ivan", kOperatorToken}}));
+  auto line = [](const std::string& team, char hash, const std::string& name) {
+    return R"({"team_id":")" + team + R"(","creator_id":"u-old","creator_name":"Old","name":")" + name +
+           R"(","created_at":"2021-03-04T05:06:07Z","secret_sha256":")" + std::string(64, hash) + R"("})";
+  };
+  const std::string two = "[" + line("team-acme", 'a', "one") + "," + line("team-acme", 'b', "two") + "]";
+  EXPECT_EQ(Call("POST", path, Owner(), R"({"first_line":1,"lines":)" + two + "}").status, 401);
+  EXPECT_EQ(Call("POST", path, "", R"({"first_line":1,"lines":)" + two + "}").status, 401);
+
+  Response bad = Call("POST", path, op,
+                      R"({"first_line":7,"lines":[)" + line("team-acme", 'c', "ok") +
+                          R"(,{"team_id":"team-acme"},{"team_id":"team-acme","creator_id":"u","creator_name":"n","name":"x","created_at":"2021-03-04T05:06:07Z","secret":"sk-do-v1-)" +
+                          std::string(64, '1') + R"("}]})");
+  ASSERT_EQ(bad.status, 400) << bad.body;
+  const std::string errors = json::serialize(Body(bad).at("errors"));
+  EXPECT_NE(errors.find("line 8: "), std::string::npos) << errors;
+  EXPECT_NE(errors.find("line 9: send secret_sha256"), std::string::npos) << errors;
+  EXPECT_EQ(bad.body.find(std::string(64, '1')), std::string::npos) << "a secret echoed";
+  EXPECT_EQ(ledger_.event_count(), 0u);
+  EXPECT_EQ(Call("POST", path, op, R"({"first_line":0,"lines":)" + two + "}").status, 400);
+  EXPECT_EQ(Call("POST", path, op, R"({"first_line":1,"lines":[]})").status, 400);
+  EXPECT_EQ(Call("POST", path, op, R"({"first_line":1,"lines":)" + two + R"(,"dry":true})").status, 400);
+
+  Response checked = Call("POST", path, op, R"({"first_line":1,"check_only":true,"lines":)" + two + "}");
+  ASSERT_EQ(checked.status, 200) << checked.body;
+  EXPECT_EQ(Body(checked).at("to_import").as_int64(), 2);
+  EXPECT_EQ(ledger_.event_count(), 0u);
+  Response imported = Call("POST", path, op, R"({"first_line":1,"lines":)" + two + "}");
+  ASSERT_EQ(imported.status, 200) << imported.body;
+  EXPECT_EQ(Body(imported).at("imported").as_int64(), 2);
+  EXPECT_EQ(ledger_.event_count(), 2u);
+  Response again = Call("POST", path, op, R"({"first_line":1,"lines":)" + two + "}");
+  ASSERT_EQ(again.status, 200);
+  EXPECT_EQ(Body(again).at("imported").as_int64(), 0);
+  EXPECT_EQ(Body(again).at("already_present").as_int64(), 2);
+
+  // Another team's line with a secret a live key holds: 409 naming it, and the fresh line beside
+  // it is not appended either.
+  Response clash = Call("POST", path, op,
+                        R"({"first_line":1,"lines":[)" + line("team-globex", 'd', "fresh") + "," +
+                            line("team-globex", 'a', "taken") + "]}");
+  ASSERT_EQ(clash.status, 409) << clash.body;
+  EXPECT_NE(json::serialize(Body(clash).at("errors")).find("line 2: the secret is already in use"), std::string::npos)
+      << clash.body;
+  EXPECT_EQ(ledger_.event_count(), 2u);
+}
+
 TEST_F(AdminApiTest, AHaltedPartitionRefusesItsTeamNamingItUntilTheOperatorSkipsTheRecord) {
   MakeApi(50, OperatorAuth(std::vector<OperatorCredential>{{"op-ivan", kOperatorToken}}));
   const std::string op = "Bearer " + std::string(kOperatorToken);

@@ -14,6 +14,7 @@
 #include "keyledger/common/clock.h"
 #include "keyledger/common/log.h"
 #include "keyledger/common/status.h"
+#include "keyledger/http/client.h"
 #include "keyledger/events/catalog.h"
 #include "keyledger/storage/kafka.h"
 #include "keyledger/storage/store.h"
@@ -77,5 +78,19 @@ int Fail(common::Logger& log, const std::string& what, const common::Status& sta
 common::Result<std::unique_ptr<storage::Store>> OpenStoreReadOnly(const std::string& db);
 
 bool StderrIsTerminal();
+
+// Operators' commands against a running serve (operator.cc): where it is and the token file.
+struct OperatorFlags {
+  std::string api = "http://127.0.0.1:8080";
+  std::string token_file;
+  std::string ca_file;
+  std::int64_t timeout_ms = 30000;
+};
+// `token_required`: false when another mode of the command needs no serve (import-legacy --offline).
+void AddOperatorFlags(CLI::App* command, OperatorFlags* flags, bool token_required = true);
+// Sends the request as the token file's first operator.
+common::Result<http::ClientResponse> FetchAsOperator(const OperatorFlags& flags, const std::string& method,
+                                                     const std::string& path, const std::string& body,
+                                                     const std::map<std::string, std::string>& extra_headers);
 
 }  // namespace keyledger::cli

@@ -9,13 +9,6 @@ namespace keyledger::cli {
 
 namespace {
 
-struct OperatorFlags {
-  std::string api = "http://127.0.0.1:8080";
-  std::string token_file;
-  std::string ca_file;
-  std::int64_t timeout_ms = 30000;
-};
-
 struct SkipFlags {
   OperatorFlags op;
   std::int64_t partition = -1;
@@ -25,21 +18,36 @@ struct SkipFlags {
   std::string idempotency_key;
 };
 
-void AddOperatorFlags(CLI::App* cmd, OperatorFlags* flags) {
+// Sends the request as the file's first operator; prints the answer's body; 0 for a 2xx answer.
+int Call(const Env& env, const OperatorFlags& flags, const std::string& method, const std::string& path,
+         const std::string& body, const std::map<std::string, std::string>& extra_headers) {
+  auto response = FetchAsOperator(flags, method, path, body, extra_headers);
+  if (!response.ok()) return Fail(*env.log, "the request failed", response.status());
+  std::printf("%s\n", response->body.c_str());
+  if (response->status / 100 != 2) {
+    env.log->Error("the server refused", {{"status", response->status}});
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddOperatorFlags(CLI::App* cmd, OperatorFlags* flags, bool token_required) {
   cmd->add_option("--api", flags->api, "the serve to talk to, http(s)://HOST:PORT")->capture_default_str();
-  cmd->add_option("--operator-token-file", flags->token_file,
-                  "file of \"<operator id> <token>\" (its first operator is used; chmod 600)")
-      ->envname("KEYLEDGER_OPERATOR_TOKEN_FILE")
-      ->required();
+  CLI::Option* token = cmd->add_option("--operator-token-file", flags->token_file,
+                                       "file of \"<operator id> <token>\" (its first operator is used; chmod 600)")
+                           ->envname("KEYLEDGER_OPERATOR_TOKEN_FILE");
+  if (token_required) token->required();
   cmd->add_option("--ca-file", flags->ca_file, "https: trust these CA certificates instead of the system's");
   AddIntFlag(cmd, "--timeout-ms", &flags->timeout_ms, "give up after this long", 100, 600000);
 }
 
-// Sends the request as the file's first operator; prints the answer's body; 0 for a 2xx answer.
-int Call(const Env& env, const OperatorFlags& flags, const std::string& method, const std::string& path,
-         const std::string& body, const std::map<std::string, std::string>& extra_headers) {
+common::Result<http::ClientResponse> FetchAsOperator(const OperatorFlags& flags, const std::string& method,
+                                                     const std::string& path, const std::string& body,
+                                                     const std::map<std::string, std::string>& extra_headers) {
   auto operators = api::ReadOperatorTokenFile(flags.token_file);
-  if (!operators.ok()) return Fail(*env.log, "cannot use the operator token file", operators.status());
+  if (!operators.ok()) return operators.status().WithContext("cannot use the operator token file");
   http::ClientRequest request;
   request.method = method;
   request.url = flags.api + path;
@@ -49,16 +57,9 @@ int Call(const Env& env, const OperatorFlags& flags, const std::string& method, 
   request.headers = extra_headers;
   request.headers["Authorization"] = "Bearer " + operators->front().token;
   auto response = http::Fetch(request);
-  if (!response.ok()) return Fail(*env.log, "the server did not answer", response.status());
-  std::printf("%s\n", response->body.c_str());
-  if (response->status / 100 != 2) {
-    env.log->Error("the server refused", {{"status", response->status}, {"operator", operators->front().id}});
-    return 1;
-  }
-  return 0;
+  if (!response.ok()) return response.status().WithContext("the server did not answer");
+  return response;
 }
-
-}  // namespace
 
 Runner AddSkip(CLI::App& app) {
   auto flags = std::make_shared<SkipFlags>();

@@ -93,6 +93,7 @@ http::Response Vpcs(const Context& ctx);
 // operator_handlers.cc (operators only)
 http::Response PostSkip(const Context& ctx);
 http::Response ListHalts(const Context& ctx);
+http::Response PostLegacyImport(const Context& ctx);
 
 // The command request for `command`: the caller, and the Idempotency-Key, X-Request-Id (made up
 // when absent) and X-Correlation-Id headers, checked. (key_handlers.cc)

@@ -6,6 +6,9 @@
 #include "handlers.h"
 #include "keyledger/common/crypto.h"
 #include "keyledger/http/json_body.h"
+#include "keyledger/replay/legacy_import.h"
+
+#include <sstream>
 
 namespace keyledger::api::internal {
 
@@ -15,6 +18,20 @@ namespace {
 
 constexpr size_t kMaxNote = 1024;
 constexpr int kPollMs = 20;
+
+constexpr size_t kMaxImportLines = 1000;   // per request (the body limit comes first in practice)
+constexpr size_t kMaxErrorsShown = 100;
+
+// 400 or 409 naming every bad line (the first 100), the error shape plus the list.
+http::Response LineErrors(int status, const std::string& what, const std::vector<std::string>& errors) {
+  json::array list;
+  for (size_t i = 0; i < errors.size() && i < kMaxErrorsShown; ++i) list.push_back(json::string(errors[i]));
+  std::string message = std::to_string(errors.size()) + " line(s) " + what + "; nothing was imported";
+  if (!errors.empty()) message += ": " + errors.front() + (errors.size() > 1 ? "; ..." : "");
+  return http::JsonResponse(status, json::object{{"id", status == 409 ? "conflict" : "bad_request"},
+                                                 {"message", message},
+                                                 {"errors", std::move(list)}});
+}
 
 json::value ParsedOrText(const std::string& text) {
   boost::system::error_code ec;
@@ -110,6 +127,68 @@ http::Response ListHalts(const Context& ctx) {
   for (auto& [p, h] : halts) halt_list.push_back(std::move(h));
   for (const std::string& s : *skips) skip_list.push_back(ParsedOrText(s));
   return http::JsonResponse(200, json::object{{"halts", std::move(halt_list)}, {"skips", std::move(skip_list)}});
+}
+
+// POST /v2/gen-ai/operator/legacy-imports {"first_line": N, "check_only": bool, "lines": [...]}:
+// lines of a legacy import file (replay/legacy_import.h) in their hash-only form, numbered from
+// first_line. Every line is checked first (400 naming each bad one), then against the writer's
+// keys (409 naming each whose secret another key holds); only then is anything appended. With
+// check_only nothing is appended: the answer says how many would be. Idempotent: a line whose key
+// is already there counts as already present.
+http::Response PostLegacyImport(const Context& ctx) {
+  auto body = http::ParseJsonObject(ctx.request, {true, {"first_line", "check_only", "lines"}});
+  if (!body.ok()) return body.problem().ToResponse();
+  auto first_line = http::IntField(*body, "first_line", 1, INT32_MAX);
+  if (!first_line.ok()) return first_line.problem().ToResponse();
+  auto check_only = http::BoolField(*body, "check_only", false);
+  if (!check_only.ok()) return check_only.problem().ToResponse();
+  const json::value* lines = body->if_contains("lines");
+  if (lines == nullptr || !lines->is_array() || lines->as_array().empty()) {
+    return StatusResponse(common::InvalidArgument("lines must be a non-empty array of legacy key objects"));
+  }
+  if (lines->as_array().size() > kMaxImportLines) {
+    return StatusResponse(common::InvalidArgument("at most 1000 lines per request"));
+  }
+  // The same parser as the file's, fed the lines at their numbers (blank lines keep the count).
+  std::string text(static_cast<size_t>(*first_line - 1), '\n');
+  std::vector<std::string> errors;
+  for (size_t i = 0; i < lines->as_array().size(); ++i) {
+    const json::value& line = lines->as_array()[i];
+    const std::string number = "line " + std::to_string(*first_line + static_cast<std::int64_t>(i));
+    if (!line.is_object()) {
+      errors.push_back(number + ": not a JSON object");
+    } else if (line.as_object().contains("secret")) {
+      // Secrets stay with the operator: import-legacy hashes them before sending.
+      errors.push_back(number + ": send secret_sha256 (and secret_hint), not secret");
+    }
+    text += json::serialize(line);
+    text += '\n';
+  }
+  std::istringstream in(text);
+  std::vector<std::string> parse_errors;
+  std::vector<replay::LegacyLine> parsed = replay::ParseLegacyLines(in, &parse_errors);
+  errors.insert(errors.end(), parse_errors.begin(), parse_errors.end());
+  if (!errors.empty()) return LineErrors(400, "are malformed", errors);
+  auto report = replay::ImportLegacy(*ctx.deps.commands, parsed, ctx.caller, nullptr, *ctx.deps.clock, *check_only);
+  if (!report.ok()) return StatusResponse(report.status());
+  if (!report->errors.empty()) return LineErrors(409, "conflict with existing keys", report->errors);
+  if (!*check_only && report->imported > 0) {
+    // Read-your-writes, as for every command: answered once this server's projector has the
+    // appended keys (bounded by the command wait, like the other commands).
+    const std::int64_t deadline = ctx.deps.clock->MonotonicMillis() + ctx.deps.options.command_wait_ms;
+    auto view = ctx.deps.reads->Acquire();
+    for (const auto& [partition, next] : ctx.deps.commands->CommittedOffsets()) {
+      const std::int64_t left = deadline - ctx.deps.clock->MonotonicMillis();
+      if (next <= 0 || left <= 0) continue;
+      (void)view->WaitForOffset(partition, next - 1, static_cast<int>(left));
+    }
+    ctx.deps.logger->Info("operator imported legacy keys", {{"operator", ctx.caller.user_id},
+                                                            {"first_line", *first_line},
+                                                            {"imported", static_cast<std::int64_t>(report->imported)}});
+  }
+  return http::JsonResponse(200, json::object{{"lines", report->lines},
+                                              {(*check_only ? "to_import" : "imported"), report->imported},
+                                              {"already_present", report->already_present}});
 }
 
 }  // namespace keyledger::api::internal

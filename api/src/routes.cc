@@ -40,6 +40,8 @@ const std::vector<RouteSpec>& Routes() {
       {"GET", "/v2/gen-ai/audit/callable", kBlocking, &CallableAt},
       {"POST", "/v2/gen-ai/operator/skips", kOperator, &PostSkip},
       {"GET", "/v2/gen-ai/operator/halts", kOperator, &ListHalts},
+      // `keyledger import-legacy`: a chunk of the file's lines, checked whole, then appended.
+      {"POST", "/v2/gen-ai/operator/legacy-imports", kOperator, &PostLegacyImport},
   };
   return routes;
 }

@@ -277,6 +277,21 @@ void FakeLedger::LandNextCommandUnconfirmed(Status status) {
   next_unconfirmed_ = std::move(status);
 }
 
+std::optional<events::KeyState> FakeLedger::KeyState(const std::string& key_id) const {
+  common::MutexLock lock(&mu_);
+  auto it = keys_.find(key_id);
+  if (it == keys_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::string> FakeLedger::SecretOwner(const common::SecretHash& hash) const {
+  common::MutexLock lock(&mu_);
+  for (const auto& [id, k] : keys_) {
+    if (!k.deleted && k.secret_sha256 == hash) return id;
+  }
+  return std::nullopt;
+}
+
 void FakeLedger::FailReads(Status status) {
   common::MutexLock lock(&mu_);
   read_failure_ = std::move(status);

@@ -34,6 +34,8 @@ class FakeLedger final : public writer::CommandSink, public replay::ReadSide {
   writer::WriterStats stats() const override KL_EXCLUDES(mu_);
   std::map<std::int32_t, std::int64_t> CommittedOffsets() const override KL_EXCLUDES(mu_);
   std::map<std::int32_t, events::PartitionHalt> Halts() const override KL_EXCLUDES(mu_);
+  std::optional<events::KeyState> KeyState(const std::string& key_id) const override KL_EXCLUDES(mu_);
+  std::optional<std::string> SecretOwner(const common::SecretHash& hash) const override KL_EXCLUDES(mu_);
   // ReadSide.
   std::shared_ptr<replay::ReadView> Acquire() const override;
 

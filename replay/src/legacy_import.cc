@@ -149,9 +149,9 @@ std::vector<LegacyLine> ParseLegacyLines(std::istream& in, std::vector<std::stri
   return out;
 }
 
-Result<ImportReport> ImportLegacy(writer::Writer& writer, const std::vector<LegacyLine>& lines,
+Result<ImportReport> ImportLegacy(writer::CommandSink& writer, const std::vector<LegacyLine>& lines,
                                   const events::Caller& operator_caller, const ProgressCallback& progress,
-                                  const common::Clock& clock) {
+                                  const common::Clock& clock, bool check_only) {
   ImportReport report;
   report.lines = lines.size();
   std::vector<const LegacyLine*> fresh;
@@ -168,6 +168,10 @@ Result<ImportReport> ImportLegacy(writer::Writer& writer, const std::vector<Lega
     fresh.push_back(&line);
   }
   if (!report.errors.empty()) return report;
+  if (check_only) {
+    report.imported = fresh.size();
+    return report;
+  }
 
   const std::int64_t started = clock.MonotonicMicros();
   std::int64_t last = started;
@@ -200,6 +204,18 @@ Result<ImportReport> ImportLegacy(writer::Writer& writer, const std::vector<Lega
     }
   }
   return report;
+}
+
+std::string LegacyLineJson(const events::ImportLegacyKeyCommand& c) {
+  json::object o{{"team_id", c.team_id},
+                 {"creator_id", c.creator_id},
+                 {"creator_name", c.creator_name},
+                 {"name", c.name},
+                 {"created_at", common::FormatRfc3339(c.created_at_micros)},
+                 {"secret_sha256", common::HexEncode(c.secret_sha256)}};
+  if (!c.secret_hint.empty()) o["secret_hint"] = c.secret_hint;
+  if (c.expires_at_micros != 0) o["expires_at"] = common::FormatRfc3339(c.expires_at_micros);
+  return json::serialize(o);
 }
 
 }  // namespace keyledger::replay

@@ -33,6 +33,7 @@ expect 2 "frobnicate" -- frobnicate
 expect 2 "--when-stale" -- validator --when-stale maybe
 expect 2 "--max-staleness" -- validator --max-staleness -5
 expect 2 "--partition is required" -- skip --operator-token-file /dev/null --offset 1 --sha256 ab --note n
+expect 2 "--operator-token-file is required" -- import-legacy /dev/null
 # An environment variable stands in for its flag (KEYLEDGER_DB for --db): the parse goes on to
 # the next problem instead of asking for --db.
 out=$(KEYLEDGER_DB=/tmp/kl-cli-test "$bin" replay --max-events-per-second abc 2>&1)

@@ -2,6 +2,8 @@
 // interrupted replay that resumes), the audit endpoints over HTTP, and `import-legacy`.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <boost/json.hpp>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -225,44 +227,98 @@ TEST_F(ReplayE2E, AuditEndpointsPageExportAndAnswerPointInTimeForOwnersOnly) {
   EXPECT_EQ(json::parse(before_all.body).at("api_keys").as_array().size(), 0u);
 }
 
-TEST_F(ReplayE2E, ImportLegacyValidatesTheWholeFileFirstAndIsIdempotent) {
+// import-legacy sends the file to the running serve (its operator route): the whole file is
+// checked first, then every line against the writer's keys, and only then appended, by serve's
+// own writer (no second writer); running it again appends nothing.
+TEST_F(ReplayE2E, ImportLegacyGoesThroughTheRunningServeValidatesTheWholeFileFirstAndIsIdempotent) {
   testing::TempDir files;
-  std::string good = files.path("legacy.jsonl"), bad = files.path("bad.jsonl");
+  const std::string token = "op-token-e2e-0123456789abcdef0123456789abcdef";
+  const std::string tokens = files.path("operator-tokens");
+  {
+    std::ofstream out(tokens);
+    out << "op-ivan " << token << "\n";
+  }
+  ::chmod(tokens.c_str(), 0600);
+  api_ = std::make_unique<testing::ServerProcess>(bootstrap_, topic_, dir_.path(),
+                                                  std::vector<std::string>{"--operator-tokens", tokens});
+  ASSERT_NE(api_->port(), 0) << Slurp(api_->log());
+  ASSERT_TRUE(api_->WaitReady(std::chrono::seconds(30))) << "not ready: " << Slurp(api_->log());
+  const std::string live_secret = "dop_v1_" + std::string(60, '7') + "0a08";  // a legacy format
+  std::string good = files.path("legacy.jsonl"), bad = files.path("bad.jsonl"), clash = files.path("clash.jsonl");
   {
     std::ofstream out(good);
-    out << R"({"team_id":"team-acme","creator_id":"u-old","creator_name":"Old Timer","name":"prod gateway","created_at":"2021-03-04T05:06:07Z","secret_sha256":")"
-        << std::string(64, 'a') << R"(","secret_hint":"a1b2"})" << "\n"
-        << R"({"team_id":"team-acme","creator_id":"u-old","creator_name":"Old Timer","name":"batch jobs","created_at":"2021-03-05T05:06:07Z","secret_sha256":")"
-        << std::string(64, 'b') << "\"}\n";
+    out << R"({"team_id":"team-acme","creator_id":"u-old","creator_name":"Old Timer","name":"prod gateway","created_at":"2021-03-04T05:06:07.123456Z","secret_sha256":")"
+        << std::string(64, 'a') << R"(","secret_hint":"a1b2"})" << "\n\n"
+        << R"({"team_id":"team-acme","creator_id":"u-old","creator_name":"Old Timer","name":"batch jobs","created_at":"2021-03-05T05:06:07Z","secret":")"
+        << live_secret << "\"}\n";
     std::ofstream wrong(bad);
     wrong << R"({"team_id":"team-acme","creator_id":"u","creator_name":"n","name":"ok","created_at":"2021-03-04T05:06:07Z","secret_sha256":")"
           << std::string(64, 'c') << "\"}\n"
           << R"({"team_id":"team-acme","name":"no creator"})" << "\n";
+    // A fresh line, and one whose secret the imported "batch jobs" key of team-acme holds.
+    std::ofstream both(clash);
+    both << R"({"team_id":"team-globex","creator_id":"u","creator_name":"n","name":"fresh","created_at":"2021-03-04T05:06:07Z","secret_sha256":")"
+         << std::string(64, 'd') << "\"}\n"
+         << R"({"team_id":"team-globex","creator_id":"u","creator_name":"n","name":"taken","created_at":"2021-03-04T05:06:07Z","secret":")"
+         << live_secret << "\"}\n";
   }
-  std::vector<std::string> base = {"import-legacy", "--bootstrap", bootstrap_, "--topic", topic_};
+  const std::string api = "http://127.0.0.1:" + std::to_string(api_->port());
   auto with = [&](const std::string& file) {
-    auto args = base;
-    args.push_back(file);
-    return RunKeyledger(args, dir_.path());
+    return RunKeyledger({"import-legacy", "--api", api, "--operator-token-file", tokens, file}, dir_.path());
+  };
+  auto legacy_total = [&] {
+    HttpResult legacy = HttpCall(api_->port(), "GET", std::string(kKeys) + "?view=legacy", "", auth_);
+    EXPECT_EQ(legacy.status, 200) << legacy.body;
+    return json::parse(legacy.body).at("meta").at("total").as_int64();
   };
   CommandResult refused = with(bad);
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.err.find("line 2: creator_id is missing"), std::string::npos) << refused.err;
   EXPECT_NE(refused.err.find("nothing was imported"), std::string::npos);
   CommandResult imported = with(good);
-  EXPECT_EQ(imported.exit_code, 0) << imported.err;
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
   EXPECT_NE(imported.out.find("2 lines, 2 imported, 0 already present"), std::string::npos) << imported.out;
+  EXPECT_NE(imported.err.find("\"progress\""), std::string::npos) << imported.err;  // structured progress lines
+  EXPECT_EQ(legacy_total(), 2);
+  HttpResult legacy = HttpCall(api_->port(), "GET", std::string(kKeys) + "?view=legacy", "", auth_);
+  json::object page = json::parse(legacy.body).as_object();
+  EXPECT_EQ(page.at("api_key_infos").as_array().at(0).at("name").as_string(), "batch jobs");
+  EXPECT_TRUE(page.at("api_key_infos").as_array().at(0).at("legacy").as_bool());
+  EXPECT_EQ(page.at("api_key_infos").as_array().at(1).at("created_at").as_string(), "2021-03-04T05:06:07.123456Z");
   CommandResult again = with(good);
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.out.find("2 lines, 0 imported, 2 already present"), std::string::npos) << again.out;
 
-  StartServer();
-  HttpResult legacy = HttpCall(api_->port(), "GET", std::string(kKeys) + "?view=legacy", "", auth_);
-  ASSERT_EQ(legacy.status, 200) << legacy.error << "\n" << Slurp(api_->log());
-  json::object page = json::parse(legacy.body).as_object();
-  EXPECT_EQ(page.at("meta").at("total").as_int64(), 2);
-  EXPECT_EQ(page.at("api_key_infos").as_array().at(0).at("name").as_string(), "batch jobs");
-  EXPECT_TRUE(page.at("api_key_infos").as_array().at(0).at("legacy").as_bool());
+  // A conflict anywhere: nothing of the file is appended, the line is named, and no secret is echoed.
+  CommandResult clashed = with(clash);
+  EXPECT_EQ(clashed.exit_code, 1);
+  EXPECT_NE(clashed.err.find("line 2: the secret is already in use by key"), std::string::npos) << clashed.err;
+  EXPECT_NE(clashed.err.find("nothing was imported"), std::string::npos) << clashed.err;
+  HttpResult globex = HttpCall(api_->port(), "GET", std::string(kKeys) + "?view=legacy", "",
+                               {{"Authorization", "Bearer " + testing::TestToken("gus", "team-globex", "owner")}});
+  ASSERT_EQ(globex.status, 200);
+  EXPECT_EQ(json::parse(globex.body).at("meta").at("total").as_int64(), 0);
+  // The secret never left the importer: not in serve's log, nor in anything import-legacy printed.
+  for (const std::string& text : {Slurp(api_->log()), imported.out + imported.err, clashed.out + clashed.err}) {
+    EXPECT_EQ(text.find(live_secret.substr(7)), std::string::npos);
+  }
+  // The one writer is serve's: its log has no fencing.
+  EXPECT_EQ(Slurp(api_->log()).find("fenced"), std::string::npos);
+
+  // A bad operator token is refused before anything is appended; without serve the import says so.
+  {
+    std::ofstream out(files.path("wrong-tokens"));
+    out << "op-ivan op-token-wrong-0123456789abcdef0123456789abcd\n";
+  }
+  ::chmod(files.path("wrong-tokens").c_str(), 0600);
+  CommandResult forged = RunKeyledger({"import-legacy", "--api", api, "--operator-token-file", files.path("wrong-tokens"),
+                                       clash},
+                                      dir_.path());
+  EXPECT_EQ(forged.exit_code, 1) << forged.err;
+  EXPECT_NE(forged.err.find("401"), std::string::npos) << forged.err;
+  CommandResult no_token = RunKeyledger({"import-legacy", "--api", api, good}, dir_.path());
+  EXPECT_EQ(no_token.exit_code, 2);
+  EXPECT_NE(no_token.err.find("--operator-token-file is required"), std::string::npos) << no_token.err;
 }
 
 }  // namespace

@@ -245,7 +245,7 @@ TEST(ValidatorLegacyE2E, AHashOnlyLegacyKeyWithAnotherSecretFormatAuthenticates)
         << R"("created_at":"2021-03-01T09:00:00Z","secret_sha256":")" << common::HexEncode(common::HashSecret(legacy))
         << R"(","secret_hint":"0a08"})" << "\n";
   }
-  testing::ChildProcess import({KEYLEDGER_BINARY, "import-legacy", dir.path("legacy.jsonl"), "--bootstrap", bootstrap,
+  testing::ChildProcess import({KEYLEDGER_BINARY, "import-legacy", "--offline", dir.path("legacy.jsonl"), "--bootstrap", bootstrap,
                                 "--topic", topic},
                                dir.path("import.log"));
   ASSERT_EQ(import.Wait(std::chrono::seconds(120)), 0) << import.LogText();

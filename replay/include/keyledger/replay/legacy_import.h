@@ -47,8 +47,16 @@ struct ImportReport {
 // Checks `lines` against the writer's state (a secret already used by another live key is an
 // error), then appends the new ones. Errors found up front append nothing; an outage midway
 // leaves a prefix appended, and re-running the file completes it.
-common::Result<ImportReport> ImportLegacy(writer::Writer& writer, const std::vector<LegacyLine>& lines,
+// `check_only`: the checks alone (`imported` counts what would be appended). The sink is the
+// running serve's writer (POST /v2/gen-ai/operator/legacy-imports) or, offline, a writer of the
+// import's own.
+common::Result<ImportReport> ImportLegacy(writer::CommandSink& writer, const std::vector<LegacyLine>& lines,
                                           const events::Caller& operator_caller,
-                                          const ProgressCallback& progress, const common::Clock& clock);
+                                          const ProgressCallback& progress, const common::Clock& clock,
+                                          bool check_only = false);
+
+// A parsed line as a line of the file in its hash-only form (secret_sha256 and secret_hint, never
+// a secret): what `import-legacy` sends to serve.
+std::string LegacyLineJson(const events::ImportLegacyKeyCommand& command);
 
 }  // namespace keyledger::replay

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <future>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -59,6 +61,14 @@ class CommandSink {
   virtual ~CommandSink() = default;
   // Blocks until the outcome is known (see Writer::Submit for the codes).
   virtual common::Result<CommandOutcome> Submit(CommandRequest request) = 0;
+  // Queues the command and returns at once (Writer::SubmitAsync). The default carries it out
+  // when the future is waited for.
+  virtual std::future<common::Result<CommandOutcome>> SubmitAsync(CommandRequest request) {
+    return std::async(std::launch::deferred, [this, r = std::move(request)]() mutable { return Submit(std::move(r)); });
+  }
+  // The key's committed state as the sink knows it, and the live key holding a secret hash.
+  virtual std::optional<events::KeyState> KeyState(const std::string& key_id) const = 0;
+  virtual std::optional<std::string> SecretOwner(const common::SecretHash& hash) const = 0;
   virtual WriterStats stats() const = 0;
   // Next offset after the last event known committed, per partition this sink appends to.
   virtual std::map<std::int32_t, std::int64_t> CommittedOffsets() const = 0;

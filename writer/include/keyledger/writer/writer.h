@@ -125,14 +125,16 @@ class Writer final : public CommandSink {
   // writer thread, or with Unavailable at shutdown). Callers impose their own deadline.
   // A command still queued at `deadline_micros` (the writer's clock) is answered Unavailable
   // without being appended.
-  std::future<common::Result<CommandOutcome>> SubmitAsync(
-      CommandRequest request, std::int64_t deadline_micros = std::numeric_limits<std::int64_t>::max())
+  std::future<common::Result<CommandOutcome>> SubmitAsync(CommandRequest request, std::int64_t deadline_micros)
       KL_EXCLUDES(mu_);
+  std::future<common::Result<CommandOutcome>> SubmitAsync(CommandRequest request) override KL_EXCLUDES(mu_) {
+    return SubmitAsync(std::move(request), std::numeric_limits<std::int64_t>::max());
+  }
 
   // The key's current committed state as this writer knows it (for tests and read-your-writes).
-  std::optional<events::KeyState> KeyState(const std::string& key_id) const KL_EXCLUDES(mu_);
+  std::optional<events::KeyState> KeyState(const std::string& key_id) const override KL_EXCLUDES(mu_);
   // The live key holding this secret hash, if any.
-  std::optional<std::string> SecretOwner(const common::SecretHash& hash) const KL_EXCLUDES(mu_);
+  std::optional<std::string> SecretOwner(const common::SecretHash& hash) const override KL_EXCLUDES(mu_);
   std::int32_t PartitionFor(const std::string& team_id) const;
   std::int32_t partition_count() const { return partition_count_; }
   // The halts of this writer's partitions (a halted partition's team is refused), for readiness.
