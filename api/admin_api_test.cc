@@ -434,8 +434,12 @@ TEST_F(AdminApiTest, AuditQueriesAreForOwnersAndCheckTheirParameters) {
   EXPECT_EQ(Call("GET", audit + "/events?color=red", Owner()).status, 400);
   EXPECT_EQ(Call("GET", audit + "/events?event_type=key_exploded", Owner()).status, 400);
   EXPECT_EQ(Call("GET", audit + "/events?limit=0", Owner()).status, 400);
+  EXPECT_EQ(Call("GET", audit + "/events?cursor=", Owner()).status, 400);
   EXPECT_EQ(Call("GET", audit + "/events?key_id=nope", Owner()).status, 400);
-  EXPECT_EQ(Call("GET", audit + "/events?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z", Owner()).status, 400);
+  // An empty time range is well-formed and holds nothing.
+  Response empty = Call("GET", audit + "/events?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z", Owner());
+  ASSERT_EQ(empty.status, 200) << empty.body;
+  EXPECT_TRUE(Body(empty).at("audit_events").as_array().empty());
 
   Response exported = Call("GET", audit + "/export", Owner());
   ASSERT_EQ(exported.status, 200);
@@ -606,6 +610,11 @@ TEST_F(AdminApiTest, TheLegacyImportRouteChecksEveryLineBeforeAppendingAndIsIdem
   EXPECT_EQ(bad.body.find(std::string(64, '1')), std::string::npos) << "a secret echoed";
   EXPECT_EQ(ledger_.event_count(), 0u);
   EXPECT_EQ(Call("POST", path, op, R"({"first_line":0,"lines":)" + two + "}").status, 400);
+  // Line numbers are only names: a chunk far into a file costs no more than one at its start.
+  Response far = Call("POST", path, op, R"({"first_line":2000000000,"lines":[{"team_id":"t"}]})");
+  ASSERT_EQ(far.status, 400) << far.body;
+  EXPECT_NE(json::serialize(Body(far).at("errors")).find("line 2000000000: "), std::string::npos) << far.body;
+  EXPECT_EQ(Call("POST", path, op, R"({"first_line":2147483647,"lines":)" + two + "}").status, 400);
   EXPECT_EQ(Call("POST", path, op, R"({"first_line":1,"lines":[]})").status, 400);
   EXPECT_EQ(Call("POST", path, op, R"({"first_line":1,"lines":)" + two + R"(,"dry":true})").status, 400);
 
@@ -630,6 +639,19 @@ TEST_F(AdminApiTest, TheLegacyImportRouteChecksEveryLineBeforeAppendingAndIsIdem
   ASSERT_EQ(clash.status, 409) << clash.body;
   EXPECT_NE(json::serialize(Body(clash).at("errors")).find("line 2: the secret is already in use"), std::string::npos)
       << clash.body;
+  EXPECT_EQ(ledger_.event_count(), 2u);
+  // A secret twice within one request: a conflict between the lines, nothing appended.
+  Response twice = Call("POST", path, op,
+                        R"({"first_line":1,"lines":[)" + line("team-globex", 'e', "x") + "," +
+                            line("team-initech", 'e', "y") + "]}");
+  ASSERT_EQ(twice.status, 409) << twice.body;
+  EXPECT_NE(json::serialize(Body(twice).at("errors")).find("line 2: the same secret as line 1"), std::string::npos)
+      << twice.body;
+  // Ids with control characters would corrupt the store's keys: refused, naming the field.
+  Response control = Call("POST", path, op, R"({"first_line":1,"lines":[)" + line("team\\u0000x", 'f', "z") + "]}");
+  ASSERT_EQ(control.status, 400) << control.body;
+  EXPECT_NE(control.body.find("team_id must be at most 1024 bytes without control characters"), std::string::npos)
+      << control.body;
   EXPECT_EQ(ledger_.event_count(), 2u);
 }
 

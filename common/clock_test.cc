@@ -28,5 +28,15 @@ TEST(Rfc3339, RejectsMalformedTimestamps) {
   }
 }
 
+// A day the month does not have is refused, not rolled over into the next month.
+TEST(Rfc3339, RejectsDaysTheMonthDoesNotHave) {
+  for (const char* bad : {"2029-09-31T00:00:00Z", "2026-02-29T00:00:00Z", "2100-02-29T00:00:00Z", "2026-04-31T12:00:00Z"}) {
+    EXPECT_FALSE(ParseRfc3339(bad).ok()) << bad;
+  }
+  for (const char* good : {"2028-02-29T00:00:00Z", "2000-02-29T00:00:00Z", "2026-12-31T23:59:59Z", "2026-01-31T00:00:00Z"}) {
+    EXPECT_TRUE(ParseRfc3339(good).ok()) << good;
+  }
+}
+
 }  // namespace
 }  // namespace keyledger::common

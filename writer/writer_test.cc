@@ -115,6 +115,63 @@ TEST_F(WriterTest, ARetryWithTheSameIdempotencyKeyAppendsNothingAndReturnsTheSam
   EXPECT_FALSE(other->replayed);
 }
 
+// A key reused for another request is a 409, also when only the body differs (another model, an
+// unknown one): only the same request is answered from its record. Whitespace the name rule trims
+// and a repeated model do not make a request different; a later rename does not make the
+// create's retry a conflict. Two commands with one key in the same batch follow the same rule.
+TEST_F(WriterTest, AKeyReusedWithAnotherBodyIsAConflictAndTheSameBodyAReplay) {
+  auto w = StartWriter(&log_);
+  CommandRequest original = Create("gateway", "idem-body");
+  auto& create = std::get<events::CreateKeyCommand>(original.command);
+  create.all_models = false;
+  create.models = {"openai-gpt-4o"};
+  auto first = w->Submit(original);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+
+  CommandRequest same = Create("  gateway ", "idem-body");
+  auto& same_create = std::get<events::CreateKeyCommand>(same.command);
+  same_create.all_models = false;
+  same_create.models = {"openai-gpt-4o", "openai-gpt-4o"};
+  auto replay = w->Submit(same);
+  ASSERT_TRUE(replay.ok()) << replay.status().ToString();
+  EXPECT_TRUE(replay->replayed);
+
+  for (std::vector<std::string> models : {std::vector<std::string>{"AAA"}, std::vector<std::string>{"openai-o3-mini"}}) {
+    CommandRequest other = Create("gateway", "idem-body");
+    auto& other_create = std::get<events::CreateKeyCommand>(other.command);
+    other_create.all_models = false;
+    other_create.models = models;
+    auto refused = w->Submit(other);
+    ASSERT_FALSE(refused.ok()) << models[0];
+    EXPECT_EQ(refused.status().code(), StatusCode::kConflict);
+    EXPECT_NE(refused.status().message().find("different request"), std::string::npos);
+  }
+  CommandRequest renamed_body = same;
+  std::get<events::CreateKeyCommand>(renamed_body.command).name = "other name";
+  EXPECT_EQ(w->Submit(renamed_body).status().code(), StatusCode::kConflict);
+
+  // Renamed since: the create's retry is still its replay.
+  ASSERT_TRUE(w->Submit(CommandRequest{Owner(), events::RenameKeyCommand{first->key_after.key_id, "renamed", {}}, "r", "", ""}).ok());
+  auto after_rename = w->Submit(same);
+  ASSERT_TRUE(after_rename.ok()) << after_rename.status().ToString();
+  EXPECT_TRUE(after_rename->replayed);
+  // A rename's retry must carry the name it set.
+  ASSERT_TRUE(w->Submit(CommandRequest{Owner(), events::RenameKeyCommand{first->key_after.key_id, "third", {}}, "r", "idem-rn", ""}).ok());
+  EXPECT_TRUE(w->Submit(CommandRequest{Owner(), events::RenameKeyCommand{first->key_after.key_id, "third", {}}, "r", "idem-rn", ""})->replayed);
+  EXPECT_EQ(w->Submit(CommandRequest{Owner(), events::RenameKeyCommand{first->key_after.key_id, "fourth", {}}, "r", "idem-rn", ""})
+                .status()
+                .code(),
+            StatusCode::kConflict);
+
+  // In one batch: the first is carried out, the second with another body refused.
+  auto a = w->SubmitAsync(Create("batch one", "idem-batch"));
+  auto b = w->SubmitAsync(Create("batch two", "idem-batch"));
+  auto ra = a.get(), rb = b.get();
+  ASSERT_TRUE(ra.ok()) << ra.status().ToString();
+  ASSERT_FALSE(rb.ok());
+  EXPECT_EQ(rb.status().code(), StatusCode::kConflict);
+}
+
 TEST_F(WriterTest, IdempotencyRecordsLastTwentyFourHoursAndSurviveARestart) {
   auto w = StartWriter(&log_);
   auto first = w->Submit(Create("k", "idem-day"));

@@ -38,6 +38,9 @@ http::Response AuditEvents(const Context& ctx) {
   if (auto unknown = OnlyParams(ctx, {"key_id", "actor_id", "event_type", "since", "until", "order", "limit", "cursor"})) {
     return *unknown;
   }
+  if (ctx.query.Has("cursor") && ctx.query.Get("cursor").empty()) {
+    return StatusResponse(common::InvalidArgument("cursor must be 40 hex digits, a next_cursor (omit it for the first page)"));
+  }
   auto query = ParseAuditQuery(ctx.caller.team_id, FromQuery(ctx.query));
   if (!query.ok()) return StatusResponse(query.status());
   auto page = ctx.deps.reads->Acquire()->QueryAudit(*query);

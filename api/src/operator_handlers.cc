@@ -138,7 +138,8 @@ http::Response ListHalts(const Context& ctx) {
 http::Response PostLegacyImport(const Context& ctx) {
   auto body = http::ParseJsonObject(ctx.request, {true, {"first_line", "check_only", "lines"}});
   if (!body.ok()) return body.problem().ToResponse();
-  auto first_line = http::IntField(*body, "first_line", 1, INT32_MAX);
+  // Line numbers only name lines in answers; any file of a size a machine holds fits below 2^31 lines.
+  auto first_line = http::IntField(*body, "first_line", 1, INT32_MAX - static_cast<std::int64_t>(kMaxImportLines));
   if (!first_line.ok()) return first_line.problem().ToResponse();
   auto check_only = http::BoolField(*body, "check_only", false);
   if (!check_only.ok()) return check_only.problem().ToResponse();
@@ -149,8 +150,8 @@ http::Response PostLegacyImport(const Context& ctx) {
   if (lines->as_array().size() > kMaxImportLines) {
     return StatusResponse(common::InvalidArgument("at most 1000 lines per request"));
   }
-  // The same parser as the file's, fed the lines at their numbers (blank lines keep the count).
-  std::string text(static_cast<size_t>(*first_line - 1), '\n');
+  // The same parser as the file's, numbering the lines from first_line.
+  std::string text;
   std::vector<std::string> errors;
   for (size_t i = 0; i < lines->as_array().size(); ++i) {
     const json::value& line = lines->as_array()[i];
@@ -166,9 +167,15 @@ http::Response PostLegacyImport(const Context& ctx) {
   }
   std::istringstream in(text);
   std::vector<std::string> parse_errors;
-  std::vector<replay::LegacyLine> parsed = replay::ParseLegacyLines(in, &parse_errors);
-  errors.insert(errors.end(), parse_errors.begin(), parse_errors.end());
+  std::vector<replay::LegacyLine> parsed = replay::ParseLegacyLines(in, &parse_errors, static_cast<int>(*first_line));
+  // A secret given twice is a conflict between lines (as with a key already there), not a
+  // malformed line.
+  std::vector<std::string> duplicates;
+  for (std::string& e : parse_errors) {
+    (e.find("(a secret may belong to one key only)") != std::string::npos ? duplicates : errors).push_back(std::move(e));
+  }
   if (!errors.empty()) return LineErrors(400, "are malformed", errors);
+  if (!duplicates.empty()) return LineErrors(409, "repeat another line's secret", duplicates);
   auto report = replay::ImportLegacy(*ctx.deps.commands, parsed, ctx.caller, nullptr, *ctx.deps.clock, *check_only);
   if (!report.ok()) return StatusResponse(report.status());
   if (!report->errors.empty()) return LineErrors(409, "conflict with existing keys", report->errors);

@@ -76,9 +76,7 @@ class FakeLedger::View final : public replay::ReadView {
   }
 
   Result<replay::AuditPage> QueryAudit(const replay::AuditQuery& q) const override {
-    if (q.since_micros && q.until_micros && *q.since_micros >= *q.until_micros) {
-      return common::InvalidArgument("since must be before until");
-    }
+    if (q.since_micros && q.until_micros && *q.since_micros >= *q.until_micros) return replay::AuditPage{};
     HeavyRead();
     common::MutexLock lock(&ledger_->mu_);
     KL_RETURN_IF_ERROR(ledger_->read_failure_);

@@ -91,7 +91,10 @@ Result<std::int64_t> ParseRfc3339(std::string_view s) {
       !Digits(s, 17, 2, second)) {
     return bad();
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const int month_days = month >= 1 && month <= 12 ? kDays[month - 1] + (month == 2 && leap ? 1 : 0) : 0;
+  if (month < 1 || month > 12 || day < 1 || day > month_days || hour > 23 || minute > 59 || second > 60) {
     return bad();
   }
   size_t pos = 19;

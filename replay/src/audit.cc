@@ -74,9 +74,12 @@ class StateCache {
   std::unordered_map<std::string, std::vector<events::KeyState>> folded_;
 };
 
-constexpr char kCursorByKey = 'k';
-constexpr char kCursorByActor = 'a';
-constexpr char kCursorByTeam = 't';
+// A cursor is where the previous page ended within its index, after the query's prefix: 20 bytes
+// (40 hex digits) for every query, occurred_at(be64) and locator for the team and actor indexes,
+// revision(be64) and 12 zero bytes for a key's. Any well-formed cursor is a position in any query
+// (one from another query resumes at that position in this one), so only a malformed one is a 400.
+constexpr size_t kCursorBytes = 20;
+constexpr size_t kRevisionBytes = 8;
 
 // Fold of a team's events (one partition) in log order, up to as_of.
 Result<std::map<std::string, events::KeyState>> FoldTeam(const projector::ReadModel& model, const std::string& team_id,
@@ -108,13 +111,13 @@ Result<std::map<std::string, events::KeyState>> FoldTeam(const projector::ReadMo
 
 Result<std::string> DecodeCursor(const std::string& cursor) {
   std::string raw;
-  if (cursor.size() % 2 != 0 || cursor.size() < 4) return common::InvalidArgument("cursor is malformed");
+  if (cursor.size() != 2 * kCursorBytes) return common::InvalidArgument("cursor must be 40 hex digits, a next_cursor");
   for (size_t i = 0; i < cursor.size(); i += 2) {
     int v = 0;
     for (size_t j = i; j < i + 2; ++j) {
       char c = cursor[j];
       int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-      if (d < 0) return common::InvalidArgument("cursor is malformed");
+      if (d < 0) return common::InvalidArgument("cursor must be 40 hex digits, a next_cursor");
       v = v * 16 + d;
     }
     raw.push_back(static_cast<char>(v));
@@ -127,23 +130,19 @@ Result<std::string> DecodeCursor(const std::string& cursor) {
 Result<AuditPage> QueryAudit(const storage::Store& store, const AuditQuery& query) {
   if (query.team_id.empty()) return common::InvalidArgument("team_id is required");
   if (query.limit == 0 || query.limit > 1000) return common::InvalidArgument("limit must be between 1 and 1000");
-  if (query.since_micros && query.until_micros && *query.since_micros >= *query.until_micros) {
-    return common::InvalidArgument("since must be before until");
-  }
   projector::ReadModel model(&store);
+  // An empty time range holds no event: an empty page (not an error: the range is well-formed).
+  if (query.since_micros && query.until_micros && *query.since_micros >= *query.until_micros) return AuditPage{};
   const bool newest = query.order == AuditOrder::kNewestFirst;
   Column column;
   std::string prefix;
-  char kind;
   std::string lower, upper;  // scan bounds [lower, upper)
   if (!query.key_id.empty()) {
     column = Column::kAuditByKey;
-    kind = kCursorByKey;
     prefix = layout::AuditByKeyPrefix(query.key_id);
     lower = prefix;
     upper = storage::PrefixSuccessor(prefix);
   } else {
-    kind = query.actor_id.empty() ? kCursorByTeam : kCursorByActor;
     column = query.actor_id.empty() ? Column::kAuditByTeamTime : Column::kAuditByActor;
     prefix = query.actor_id.empty() ? layout::AuditByTeamPrefix(query.team_id)
                                     : layout::AuditByActorPrefix(query.team_id, query.actor_id);
@@ -152,10 +151,7 @@ Result<AuditPage> QueryAudit(const storage::Store& store, const AuditQuery& quer
   }
   if (!query.cursor.empty()) {
     KL_ASSIGN_OR_RETURN(std::string raw, DecodeCursor(query.cursor));
-    if (raw[0] != kind || raw.compare(1, prefix.size(), prefix) != 0) {
-      return common::InvalidArgument("cursor does not belong to this query");
-    }
-    std::string position = raw.substr(1);
+    std::string position = prefix + (column == Column::kAuditByKey ? raw.substr(0, kRevisionBytes) : raw);
     if (newest) {
       upper = std::min(upper, position);
     } else {
@@ -163,6 +159,7 @@ Result<AuditPage> QueryAudit(const storage::Store& store, const AuditQuery& quer
       lower = std::max(lower, position);
     }
   }
+  if (!upper.empty() && lower >= upper) return AuditPage{};  // a cursor past the range's end
 
   AuditPage page;
   StateCache cache(model);
@@ -205,8 +202,8 @@ Result<AuditPage> QueryAudit(const storage::Store& store, const AuditQuery& quer
   KL_RETURN_IF_ERROR(scan);
   KL_RETURN_IF_ERROR(inner);
   if (more) {
-    std::string raw(1, kind);
-    raw += last_key;
+    std::string raw = last_key.substr(prefix.size());
+    raw.resize(kCursorBytes, '\0');  // a key's index: the revision, then zeros
     page.next_cursor = common::HexEncode({reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()});
   }
   return page;

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <future>
 #include <map>
 
@@ -37,11 +38,11 @@ std::string LegacyKeyId(const std::string& team_id, const common::SecretHash& se
          hex.substr(20, 12);
 }
 
-std::vector<LegacyLine> ParseLegacyLines(std::istream& in, std::vector<std::string>* errors) {
+std::vector<LegacyLine> ParseLegacyLines(std::istream& in, std::vector<std::string>* errors, int first_line) {
   std::vector<LegacyLine> out;
   std::map<common::SecretHash, int> seen;  // secret hash -> first line
   std::string text;
-  int number = 0;
+  int number = first_line - 1;
   while (std::getline(in, text)) {
     ++number;
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -79,6 +80,18 @@ std::vector<LegacyLine> ParseLegacyLines(std::istream& in, std::vector<std::stri
       }
     }
     if (!ok) continue;
+    bool printable = true;
+    for (const char* id : {"team_id", "creator_id", "creator_name"}) {
+      const std::string_view field(*StringField(o, id));
+      const bool control = std::any_of(field.begin(), field.end(), [](char ch) {
+        return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
+      });
+      if (field.size() > 1024 || control) {
+        fail(std::string(id) + " must be at most 1024 bytes without control characters");
+        printable = false;
+      }
+    }
+    if (!printable) continue;
     c.team_id = std::string(*StringField(o, "team_id"));
     c.creator_id = std::string(*StringField(o, "creator_id"));
     c.creator_name = std::string(*StringField(o, "creator_name"));

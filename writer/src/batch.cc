@@ -67,6 +67,10 @@ void Writer::Decide(const std::shared_ptr<Pending>& p, BatchState& state) {
   if (std::string scope = ScopeOf(req); !scope.empty()) {
     auto [it, inserted] = state.scopes.emplace(scope, p);
     if (!inserted) {
+      if (!SameRequest(req.command, it->second->request.command)) {
+        return Resolve(p, common::Conflict("Idempotency-Key was already used for a different request; use a new key "
+                                           "for a new request"));
+      }
       p->replay_of = it->second;  // answered after the batch, like its original
       return;
     }

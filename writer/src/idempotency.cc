@@ -1,5 +1,7 @@
 #include "keyledger/writer/idempotency.h"
 
+#include <algorithm>
+
 namespace keyledger::writer {
 
 std::string_view CommandKindName(CommandKind kind) {
@@ -38,6 +40,61 @@ CommandKind KindOf(const events::Event& e) {
     case events::EventType::kRecordSkipped: return CommandKind::kSkip;
   }
   return CommandKind::kCreate;
+}
+
+namespace {
+
+// A create's fields as the rules store them; nullopt if the name does not normalise.
+struct CreateFields {
+  std::string name;
+  bool all_models;
+  std::vector<std::string> models;
+  bool batch_inference;
+  std::string vpc_uuid;
+  std::int64_t expires_at_micros;
+  bool operator==(const CreateFields&) const = default;
+};
+
+std::optional<CreateFields> Normalised(const events::CreateKeyCommand& c) {
+  auto name = events::NormalizeKeyName(c.name);
+  if (!name.ok()) return std::nullopt;
+  CreateFields f{*name, c.all_models, {}, c.batch_inference, c.vpc_uuid, c.expires_at_micros};
+  for (const std::string& m : c.models) {
+    if (std::find(f.models.begin(), f.models.end(), m) == f.models.end()) f.models.push_back(m);
+  }
+  std::transform(f.vpc_uuid.begin(), f.vpc_uuid.end(), f.vpc_uuid.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  return f;
+}
+
+}  // namespace
+
+bool SameRequest(const events::Command& retry, const IdempotencyRecord& record, const events::KeyState& key) {
+  if (const auto* create = std::get_if<events::CreateKeyCommand>(&retry)) {
+    auto f = Normalised(*create);
+    if (!f) return false;
+    CreateFields made{key.name, key.all_models, key.models, key.batch_inference, key.vpc_uuid, key.expires_at_micros};
+    if (key.revision > 1) made.name = f->name;  // renamed (or changed) since: the name is not comparable
+    return *f == made;
+  }
+  if (const auto* rename = std::get_if<events::RenameKeyCommand>(&retry)) {
+    if (key.revision != record.revision) return true;
+    auto name = events::NormalizeKeyName(rename->new_name);
+    return name.ok() && *name == key.name;
+  }
+  return true;
+}
+
+bool SameRequest(const events::Command& a, const events::Command& b) {
+  if (a.index() != b.index()) return false;
+  if (const auto* ca = std::get_if<events::CreateKeyCommand>(&a)) {
+    return Normalised(*ca) == Normalised(std::get<events::CreateKeyCommand>(b));
+  }
+  if (const auto* ra = std::get_if<events::RenameKeyCommand>(&a)) {
+    const auto& rb = std::get<events::RenameKeyCommand>(b);
+    auto na = events::NormalizeKeyName(ra->new_name), nb = events::NormalizeKeyName(rb.new_name);
+    return ra->key_id == rb.key_id && na.ok() && nb.ok() && *na == *nb;
+  }
+  return events::CommandKeyId(a) == events::CommandKeyId(b);
 }
 
 std::string IdempotencyScope(std::string_view team_id, std::string_view user_id, std::string_view idempotency_key) {

@@ -186,6 +186,11 @@ std::optional<Result<CommandOutcome>> Writer::CheckIdempotency(const CommandRequ
     return Result<CommandOutcome>(
         common::Conflict("Idempotency-Key was already used for a different request (" + used + ")"));
   }
+  if (auto key = keys_.find(rec.key_id); key != keys_.end() && !SameRequest(request.command, rec, key->second)) {
+    return Result<CommandOutcome>(common::Conflict(
+        "Idempotency-Key was already used for a different request (a " + std::string(CommandKindName(rec.kind)) +
+        " with other fields); use a new key for a new request"));
+  }
   CommandOutcome outcome;
   outcome.replayed = true;
   outcome.partition = rec.partition;

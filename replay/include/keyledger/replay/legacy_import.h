@@ -31,8 +31,9 @@ struct LegacyLine {
 };
 
 // Parses and checks every line; `errors` gets "line N: what is wrong" for each bad one (blank
-// lines are skipped). Duplicate secrets within the file are errors naming both lines.
-std::vector<LegacyLine> ParseLegacyLines(std::istream& in, std::vector<std::string>* errors);
+// lines are skipped). Duplicate secrets within the file are errors naming both lines. The first
+// line is numbered `first_line` (a chunk of a file sent to serve).
+std::vector<LegacyLine> ParseLegacyLines(std::istream& in, std::vector<std::string>* errors, int first_line = 1);
 
 // The key id a legacy key with this team and secret hash gets (a UUID, version 8).
 std::string LegacyKeyId(const std::string& team_id, const common::SecretHash& secret_hash);

@@ -39,6 +39,16 @@ struct IdempotencyRecord {
   std::int64_t at_micros = 0;
 };
 
+// Whether a retry's body is the request its key was first used for (SPEC: a key reused for another
+// request is a 409). A create is compared with the key it made, field by field as the rules
+// normalise them (name trimmed, models de-duplicated, VPC in lower case; the name only while the
+// key has not changed since, as a later rename changes it); a rename with the name it set, while
+// the key is still at that revision. The other commands carry nothing to compare beyond their
+// kind and key (Check). `key` is the key's current state.
+bool SameRequest(const events::Command& retry, const IdempotencyRecord& record, const events::KeyState& key);
+// Two commands in one batch under the same key: the same request?
+bool SameRequest(const events::Command& a, const events::Command& b);
+
 // The scope of an Idempotency-Key: team, user and the key itself ("" when the request has none).
 std::string IdempotencyScope(std::string_view team_id, std::string_view user_id, std::string_view idempotency_key);
 
