@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Runs schemathesis (PyPI) against a running keyledger server with api/openapi.yaml: no 5xx, no
-# response that violates the document, 401 without credentials, 405 for undocumented methods,
-# and so on (--checks all). One check is excluded: positive_data_acceptance, because a
-# schema-valid request can still be rightly refused by rules JSON Schema cannot state (model ids
-# must be in the catalog, a VPC must be the caller's team's, names may not be blank or contain
-# control characters, DELETE takes its confirmation from the body or the query).
+# Runs schemathesis (PyPI) against a running keyledger server with api/openapi.yaml and every
+# check (--checks all, none excluded): no 5xx, no response that violates the document, 401
+# without credentials, 405 for undocumented methods, every schema-valid request accepted
+# (positive_data_acceptance) and every invalid one refused (negative_data_rejection), resources
+# reachable after create and gone after delete (stateful phase, through the document's links).
+# All four phases run (examples, coverage, fuzzing, stateful), as a team owner and as a member,
+# with the operator routes under a real operator token.
+#
+# The document run is api/openapi.yaml with what each deployment configures filled in from the
+# server under test (schemathesis_document.py: the catalog's model ids, the caller's team's VPCs,
+# the partition count, and expires_at narrowed to times certainly in the future);
+# schemathesis.toml says which refusals count as "valid but refused by state" (403, 404, 409, 413, 429,
+# never 400) and why. The seed is printed; SCHEMATHESIS_SEED replays a run,
+# SCHEMATHESIS_MAX_EXAMPLES sets the examples per operation (default 200).
 #   schemathesis.sh KEYLEDGER_BINARY SOURCE_ROOT WORK_DIR
 set -euo pipefail
 binary=$1
@@ -24,9 +32,12 @@ bootstrap=${KEYLEDGER_BOOTSTRAP:-$(cat "$KEYLEDGER_BROKER_DIR/bootstrap")}
 rm -rf "$work"
 mkdir -p "$work"
 secret=schemathesis-secret-0123456789abcdef0123
-"$binary" serve --bootstrap "$bootstrap" --topic "keyledger.e2e.schemathesis.$$.$RANDOM" --partitions 3 \
+partitions=3
+export KEYLEDGER_ST_OPERATOR_TOKEN=schemathesis-operator-$RANDOM$RANDOM-0123456789abcdef
+(umask 077 && echo "st-operator $KEYLEDGER_ST_OPERATOR_TOKEN" >"$work/operator-tokens")
+"$binary" serve --bootstrap "$bootstrap" --topic "keyledger.e2e.schemathesis.$$.$RANDOM" --partitions $partitions \
   --db "$work/db" --listen 127.0.0.1:0 --port-file "$work/port" --jwt-secret "$secret" \
-  --commands-per-second 100000 >"$work/server.log" 2>&1 &
+  --operator-tokens "$work/operator-tokens" --commands-per-second 100000 >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do
@@ -43,10 +54,13 @@ for role in owner member; do
   if [[ ${CI:-} == true ]]; then default_seed=20261122; else default_seed=$RANDOM; fi
   seed=${SCHEMATHESIS_SEED:-$default_seed}
   echo "== schemathesis as $role (seed $seed)"
-  (cd "$work" && "$venv/bin/schemathesis" run "$root/api/openapi.yaml" --url "http://127.0.0.1:$port" \
-    -H "Authorization: Bearer $token" --checks all --exclude-checks positive_data_acceptance \
-    --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-40}" --seed "$seed" --workers 1 \
-    --request-timeout 20) || status=1
+  # api/openapi.yaml with this deployment's catalog, the team's VPCs and the partition count.
+  "$venv/bin/python" "$root/tests/e2e/schemathesis_document.py" "$root/api/openapi.yaml" \
+    "$work/openapi.$role.json" "http://127.0.0.1:$port" "$token" $partitions
+  (cd "$work" && SCHEMATHESIS_HOOKS="$root/tests/e2e/schemathesis_hooks.py" \
+    "$venv/bin/schemathesis" --config-file "$root/tests/e2e/schemathesis.toml" run "$work/openapi.$role.json" --url "http://127.0.0.1:$port" -H "Authorization: Bearer $token" --checks all \
+    --phases examples,coverage,fuzzing,stateful --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-200}" --seed "$seed" \
+    --workers 1 --request-timeout 20) || status=1
 done
 if grep -q '"level":"error"' "$work/server.log"; then
   echo "server logged errors:"
