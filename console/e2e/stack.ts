@@ -290,7 +290,15 @@ export async function startStack(): Promise<StackState> {
     );
     await runToEnd(
       binary,
-      ["import-legacy", "--offline", "--bootstrap", bootstrap, "--topic", topic, legacyFile],
+      [
+        "import-legacy",
+        "--offline",
+        "--bootstrap",
+        bootstrap,
+        "--topic",
+        topic,
+        legacyFile,
+      ],
       join(dir, "import-legacy.log"),
     );
 
