@@ -171,12 +171,7 @@ Result<std::unique_ptr<Projector::Prepared>> Projector::Prepare(const std::vecto
     if (auto it = count_cache_.find(key); it != count_cache_.end()) {
       count = it->second;
     } else {
-      KL_ASSIGN_OR_RETURN(auto stored, store_->Get(Column::kMeta, key));
-      if (stored) {
-        auto parsed = layout::ParseCountValue(*stored);
-        if (!parsed) return common::DataLoss("a stored view count is not 8 bytes");
-        count = *parsed;
-      }
+      KL_ASSIGN_OR_RETURN(count, read_model_.ViewCount(key));
     }
     count += delta;
     if (count < 0) return common::DataLoss("a view count would fall below zero: the store's counts are damaged");

@@ -66,24 +66,25 @@ Result<ReadModel::Page> ReadModel::ListView(const events::Caller& caller, events
     return out;
   }
   // Read after the page, so a deletion the page saw is in the count too.
-  auto count_of = [&](const std::string& key) -> Result<std::int64_t> {
-    KL_ASSIGN_OR_RETURN(auto stored, store_->Get(Column::kMeta, key));
-    if (!stored) return std::int64_t{0};
-    auto parsed = layout::ParseCountValue(*stored);
-    if (!parsed) return common::DataLoss("a stored view count is not 8 bytes");
-    return *parsed;
-  };
   std::int64_t total = 0;
   if (view == events::View::kTeam) {
-    KL_ASSIGN_OR_RETURN(std::int64_t team, count_of(layout::ViewCountKey(events::View::kTeam, caller.team_id)));
+    KL_ASSIGN_OR_RETURN(std::int64_t team, ViewCount(layout::ViewCountKey(events::View::kTeam, caller.team_id)));
     KL_ASSIGN_OR_RETURN(std::int64_t own,
-                        count_of(layout::ViewCountKey(events::View::kMine, caller.team_id, caller.user_id)));
+                        ViewCount(layout::ViewCountKey(events::View::kMine, caller.team_id, caller.user_id)));
     total = team - own;
   } else {
-    KL_ASSIGN_OR_RETURN(total, count_of(layout::ViewCountKey(view, caller.team_id, caller.user_id)));
+    KL_ASSIGN_OR_RETURN(total, ViewCount(layout::ViewCountKey(view, caller.team_id, caller.user_id)));
   }
   out.total = static_cast<size_t>(std::max<std::int64_t>(total, 0));
   return out;
+}
+
+Result<std::int64_t> ReadModel::ViewCount(const std::string& count_key) const {
+  KL_ASSIGN_OR_RETURN(auto stored, store_->Get(Column::kMeta, count_key));
+  if (!stored) return std::int64_t{0};
+  auto parsed = layout::ParseCountValue(*stored);
+  if (!parsed) return common::DataLoss("a stored view count is not 8 bytes");
+  return *parsed;
 }
 
 Result<events::Event> ReadModel::EventAt(EventLocator locator) const {

@@ -35,6 +35,9 @@ class ReadModel {
   common::Result<Page> ListView(const events::Caller& caller, events::View view, size_t page,
                                 size_t per_page) const;
 
+  // The stored count at a view-count key (layout::ViewCountKey); 0 when none is stored.
+  common::Result<std::int64_t> ViewCount(const std::string& count_key) const;
+
   // Every event of a key, oldest first (deleted keys included), with where it is in the log.
   struct HistoryEntry {
     EventLocator locator;
