@@ -39,7 +39,23 @@ struct Harness {
     o.topic = topic;
     return o;
   }
+  // A writer on the topic, started; null (the failure reported) if it could not start.
+  std::unique_ptr<writer::Writer> StartWriter() {
+    writer::WriterOptions wo;
+    wo.kafka.bootstrap_servers = bootstrap;
+    wo.topic = topic;
+    auto w = std::make_unique<writer::Writer>(wo, &catalog, &clock, &random, &logger);
+    common::Status s = w->Start(30000);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return s.ok() ? std::move(w) : nullptr;
+  }
 };
+
+// The callers of the views tests: an owner and a member of acme, an owner of globex, an operator.
+const Caller kOwner{"user-olga", "Olga", "team-acme", Role::kOwner};
+const Caller kMember{"user-mia", "Mia", "team-acme", Role::kMember};
+const Caller kOtherTeam{"user-gus", "Gus", "team-globex", Role::kOwner};
+const Caller kOperator{"ops", "Importer", "", Role::kOperator};
 
 struct Secrets {
   std::vector<std::string> all;
@@ -59,16 +75,10 @@ struct Secrets {
 TEST(Projector, BuildsViewsSecretLookupAndHistoryAndResumesFromStoredOffsets) {
   KL_REQUIRE_BROKER(bootstrap);
   Harness h(bootstrap, 3);
-  writer::WriterOptions wo;
-  wo.kafka.bootstrap_servers = bootstrap;
-  wo.topic = h.topic;
-  writer::Writer w(wo, &h.catalog, &h.clock, &h.random, &h.logger);
-  ASSERT_TRUE(w.Start(30000).ok());
-
-  Caller owner{"user-olga", "Olga", "team-acme", Role::kOwner};
-  Caller member{"user-mia", "Mia", "team-acme", Role::kMember};
-  Caller other_team{"user-gus", "Gus", "team-globex", Role::kOwner};
-  Caller op{"ops", "Importer", "", Role::kOperator};
+  std::unique_ptr<writer::Writer> writer_ptr = h.StartWriter();
+  ASSERT_NE(writer_ptr, nullptr);
+  writer::Writer& w = *writer_ptr;
+  const Caller &owner = kOwner, &member = kMember, &other_team = kOtherTeam, &op = kOperator;
   Secrets secrets;
   auto submit = [&](const Caller& c, events::Command cmd) {
     auto r = w.Submit(writer::CommandRequest{c, std::move(cmd), "req", "", ""});
@@ -179,15 +189,10 @@ TEST(Projector, BuildsViewsSecretLookupAndHistoryAndResumesFromStoredOffsets) {
 TEST(Projector, KeepsViewCountsAndUpgradesAStoreFromBeforeThem) {
   KL_REQUIRE_BROKER(bootstrap);
   Harness h(bootstrap, 3);
-  writer::WriterOptions wo;
-  wo.kafka.bootstrap_servers = bootstrap;
-  wo.topic = h.topic;
-  writer::Writer w(wo, &h.catalog, &h.clock, &h.random, &h.logger);
-  ASSERT_TRUE(w.Start(30000).ok());
-  Caller owner{"user-olga", "Olga", "team-acme", Role::kOwner};
-  Caller member{"user-mia", "Mia", "team-acme", Role::kMember};
-  Caller other_team{"user-gus", "Gus", "team-globex", Role::kOwner};
-  Caller op{"ops", "Importer", "", Role::kOperator};
+  std::unique_ptr<writer::Writer> writer_ptr = h.StartWriter();
+  ASSERT_NE(writer_ptr, nullptr);
+  writer::Writer& w = *writer_ptr;
+  const Caller &owner = kOwner, &member = kMember, &other_team = kOtherTeam, &op = kOperator;
   Secrets secrets;
   writer::CommandOutcome last;
   auto submit = [&](const Caller& c, events::Command cmd) {
