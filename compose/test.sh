@@ -4,8 +4,7 @@
 #   fuzz   the libFuzzer targets (clang, ASan + UBSan), 20 s each from their seed corpora
 #   asan   the same suite built with ASan + UBSan
 #   tsan   the same suite built with TSan
-#   compose/test.sh                          dev, fuzz and asan (what CI runs)
-#   KEYLEDGER_STAGES="dev fuzz asan tsan" compose/test.sh   all four (about 65 min here)
+#   compose/test.sh                          all four (what CI runs)
 #   KEYLEDGER_STAGES="dev fuzz" compose/test.sh   some of them
 #   KEYLEDGER_PRESET=asan compose/test.sh    one suite stage (asan or tsan; no fuzz stage)
 # ctest starts the real Kafka broker (fixture `kafka`) before the first test that needs it and
@@ -16,9 +15,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if [[ -n ${KEYLEDGER_PRESET:-} ]]; then
   stages=${KEYLEDGER_STAGES:-$KEYLEDGER_PRESET}
 else
-  # TSan is not a default stage yet: with it a fresh CI run takes over 60 minutes on this 2-core
-  # machine, and its suite has not had a clean run since issue 17 (README, Sanitizers).
-  stages=${KEYLEDGER_STAGES:-dev fuzz asan}
+  stages=${KEYLEDGER_STAGES:-dev fuzz asan tsan}
 fi
 for stage in $stages; do
   case $stage in
