@@ -1,8 +1,8 @@
 // Crash consistency: the projector (the keyledger binary) is killed with SIGKILL at random points
-// while projecting a stream of 50,000 events (12,000 under a sanitizer). After every kill, the store must equal a clean
-// replay of exactly the prefix of the log it claims to have applied; at the end, a clean replay of
-// the whole log. Stores are compared by a checksum per column family computed here, with RocksDB
-// directly, by code the projector does not use.
+// while projecting a stream of 50,000 events (12,000 under a sanitizer). After every kill, the
+// store must equal a clean replay of exactly the prefix of the log it claims to have applied; at
+// the end, a clean replay of the whole log. Stores are compared by a checksum per column family
+// computed here, with RocksDB directly, by code the projector does not use.
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
@@ -25,7 +25,7 @@ namespace {
 
 constexpr int kPartitions = 4;
 // Under ASan or TSan the projector runs several times slower; fewer events and kills keep the test
-// to about a minute there while every kill still lands inside the stream (support/sanitized.h).
+// to under a minute there, and most kills still land inside the stream (support/sanitized.h).
 constexpr size_t kEvents = testing::FullOrSanitized<size_t>(50000, 12000);
 constexpr int kKills = testing::FullOrSanitized(30, 12);
 
