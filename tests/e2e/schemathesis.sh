@@ -50,14 +50,14 @@ for _ in $(seq 1 600); do
 done
 port=$(cat "$work/port")
 status=0
+if [[ ${KEYLEDGER_SANITIZED:-} == 1 ]]; then default_examples=50; else default_examples=200; fi
+max_examples=${SCHEMATHESIS_MAX_EXAMPLES:-$default_examples}
 for role in owner member; do
   token=$("$binary" token --jwt-secret "$secret" --sub "st-$role" --name "Schemathesis $role" \
     --team team-acme --role "$role")
   # CI pins the seed (reproducible landings); local runs explore new cases and print their seed.
   if [[ ${CI:-} == true ]]; then default_seed=20261122; else default_seed=$RANDOM; fi
   seed=${SCHEMATHESIS_SEED:-$default_seed}
-  if [[ ${KEYLEDGER_SANITIZED:-} == 1 ]]; then default_examples=50; else default_examples=200; fi
-  max_examples=${SCHEMATHESIS_MAX_EXAMPLES:-$default_examples}
   echo "== schemathesis as $role (seed $seed, $max_examples examples per operation)"
   # api/openapi.yaml with this deployment's catalog, the team's VPCs and the partition count.
   "$venv/bin/python" "$root/tests/e2e/schemathesis_document.py" "$root/api/openapi.yaml" \
