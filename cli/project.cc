@@ -57,7 +57,24 @@ Runner AddProject(CLI::App& app) {
       env.log->Info("caught up", {{"events", stats.events_applied}, {"halted_partitions", stats.halts}});
       return stats.halts == 0 ? 0 : 3;
     }
-    if (common::Status s = projector.Start(); !s.ok()) return Fail(*env.log, "projector could not start", s);
+    // The brokers may be away when the projector starts (a supervisor restarting it during a
+    // broker outage): it waits for them, saying so every 10 s, instead of exiting into a restart
+    // loop. Anything but "unavailable" (no such topic, a store of another layout) ends it.
+    common::Status started = projector.Start();
+    std::int64_t said = -1;
+    while (!started.ok() && started.code() == common::StatusCode::kUnavailable && !env.stop->load()) {
+      if (std::int64_t now = env.clock->MonotonicMillis(); said < 0 || now - said >= 10000) {
+        env.log->Warn("projector waiting for the brokers", {{"topic", options.topic}, {"error", started.message()}});
+        said = now;
+      }
+      for (int i = 0; i < 5 && !env.stop->load(); ++i) env.clock->SleepForMillis(200);
+      if (!env.stop->load()) started = projector.Start();
+    }
+    if (!started.ok() && env.stop->load()) {
+      env.log->Info("projector stopped before the brokers answered", {});
+      return 0;
+    }
+    if (!started.ok()) return Fail(*env.log, "projector could not start", started);
     env.log->Info("projector running", {{"topic", options.topic}, {"db", flags->db}});
     std::uint64_t last = 0;
     std::int64_t last_time = env.clock->MonotonicMillis();

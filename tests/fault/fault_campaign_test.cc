@@ -2,9 +2,9 @@
 //
 // With the real broker: the broker SIGKILLed and restarted mid-stream, the API process (writer and
 // projector) SIGKILLed mid-transaction, a separate projector and a validator SIGKILLed at random
-// points, two writers with the same identity racing (the second fences the first), a projector
-// whose disk fills up, a validator partitioned from the brokers (a TCP proxy the test closes), and
-// a bad record in the topic that the operator skips. With librdkafka's mock cluster: produce,
+// points, a projector started while the broker is down, two writers with the same identity racing
+// (the second fences the first), a projector whose disk fills up, a validator partitioned from the
+// brokers (a TCP proxy the test closes), and a bad record in the topic that the operator skips. With librdkafka's mock cluster: produce,
 // transaction-commit and fetch errors and broker latency injected into the writer and the
 // projector. After each scenario:
 //   - no acknowledged command is lost and none is duplicated (checked by idempotency key and key
@@ -29,7 +29,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -457,6 +459,59 @@ TEST_F(FaultCampaign, NothingAcknowledgedIsLostOrDuplicatedWhenBrokerApiProjecto
   code = api->Stop();
   if (code != 0) Campaign::Get().Anomaly("the API did not stop cleanly: " + std::to_string(code));
   ExpectStoreEqualsReplay("the API's store", bootstrap, topic, api_dir + "/db");
+}
+
+// The largest "events_applied" in a projector's progress lines (0 before the first).
+std::uint64_t EventsApplied(const std::string& log) {
+  static const std::regex kApplied("\"events_applied\":([0-9]+)");
+  std::uint64_t most = 0;
+  for (std::sregex_iterator it(log.begin(), log.end(), kApplied), end; it != end; ++it) {
+    most = std::max<std::uint64_t>(most, std::stoull((*it)[1].str()));
+  }
+  return most;
+}
+
+// A projector started while the broker is away (a supervisor restarting it during a broker
+// outage) waits for it, saying so, instead of exiting when its first metadata request times out
+// (10 s); once the broker is back it projects the log, stops cleanly, and its store is a replay.
+TEST_F(FaultCampaign, ProjectorStartedWhileTheBrokerIsDownWaitsForItThenProjects) {
+  testing::PrivateBroker broker;
+  ASSERT_TRUE(broker.ok()) << "private broker did not start";
+  const std::string bootstrap = broker.bootstrap();
+  const std::string topic = testing::UniqueTopic("keyledger.fault.late-broker");
+  storage::KafkaConfig config{bootstrap, {}};
+  ASSERT_TRUE(storage::CreateTopic(config, topic, kPartitions, {}, 30000).ok());
+  constexpr size_t kEvents = 600;
+  testing::EventStream stream(kPartitions, 50, g_seed);
+  ASSERT_TRUE(testing::AppendStream(config, topic, stream, kEvents, 100, "fill-" + topic).ok());
+  ASSERT_TRUE(broker.Kill());
+
+  const std::string db = dir_.path("late-broker");
+  ChildProcess projector(Keyledger({"project", "--bootstrap", bootstrap, "--topic", topic, "--db", db}), db + ".log");
+  Campaign::Get().Fault("broker-down-at-projector-start");
+  Campaign::Get().Run();
+  // Its first metadata request times out after 10 s: then it must say that it waits, and go on.
+  std::optional<int> exited;
+  const bool waits = WaitUntil(60s, [&] {
+    exited = projector.Wait(0ms);
+    return exited || projector.LogText().find("projector waiting for the brokers") != std::string::npos;
+  });
+  std::this_thread::sleep_for(1s);
+  if (!exited) exited = projector.Wait(0ms);
+  if (exited) {
+    Campaign::Get().Anomaly("the projector exited (" + std::to_string(*exited) +
+                            ") while the broker was down: " + Tail(projector.LogText()));
+    return;
+  }
+  ASSERT_TRUE(waits) << "the projector does not say what it waits for: " << Tail(projector.LogText());
+  ASSERT_TRUE(broker.Resume());
+  if (!WaitUntil(120s, [&] { return EventsApplied(projector.LogText()) >= kEvents; })) {
+    Campaign::Get().Anomaly("the projector did not project the log within 120 s of the broker's return: " +
+                            Tail(projector.LogText()));
+  }
+  int code = projector.Stop();
+  if (code != 0) Campaign::Get().Anomaly("the projector did not stop cleanly: " + std::to_string(code));
+  ExpectStoreEqualsReplay("the store of a projector started while the broker was down", bootstrap, topic, db);
 }
 
 // Two API processes with the same writer identity: the second fences the first, which stops
