@@ -4,8 +4,7 @@
 #   fuzz   the libFuzzer targets (clang, ASan + UBSan), 20 s each from their seed corpora
 #   asan   the same suite built with ASan + UBSan
 #   tsan   the same suite built with TSan
-#   compose/test.sh                          dev, fuzz and asan (what CI runs)
-#   KEYLEDGER_STAGES="dev fuzz asan tsan" compose/test.sh   all four
+#   compose/test.sh                          all four: dev, fuzz, asan, tsan (what CI runs)
 #   KEYLEDGER_STAGES="dev fuzz" compose/test.sh   some of them
 #   KEYLEDGER_PRESET=asan compose/test.sh    one suite stage (asan or tsan; no fuzz stage)
 # ctest starts the real Kafka broker (fixture `kafka`) before the first test that needs it and
@@ -16,10 +15,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if [[ -n ${KEYLEDGER_PRESET:-} ]]; then
   stages=${KEYLEDGER_STAGES:-$KEYLEDGER_PRESET}
 else
-  # TSan is not a default stage yet: in the first four-stage fresh CI run (c607c71) the fault
-  # campaign failed under TSan (a projector restarted during the broker-sigkill round exited after
-  # 10 s without broker metadata); it passed in the separate TSan run before. README, Sanitizers.
-  stages=${KEYLEDGER_STAGES:-dev fuzz asan}
+  stages=${KEYLEDGER_STAGES:-dev fuzz asan tsan}
 fi
 for stage in $stages; do
   case $stage in
