@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
+#include <vector>
 
 namespace keyledger::common {
 namespace {
@@ -66,6 +68,22 @@ TEST(SeededRandom, IsReproducibleForTheSameSeed) {
   ASSERT_TRUE(c.Fill(z).ok());
   EXPECT_EQ(x, y);
   EXPECT_NE(x, z);
+}
+
+// The writer's thread and the test (or API) thread that hands it commands draw from one source.
+// Under TSan a non-atomic state is a reported race; everywhere, no draw may be handed out twice.
+TEST(SeededRandom, MayBeSharedByThreadsAndNeverRepeatsADraw) {
+  SeededRandom shared(11);
+  constexpr int kPerThread = 20000;
+  std::vector<std::uint64_t> a(kPerThread), b(kPerThread);
+  std::thread other([&] {
+    for (auto& v : b) v = shared.Next();
+  });
+  for (auto& v : a) v = shared.Next();
+  other.join();
+  std::set<std::uint64_t> seen(a.begin(), a.end());
+  seen.insert(b.begin(), b.end());
+  EXPECT_EQ(seen.size(), 2u * kPerThread);
 }
 
 }  // namespace

@@ -131,8 +131,9 @@ Status OsRandom::Fill(std::span<std::uint8_t> out) {
 }
 
 std::uint64_t SeededRandom::Next() {
-  // splitmix64
-  std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+  // splitmix64; the state step is one atomic add, so threads sharing a source never race
+  constexpr std::uint64_t kGamma = 0x9E3779B97F4A7C15ull;
+  std::uint64_t z = state_.fetch_add(kGamma, std::memory_order_relaxed) + kGamma;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);

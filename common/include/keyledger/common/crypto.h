@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -52,6 +53,8 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 // Source of randomness, injected so tests can be deterministic. Secrets, key ids and event ids
 // in production come from OsRandom only.
+// Implementations are thread-safe: the writer's thread and the callers that hand it commands
+// (tests, the API) may draw from one source at once.
 class RandomSource {
  public:
   virtual ~RandomSource() = default;
@@ -66,7 +69,7 @@ class OsRandom final : public RandomSource {
 };
 
 // Reproducible pseudo-random bytes for tests and benchmarks; never for secrets in production.
-// Thread: one thread at a time.
+// Thread-safe (each Next() is one atomic step of the state); reproducible when one thread draws.
 class SeededRandom final : public RandomSource {
  public:
   explicit SeededRandom(std::uint64_t seed) : state_(seed ? seed : 0x9E3779B97F4A7C15ull) {}
@@ -74,7 +77,7 @@ class SeededRandom final : public RandomSource {
   std::uint64_t Next();
 
  private:
-  std::uint64_t state_;
+  std::atomic<std::uint64_t> state_;
 };
 
 // Random (version 4) UUID in the canonical 8-4-4-4-12 lower-case form.
