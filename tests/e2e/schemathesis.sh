@@ -4,8 +4,9 @@
 # without credentials, 405 for undocumented methods, every schema-valid request accepted
 # (positive_data_acceptance) and every invalid one refused (negative_data_rejection), resources
 # reachable after create and gone after delete (stateful phase, through the document's links).
-# All four phases run (examples, coverage, fuzzing, stateful), as a team owner and as a member,
-# with the operator routes under a real operator token.
+# All four phases run (examples, coverage, fuzzing, stateful), as a team owner and as a member
+# (both at once, each against a server of its own), with the operator routes under a real
+# operator token.
 #
 # The document run is api/openapi.yaml with what each deployment configures filled in from the
 # server under test (schemathesis_document.py: the catalog's model ids, the caller's team's VPCs,
@@ -38,38 +39,65 @@ secret=schemathesis-secret-0123456789abcdef0123
 partitions=3
 export KEYLEDGER_ST_OPERATOR_TOKEN=schemathesis-operator-$RANDOM$RANDOM-0123456789abcdef
 (umask 077 && echo "st-operator $KEYLEDGER_ST_OPERATOR_TOKEN" >"$work/operator-tokens")
-"$binary" serve --bootstrap "$bootstrap" --topic "keyledger.e2e.schemathesis.$$.$RANDOM" --partitions $partitions \
-  --db "$work/db" --listen 127.0.0.1:0 --port-file "$work/port" --jwt-secret "$secret" \
-  --operator-tokens "$work/operator-tokens" --commands-per-second 100000 >"$work/server.log" 2>&1 &
-server=$!
-trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 600); do
-  [[ -s $work/port ]] && break
-  kill -0 $server 2>/dev/null || { tail -20 "$work/server.log"; echo "server exited"; exit 1; }
-  sleep 0.1
-done
-port=$(cat "$work/port")
-status=0
 if [[ ${KEYLEDGER_SANITIZED:-} == 1 ]]; then default_examples=50; else default_examples=200; fi
 max_examples=${SCHEMATHESIS_MAX_EXAMPLES:-$default_examples}
+# CI pins the seed (reproducible landings); local runs explore new cases and print their seed.
+if [[ ${CI:-} == true ]]; then default_seed=20261122; else default_seed=$RANDOM; fi
+seed=${SCHEMATHESIS_SEED:-$default_seed}
+
+# The two roles run at once, each against a server of its own (its own topic and store), so
+# neither sees the other's keys and each run is what it would be alone; the run takes as long as
+# the longer of the two instead of their sum. Their outputs are printed one after the other.
+servers=()
+trap 'for s in "${servers[@]}"; do kill -TERM "$s" 2>/dev/null; done; for s in "${servers[@]}"; do wait "$s" 2>/dev/null || true; done' EXIT
 for role in owner member; do
+  dir=$work/$role
+  mkdir -p "$dir"
+  "$binary" serve --bootstrap "$bootstrap" --topic "keyledger.e2e.schemathesis.$role.$$.$RANDOM" \
+    --partitions $partitions --db "$dir/db" --listen 127.0.0.1:0 --port-file "$dir/port" \
+    --jwt-secret "$secret" --operator-tokens "$work/operator-tokens" \
+    --commands-per-second 100000 >"$dir/server.log" 2>&1 &
+  servers+=($!)
+  echo $! >"$dir/server.pid"
+done
+
+# run_role ROLE: schemathesis as ROLE against that role's server; its exit status is the run's.
+run_role() {
+  local role=$1 dir=$work/$1 server port token
+  server=$(cat "$dir/server.pid")
+  for _ in $(seq 1 600); do
+    [[ -s $dir/port ]] && break
+    kill -0 "$server" 2>/dev/null || { tail -20 "$dir/server.log"; echo "server ($role) exited"; return 1; }
+    sleep 0.1
+  done
+  [[ -s $dir/port ]] || { echo "server ($role) wrote no port within 60 s"; return 1; }
+  port=$(cat "$dir/port")
   token=$("$binary" token --jwt-secret "$secret" --sub "st-$role" --name "Schemathesis $role" \
     --team team-acme --role "$role")
-  # CI pins the seed (reproducible landings); local runs explore new cases and print their seed.
-  if [[ ${CI:-} == true ]]; then default_seed=20261122; else default_seed=$RANDOM; fi
-  seed=${SCHEMATHESIS_SEED:-$default_seed}
   echo "== schemathesis as $role (seed $seed, $max_examples examples per operation)"
   # api/openapi.yaml with this deployment's catalog, the team's VPCs and the partition count.
   "$venv/bin/python" "$root/tests/e2e/schemathesis_document.py" "$root/api/openapi.yaml" \
-    "$work/openapi.$role.json" "http://127.0.0.1:$port" "$token" $partitions
-  (cd "$work" && SCHEMATHESIS_HOOKS="$root/tests/e2e/schemathesis_hooks.py" \
-    "$venv/bin/schemathesis" --config-file "$root/tests/e2e/schemathesis.toml" run "$work/openapi.$role.json" --url "http://127.0.0.1:$port" -H "Authorization: Bearer $token" --checks all \
+    "$dir/openapi.json" "http://127.0.0.1:$port" "$token" $partitions
+  (cd "$dir" && SCHEMATHESIS_HOOKS="$root/tests/e2e/schemathesis_hooks.py" \
+    "$venv/bin/schemathesis" --config-file "$root/tests/e2e/schemathesis.toml" run "$dir/openapi.json" --url "http://127.0.0.1:$port" -H "Authorization: Bearer $token" --checks all \
     --phases examples,coverage,fuzzing,stateful --max-examples "$max_examples" --seed "$seed" \
-    --workers 1 --request-timeout 20) || status=1
+    --workers 1 --request-timeout 20)
+}
+
+status=0
+pids=()
+for role in owner member; do
+  run_role "$role" >"$work/$role/run.log" 2>&1 &
+  pids+=($!)
 done
-if grep -q '"level":"error"' "$work/server.log"; then
-  echo "server logged errors:"
-  grep '"level":"error"' "$work/server.log" | head -20
-  status=1
-fi
+for i in 0 1; do
+  role=$([[ $i == 0 ]] && echo owner || echo member)
+  wait "${pids[$i]}" || { status=1; echo "schemathesis as $role: FAILED"; }
+  cat "$work/$role/run.log"
+  if grep -q '"level":"error"' "$work/$role/server.log"; then
+    echo "server ($role) logged errors:"
+    grep '"level":"error"' "$work/$role/server.log" | head -20
+    status=1
+  fi
+done
 exit $status
