@@ -35,6 +35,23 @@ TEST(Render, TheApiKeyObjectListsTheModelsItCanCallTodayAsObjects) {
   EXPECT_FALSE(info.contains("secret_key"));
 }
 
+// A list page builds its whole answer in one arena: the key object must be allocated from the
+// storage it is given (one built on the heap and then put into the arena's array is copied into
+// it, string by string), and its JSON is the same as the heap-built one's.
+TEST(Render, TheApiKeyObjectIsBuiltInTheStorageItIsGiven) {
+  events::KeyState k = Key();
+  k.vpc_uuid = "5f1e0c3a-9d2b-4c7e-8a61-0b3d2f4e6a71";
+  k.expires_at_micros = 1795384512000000 + 60'000000;
+  k.batch_inference = true;
+  projector::LastUse used{1795384512000000 / 60'000000, "openai-gpt-4o", ""};
+  json::monotonic_resource arena;
+  const json::storage_ptr sp(&arena);
+  json::object info = KeyInfoJson(k, events::Catalog::Default(), 1795384512000000, used, sp);
+  EXPECT_EQ(info.storage().get(), &arena);
+  EXPECT_EQ(json::serialize(info), json::serialize(KeyInfoJson(k, events::Catalog::Default(), 1795384512000000, used)));
+  EXPECT_GE(info.at("models").as_array().size(), 2u);  // a callable model and Batch Inference
+}
+
 TEST(Render, ABatchKeyShowsBatchInferenceAmongItsModels) {
   events::KeyState k = Key();
   k.all_models = true;

@@ -22,6 +22,10 @@ namespace {
 
 constexpr std::string_view kKeysPath = "/v2/gen-ai/models/api_keys";
 constexpr std::int64_t kMaxPerPage = 200;
+// The first block of a list answer's JSON arena (it grows by itself for longer pages), and the
+// stack buffer of one key's answer (a key calling every model of the catalog fits).
+constexpr size_t kAnswerArenaBytes = 64 * 1024;
+constexpr size_t kKeyArenaBytes = 8 * 1024;
 constexpr size_t kMaxUsageScan = 100000;         // keys of a view a usage filter or sort considers
 constexpr std::int64_t kMaxHistoryPage = 1000;  // events of a key's history per page
 constexpr size_t kMaxModels = 1000;
@@ -49,7 +53,7 @@ http::ProblemOr<json::object> ReadBody(const Context& ctx, const http::BodySpec&
 
 // The api key object as of now, with its last use (null when usage is not projected here, or
 // cannot be read: usage is telemetry, and a key answer never fails for it).
-json::object KeyJson(const Deps& deps, const events::KeyState& key) {
+json::object KeyJson(const Deps& deps, const events::KeyState& key, json::storage_ptr storage = {}) {
   std::optional<projector::LastUse> last;
   if (deps.options.usage != nullptr) {
     auto u = deps.options.usage->LastUsed(key.key_id);
@@ -59,7 +63,7 @@ json::object KeyJson(const Deps& deps, const events::KeyState& key) {
       deps.logger->Warn("cannot read a key's last use", {{"key_id", key.key_id}, {"error", u.status().ToString()}});
     }
   }
-  return KeyInfoJson(key, *deps.catalog, deps.clock->NowMicros(), last);
+  return KeyInfoJson(key, *deps.catalog, deps.clock->NowMicros(), last, std::move(storage));
 }
 
 // Who may read a key of their team: its owners, its creator, and every member for legacy keys.
@@ -321,13 +325,19 @@ http::Response ListKeys(const Context& ctx) {
     unused_for_days = *days;
   }
   const bool by_usage = sort == "last_used_at" || unused_for_days.has_value();
-  json::array infos;
+  // The answer's JSON is built in one monotonic resource, freed at once when it is sent: a page
+  // of keys is a few thousand small strings and objects, which malloc and free one by one had
+  // made the larger part of a page's cost.
+  json::monotonic_resource arena(kAnswerArenaBytes);
+  const json::storage_ptr sp(&arena);
+  json::array infos(sp);
   std::int64_t total = 0;
   if (!by_usage) {
     auto result = ctx.deps.reads->Acquire()->ListView(ctx.caller, *view, static_cast<size_t>(*page),
                                                       static_cast<size_t>(*per_page));
     if (!result.ok()) return StatusResponse(result.status());
-    for (const auto& k : result->keys) infos.push_back(KeyJson(ctx.deps, k));
+    infos.reserve(result->keys.size());
+    for (const auto& k : result->keys) infos.emplace_back(KeyJson(ctx.deps, k, sp));
     total = static_cast<std::int64_t>(result->total);
   } else {
     // The stale-key report: the whole view (at most kMaxUsageScan keys), each key's last use,
@@ -362,7 +372,7 @@ http::Response ListKeys(const Context& ctx) {
     total = static_cast<std::int64_t>(rows.size());
     const size_t from = static_cast<size_t>(*page - 1) * static_cast<size_t>(*per_page);
     for (size_t i = from; i < rows.size() && i < from + static_cast<size_t>(*per_page); ++i) {
-      infos.push_back(KeyInfoJson(*rows[i].key, *ctx.deps.catalog, now, rows[i].last));
+      infos.emplace_back(KeyInfoJson(*rows[i].key, *ctx.deps.catalog, now, rows[i].last, sp));
     }
   }
   const std::int64_t last = std::max<std::int64_t>(1, (total + *per_page - 1) / *per_page);
@@ -377,16 +387,23 @@ http::Response ListKeys(const Context& ctx) {
   if (*page > 1) pages["prev"] = link(std::min(*page - 1, last));
   if (*page < last) pages["next"] = link(*page + 1);
   pages["last"] = link(last);
-  return http::JsonResponse(200, json::object{{"api_key_infos", std::move(infos)},
-                                              {"links", json::object{{"pages", std::move(pages)}}},
-                                              {"meta", json::object{{"total", total}, {"page", *page}, {"pages", last}, {"per_page", *per_page}}}});
+  json::object answer(3, sp);
+  answer.emplace("api_key_infos", std::move(infos));
+  answer.emplace("links", json::object{{"pages", std::move(pages)}});
+  answer.emplace("meta", json::object{{"total", total}, {"page", *page}, {"pages", last}, {"per_page", *per_page}});
+  return http::JsonResponse(200, json::value(std::move(answer)));
 }
 
 http::Response GetKey(const Context& ctx) {
   auto view = ctx.deps.reads->Acquire();
   auto key = ReadableKey(ctx, *view);
   if (!key.ok()) return StatusResponse(key.status());
-  http::Response r = http::JsonResponse(200, json::object{{"api_key_info", KeyJson(ctx.deps, *key)}});
+  unsigned char buffer[kKeyArenaBytes];
+  json::monotonic_resource arena(buffer, sizeof buffer);
+  const json::storage_ptr sp(&arena);
+  json::object answer(1, sp);
+  answer.emplace("api_key_info", KeyJson(ctx.deps, *key, sp));
+  http::Response r = http::JsonResponse(200, json::value(std::move(answer)));
   r.headers.emplace_back("ETag", EntityTag(key->revision));
   return r;
 }

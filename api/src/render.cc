@@ -8,33 +8,40 @@ namespace json = boost::json;
 
 namespace {
 
-json::value VpcValue(const std::string& vpc) { return vpc.empty() ? json::value(nullptr) : json::value(vpc); }
+json::value VpcValue(const std::string& vpc, const json::storage_ptr& sp = {}) {
+  return vpc.empty() ? json::value(nullptr, sp) : json::value(vpc, sp);
+}
 
 json::object ActorJson(const events::Actor& actor) {
   return json::object{{"id", actor.user_id}, {"name", actor.display_name}, {"role", std::string(events::RoleName(actor.role))}};
 }
 
-// The fields every key shape has, with `models` given.
+// The fields every key shape has, with `models` given; allocated from `models`' storage.
 json::object KeyFields(const events::KeyState& k, json::array models) {
-  json::object o;
-  o["uuid"] = k.key_id;
-  o["name"] = k.name;
-  o["created_at"] = common::FormatRfc3339(k.created_at_micros);
-  o["created_by"] = k.creator_id;
-  o["creator_name"] = k.creator_name;
-  o["all_models"] = k.all_models;
-  o["models"] = std::move(models);
-  o["batch_inference"] = k.batch_inference;
-  o["vpc_uuid"] = VpcValue(k.vpc_uuid);
-  o["legacy"] = k.legacy;
-  o["secret_hint"] = k.secret_hint;
-  o["revision"] = k.revision;
-  o["expires_at"] = k.expires_at_micros == 0 ? json::value(nullptr) : json::value(common::FormatRfc3339(k.expires_at_micros));
+  const json::storage_ptr sp = models.storage();
+  json::object o(16, sp);
+  o.emplace("uuid", k.key_id);
+  o.emplace("name", k.name);
+  o.emplace("created_at", common::FormatRfc3339(k.created_at_micros));
+  o.emplace("created_by", k.creator_id);
+  o.emplace("creator_name", k.creator_name);
+  o.emplace("all_models", k.all_models);
+  o.emplace("models", std::move(models));
+  o.emplace("batch_inference", k.batch_inference);
+  o.emplace("vpc_uuid", VpcValue(k.vpc_uuid, sp));
+  o.emplace("legacy", k.legacy);
+  o.emplace("secret_hint", k.secret_hint);
+  o.emplace("revision", k.revision);
+  if (k.expires_at_micros == 0) {
+    o.emplace("expires_at", nullptr);
+  } else {
+    o.emplace("expires_at", common::FormatRfc3339(k.expires_at_micros));
+  }
   return o;
 }
 
-json::value MinuteValue(const std::optional<projector::LastUse>& u) {
-  return u ? json::value(common::FormatRfc3339(u->minute * 60'000000)) : json::value(nullptr);
+json::value MinuteValue(const std::optional<projector::LastUse>& u, const json::storage_ptr& sp = {}) {
+  return u ? json::value(common::FormatRfc3339(u->minute * 60'000000), sp) : json::value(nullptr, sp);
 }
 
 json::array ModelIds(const std::vector<std::string>& ids) {
@@ -46,19 +53,24 @@ json::array ModelIds(const std::vector<std::string>& ids) {
 }  // namespace
 
 json::object KeyInfoJson(const events::KeyState& k, const events::Catalog& catalog, std::int64_t now_micros,
-                         const std::optional<projector::LastUse>& last_use) {
-  json::array models;
-  for (const std::string& id : events::CallableModels(k, catalog)) {
-    if (const events::Model* m = catalog.FindModel(id)) {
-      models.push_back(json::object{{"id", m->id}, {"name", m->name}, {"owned_by", m->owned_by}});
-    }
+                         const std::optional<projector::LastUse>& last_use, json::storage_ptr storage) {
+  const std::vector<std::string> callable = events::CallableModels(k, catalog);
+  json::array models(storage);
+  models.reserve(callable.size() + (k.batch_inference ? 1 : 0));
+  auto model = [&](std::string_view id, std::string_view name, std::string_view owned_by) {
+    json::object m(3, storage);
+    m.emplace("id", id);
+    m.emplace("name", name);
+    m.emplace("owned_by", owned_by);
+    models.emplace_back(std::move(m));
+  };
+  for (const std::string& id : callable) {
+    if (const events::Model* m = catalog.FindModel(id)) model(m->id, m->name, m->owned_by);
   }
-  if (k.batch_inference) {
-    models.push_back(json::object{{"id", "batch-inference"}, {"name", "Batch Inference"}, {"owned_by", "platform"}});
-  }
+  if (k.batch_inference) model("batch-inference", "Batch Inference", "platform");
   json::object o = KeyFields(k, std::move(models));
-  o["expired"] = events::KeyExpired(k, now_micros);
-  o["last_used_at"] = MinuteValue(last_use);
+  o.emplace("expired", events::KeyExpired(k, now_micros));
+  o.emplace("last_used_at", MinuteValue(last_use, storage));
   return o;
 }
 

@@ -22,8 +22,11 @@ namespace keyledger::api {
 // (objects {id, name, owned_by} of every model it can call today, plus Batch Inference for batch
 // keys), batch_inference, vpc_uuid, legacy, secret_hint, revision, expires_at (null: never),
 // expired (at `now_micros`), last_used_at (the minute of `last_use`; null: never used)}.
+// Every value of it is allocated from `storage` (a list page passes one monotonic resource for
+// the whole answer; the default is the heap).
 boost::json::object KeyInfoJson(const events::KeyState& key, const events::Catalog& catalog, std::int64_t now_micros,
-                                const std::optional<projector::LastUse>& last_use);
+                                const std::optional<projector::LastUse>& last_use,
+                                boost::json::storage_ptr storage = {});
 // {"usage": {api_key_uuid, last_used_at, last_used_model, last_used_source_vpc, days: [{date,
 // allowed, denied}]}}: one entry per day from `first_day` to `last_day` (days since the epoch),
 // zeros where `days` (oldest first) has none.
