@@ -48,9 +48,11 @@ seed=${SCHEMATHESIS_SEED:-$default_seed}
 # The two roles run at once, each against a server of its own (its own topic and store), so
 # neither sees the other's keys and each run is what it would be alone; the run takes as long as
 # the longer of the two instead of their sum. Their outputs are printed one after the other.
+roles=(owner member)
 servers=()
-trap 'for s in "${servers[@]}"; do kill -TERM "$s" 2>/dev/null; done; for s in "${servers[@]}"; do wait "$s" 2>/dev/null || true; done' EXIT
-for role in owner member; do
+runs=()
+trap 'for p in "${runs[@]}" "${servers[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; for p in "${runs[@]}" "${servers[@]}"; do wait "$p" 2>/dev/null || true; done' EXIT
+for role in "${roles[@]}"; do
   dir=$work/$role
   mkdir -p "$dir"
   "$binary" serve --bootstrap "$bootstrap" --topic "keyledger.e2e.schemathesis.$role.$$.$RANDOM" \
@@ -58,13 +60,12 @@ for role in owner member; do
     --jwt-secret "$secret" --operator-tokens "$work/operator-tokens" \
     --commands-per-second 100000 >"$dir/server.log" 2>&1 &
   servers+=($!)
-  echo $! >"$dir/server.pid"
 done
 
-# run_role ROLE: schemathesis as ROLE against that role's server; its exit status is the run's.
+# run_role ROLE SERVER_PID: schemathesis as ROLE against that role's server; its exit status is
+# the run's.
 run_role() {
-  local role=$1 dir=$work/$1 server port token
-  server=$(cat "$dir/server.pid")
+  local role=$1 server=$2 dir=$work/$1 port token
   for _ in $(seq 1 600); do
     [[ -s $dir/port ]] && break
     kill -0 "$server" 2>/dev/null || { tail -20 "$dir/server.log"; echo "server ($role) exited"; return 1; }
@@ -85,14 +86,13 @@ run_role() {
 }
 
 status=0
-pids=()
-for role in owner member; do
-  run_role "$role" >"$work/$role/run.log" 2>&1 &
-  pids+=($!)
+for i in "${!roles[@]}"; do
+  run_role "${roles[$i]}" "${servers[$i]}" >"$work/${roles[$i]}/run.log" 2>&1 &
+  runs+=($!)
 done
-for i in 0 1; do
-  role=$([[ $i == 0 ]] && echo owner || echo member)
-  wait "${pids[$i]}" || { status=1; echo "schemathesis as $role: FAILED"; }
+for i in "${!roles[@]}"; do
+  role=${roles[$i]}
+  wait "${runs[$i]}" || { status=1; echo "schemathesis as $role: FAILED"; }
   cat "$work/$role/run.log"
   if grep -q '"level":"error"' "$work/$role/server.log"; then
     echo "server ($role) logged errors:"
